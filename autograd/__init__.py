@@ -1,0 +1,24 @@
+"""circuitgrad's autograd engine: a scalar `Value` and a numpy `Tensor` on one graph.
+
+    >>> from autograd import Value
+    >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    >>> f = (x + y) * z
+    >>> f.backward()
+    >>> x.grad, y.grad, z.grad
+    (-4.0, -4.0, 3.0)
+"""
+from .functional import (cat, exp, leaky_relu, log, log_softmax, relu, selu, sigmoid, softmax, sqrt,
+                         stack, step, tanh, where)
+from .gradcheck import GradcheckError, gradcheck
+from .graph import (Node, Op, backpropagate, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
+                    topological_order)
+from .scalar_ops import DomainError
+from .tensor import Tensor
+from .value import Value
+
+__all__ = [
+    "Value", "Tensor", "Node", "Op", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "gradcheck", "GradcheckError", "DomainError", "backpropagate", "topological_order",
+    "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "selu",
+    "step", "softmax", "log_softmax",
+]

@@ -1,0 +1,183 @@
+"""The one graph engine behind `Value` and `Tensor`.
+
+Every result of an op is a `Node` that remembers its operands (`parents`) and the op that
+made it (`fn`). `backward()` sorts the graph topologically without recursion and walks it
+in reverse, asking each op for the gradients of its operands (the chain rule: local
+derivative times the gradient that arrived from above).
+
+Nodes hold no closures and no reference to their children, so a graph has no reference
+cycles and is freed by reference counting as soon as the last result is dropped.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+
+class _GradMode:
+    """Process-wide switches; documented as `no_grad()` and `detect_anomaly()`."""
+
+    enabled = True
+    anomaly = False
+
+
+grad_mode = _GradMode()
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Build no graph inside the block: for evaluation and for optimizer updates."""
+    previous = grad_mode.enabled
+    grad_mode.enabled = False
+    try:
+        yield
+    finally:
+        grad_mode.enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Build graphs again inside a `no_grad()` block."""
+    previous = grad_mode.enabled
+    grad_mode.enabled = True
+    try:
+        yield
+    finally:
+        grad_mode.enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record a graph (outside `no_grad()`)."""
+    return grad_mode.enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise at the first op whose forward result holds a nan or an inf, naming the op.
+
+    Numpy semantics (nan and inf allowed) are the default because checking every result
+    costs a pass over the data.
+    """
+    previous = grad_mode.anomaly
+    grad_mode.anomaly = True
+    try:
+        yield
+    finally:
+        grad_mode.anomaly = previous
+
+
+class Op:
+    """An operation: `forward` on plain numbers or arrays and `backward`, its local derivative.
+
+    `backward(out, grad)` receives the node the op made and the gradient arriving at it, and
+    returns one gradient per parent (None where a parent needs none). Ops are classes used
+    as namespaces, never instantiated, so a node stores only a reference to its op's class.
+    """
+
+    name = "op"
+
+    @staticmethod
+    def label(out: "Node") -> str:
+        return ""
+
+    @staticmethod
+    def backward(out: "Node", grad: Any) -> tuple:
+        raise NotImplementedError
+
+
+class Node:
+    """A value in the graph: `data`, `grad`, the `parents` it came from and the op `fn`.
+
+    `ctx` keeps what an op needs for its derivative beyond the parents and the output
+    (a constant, an axis, a mask).
+    """
+
+    __slots__ = ("data", "grad", "parents", "fn", "ctx", "label")
+
+    # What `grad` holds before any backward pass reached the node; subclasses override.
+    _grad_init: Any = None
+
+    # Tensor overrides this; a scalar Value always takes part in differentiation.
+    requires_grad = True
+
+    @property
+    def op(self) -> str:
+        """The op that made this node as it reads in a diagram (`"*"`, `"+1"`, `"exp"`); `""` for a leaf."""
+        fn = self.fn
+        if fn is None:
+            return ""
+        return fn.label(self) or fn.name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.fn is None
+
+    def backward(self, grad: Any = None) -> None:
+        """Backpropagate from this node; see `backpropagate`."""
+        backpropagate(self, self._seed(grad))
+
+    def _seed(self, grad: Any) -> Any:
+        raise NotImplementedError
+
+
+def topological_order(root: Node) -> list[Node]:
+    """Every node `root` depends on, each after all of its parents, `root` last.
+
+    Iterative depth-first search with an explicit stack, so a graph a million nodes deep
+    works without touching Python's recursion limit. Each node appears once even when it is
+    used many times; that is what makes a reused node's gradient the sum of its uses.
+    """
+    order: list[Node] = []
+    state: dict = {}  # node -> False while its parents are being visited, True once placed
+    stack = [root]
+    push, pop, place, get = stack.append, stack.pop, order.append, state.get
+    while stack:
+        node = pop()
+        seen = get(node)
+        if seen is None:
+            parents = node.parents
+            if not parents:  # a leaf can be placed at once
+                state[node] = True
+                place(node)
+                continue
+            state[node] = False
+            push(node)  # placed when popped again, after everything pushed above it
+            for parent in parents:
+                if parent not in state:
+                    push(parent)
+        elif seen is False:
+            state[node] = True
+            place(node)
+    return order
+
+
+def backpropagate(root: Node, seed: Any) -> list[Node]:
+    """Reverse-mode differentiation of `root` with respect to every node it depends on.
+
+    Leaves accumulate: a second backward pass adds to their `.grad`, as PyTorch's leaves
+    do, so reset them between steps with `zero_grad()` (or `x.grad = 0.0` on a Value).
+    Interior nodes are reset at the start of each pass and then hold that pass's
+    gradient, which is what a diagram of one forward and backward pass shows.
+    Returns the nodes in topological order (root last), for callers that draw them.
+    """
+    order = topological_order(root)
+    for node in order:
+        if node.fn is not None:
+            node.grad = node._grad_init
+    _accumulate(root, seed)
+    for node in reversed(order):
+        fn = node.fn
+        grad = node.grad
+        if fn is None or grad is None:
+            continue
+        for parent, g in zip(node.parents, fn.backward(node, grad)):
+            if g is not None and parent.requires_grad:
+                old = parent.grad
+                # A new object, never `+=`: an op may hand the same gradient to two parents.
+                parent.grad = g if old is None else old + g
+    return order
+
+
+def _accumulate(node: Node, grad: Any) -> None:
+    old = node.grad
+    node.grad = grad if old is None else old + grad

@@ -1,0 +1,227 @@
+"""`Value`: one float and its gradient, a node of the graph that backprop walks.
+
+The operators map onto the ops in `scalar_ops.py`, where each forward sits beside its
+derivative. This file only turns Python syntax (`a * b`, `2 ** x`, `x.tanh()`) into nodes.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Union
+
+from . import scalar_ops as ops
+from .graph import Node, grad_mode
+
+Number = Union[int, float]
+_new = object.__new__
+
+
+def _check_number(op: str, x: object) -> float:
+    """A plain real number as a float, or a TypeError naming the op and what came instead."""
+    if isinstance(x, Node):
+        raise TypeError(
+            f"{op}: cannot combine a Value with a {type(x).__name__}; Value and Tensor do not mix "
+            "(use Tensor for arrays, or .item() to take a number out of a one-element Tensor)")
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__} {x!r}")
+    return float(x)
+
+
+def _finite(op: str, data: float, *inputs: float) -> float:
+    # inf - inf and nan - nan are nan, everything finite minus itself is 0: one cheap test.
+    if data - data != 0.0:
+        shown = ", ".join(repr(i) for i in inputs)
+        if data != data:
+            raise ops.DomainError(f"{op}: result is nan for input {shown}")
+        raise OverflowError(f"{op}: result overflows a float for input {shown}")
+    return data
+
+
+class Value(Node):
+    """A scalar that remembers how it was computed, so `backward()` can find its gradient.
+
+    Attributes: `data` (float), `grad` (float, d(output)/d(this) after `backward()`),
+    `label` (a name for diagrams), `op` (the op that made it, `""` for a leaf) and `parents`
+    (the operand Values, in order).
+
+    Gradients of leaves accumulate across backward passes, like PyTorch's: reset them with
+    `x.grad = 0.0` or an optimizer's `zero_grad()` before the next pass.
+    """
+
+    __slots__ = ()
+    _grad_init = 0.0
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value: data is already a Value; use it directly (or Value(v.data) for a copy)")
+        self.data = _finite("Value", _check_number("Value", data), data)
+        self.grad = 0.0
+        self.parents = ()
+        self.fn = None
+        self.ctx = None
+        self.label = label if isinstance(label, str) else str(label)
+
+    def __repr__(self) -> str:
+        name = f"{self.label!r}, " if self.label else ""
+        made = f", op={self.op!r}" if self.fn is not None else ""
+        return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g}{made})"
+
+    def _seed(self, grad) -> float:
+        return 1.0 if grad is None else _check_number("backward", grad)
+
+    # ---- building nodes ---------------------------------------------------------------------
+
+    def _unary(self, fn, c=None) -> "Value":
+        out = _new(Value)
+        out.data = _finite(fn.name, fn.forward(self.data, c), self.data)
+        out.grad = 0.0
+        out.label = ""
+        if grad_mode.enabled:
+            out.parents = (self,)
+            out.fn = fn
+            out.ctx = c
+        else:
+            out.parents = ()
+            out.fn = out.ctx = None
+        return out
+
+    def _binary(self, other: "Value", fn) -> "Value":
+        out = _new(Value)
+        out.data = _finite(fn.name, fn.forward(self.data, other.data), self.data, other.data)
+        out.grad = 0.0
+        out.label = ""
+        if grad_mode.enabled:
+            out.parents = (self, other)
+            out.fn = fn
+        else:
+            out.parents = ()
+            out.fn = None
+        out.ctx = None
+        return out
+
+    # ---- arithmetic: Value with Value, or with a number kept inside the gate -----------------
+
+    def __add__(self, other):
+        if type(other) is Value:
+            return self._binary(other, ops.Add)
+        return self._unary(ops.AddConst, _check_number("+", other))
+
+    def __radd__(self, other):
+        return self._unary(ops.AddConst, _check_number("+", other))
+
+    def __sub__(self, other):
+        if type(other) is Value:
+            return self._binary(other, ops.Sub)
+        return self._unary(ops.AddConst, -_check_number("-", other))
+
+    def __rsub__(self, other):
+        return self._unary(ops.RSubConst, _check_number("-", other))
+
+    def __mul__(self, other):
+        if type(other) is Value:
+            return self._binary(other, ops.Mul)
+        return self._unary(ops.MulConst, _check_number("*", other))
+
+    def __rmul__(self, other):
+        return self._unary(ops.MulConst, _check_number("*", other))
+
+    def __truediv__(self, other):
+        if type(other) is Value:
+            return self._binary(other, ops.Div)
+        return self._unary(ops.DivConst, _check_number("/", other))
+
+    def __rtruediv__(self, other):
+        return self._unary(ops.RDivConst, _check_number("/", other))
+
+    def __pow__(self, other):
+        if type(other) is Value:
+            return self._binary(other, ops.Pow)
+        return self._unary(ops.PowConst, _check_number("**", other))
+
+    def __rpow__(self, other):
+        return self._unary(ops.RPowConst, _check_number("**", other))
+
+    def __neg__(self):
+        return self._unary(ops.MulConst, -1.0)  # drawn as the CS231n "*-1" gate
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        raise TypeError(f"@: matrix multiplication needs Tensors, got Value @ {type(other).__name__}; "
+                        "for scalars use *")
+
+    __rmatmul__ = __matmul__
+
+    # Comparisons look at data and build no graph (for `if loss < 0.01:`); `==` stays identity
+    # so Values can be dict keys and set members, as graph code needs.
+    def __lt__(self, other) -> bool:
+        return self.data < _as_float(other)
+
+    def __le__(self, other) -> bool:
+        return self.data <= _as_float(other)
+
+    def __gt__(self, other) -> bool:
+        return self.data > _as_float(other)
+
+    def __ge__(self, other) -> bool:
+        return self.data >= _as_float(other)
+
+    __hash__ = Node.__hash__
+
+    def __float__(self) -> float:
+        return self.data
+
+    def item(self) -> float:
+        """The number inside, as with a one-element Tensor."""
+        return self.data
+
+    # ---- functions --------------------------------------------------------------------------
+
+    def exp(self) -> "Value":
+        """e ** x; raises OverflowError above about 709.78."""
+        return self._unary(ops.Exp)
+
+    def log(self) -> "Value":
+        """Natural log; raises DomainError (a ValueError) for x <= 0."""
+        return self._unary(ops.Log)
+
+    def sqrt(self) -> "Value":
+        """Square root; raises DomainError for x < 0 (and in backward at 0, where the slope is infinite)."""
+        return self._unary(ops.Sqrt)
+
+    def abs(self) -> "Value":
+        """|x|, with derivative sign(x) (0 at 0, as PyTorch)."""
+        return self._unary(ops.Abs)
+
+    __abs__ = abs
+
+    def tanh(self) -> "Value":
+        return self._unary(ops.Tanh)
+
+    def sigmoid(self) -> "Value":
+        """1 / (1 + e^-x) as one gate; the CS231n circuit builds the same from primitives."""
+        return self._unary(ops.Sigmoid)
+
+    def relu(self) -> "Value":
+        return self._unary(ops.ReLU)
+
+    def leaky_relu(self, slope: float = 0.01) -> "Value":
+        """x for x > 0, else slope * x."""
+        return self._unary(ops.LeakyReLU, _check_number("leaky_relu", slope))
+
+    def selu(self) -> "Value":
+        """Self-normalizing ELU with the constants of Klambauer et al. (2017), as PyTorch."""
+        return self._unary(ops.SELU)
+
+    def step(self) -> "Value":
+        """Heaviside step, the perceptron's activation: 1 for x > 0, else 0.
+
+        Its derivative is 0 wherever it exists, so no gradient flows back through it; that
+        is why perceptrons were trained by their own rule and MLPs use smooth activations.
+        """
+        return self._unary(ops.Step)
+
+
+def _as_float(x: object) -> float:
+    return x.data if type(x) is Value else _check_number("comparison", x)
+
