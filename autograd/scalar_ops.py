@@ -105,14 +105,16 @@ class Pow(Op):
     @staticmethod
     def backward(out, g):
         a, b = out.parents[0].data, out.parents[1].data
-        # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b ln(a), defined for a > 0 (0 in the limit a -> 0+)
+        # d(a^b)/da = b a^(b-1) (0 when b = 0: a^0 is the constant 1, even at a = 0);
+        # d(a^b)/db = a^b ln(a), defined for a > 0 (0 in the limit a -> 0+)
+        da = 0.0 if b == 0.0 else b * _pow("** (derivative)", a, b - 1.0) * g
         if a > 0.0:
             db = out.data * math.log(a) * g
         elif a == 0.0:
             db = 0.0
         else:
             raise DomainError(f"**: the gradient with respect to the exponent needs a base > 0, got {a!r}")
-        return b * _pow("** (derivative)", a, b - 1.0) * g, db
+        return da, db
 
 
 # ---- a Value and a constant number (kept in ctx) -------------------------------------------
@@ -219,6 +221,8 @@ class PowConst(Op):
         a = out.parents[0].data
         if c == 2.0:
             return (2.0 * a * g,)
+        if c == 0.0:
+            return (0.0,)  # x^0 is the constant 1, so its slope is 0 even at x = 0
         if a == 0.0 and c < 1.0:
             raise DomainError(f"**: the derivative of x ** {fmt(c)} is infinite at x = 0")
         return (c * _pow("**", a, c - 1.0) * g,)  # d(x^c)/dx = c x^(c-1)

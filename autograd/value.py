@@ -17,6 +17,11 @@ _new = object.__new__
 
 def _check_number(op: str, x: object) -> float:
     """A plain real number as a float, or a TypeError naming the op and what came instead."""
+    kind = type(x)
+    if kind is float:
+        return x
+    if kind is int:
+        return float(x)
     if isinstance(x, Node):
         raise TypeError(
             f"{op}: cannot combine a Value with a {type(x).__name__}; Value and Tensor do not mix "
@@ -26,14 +31,11 @@ def _check_number(op: str, x: object) -> float:
     return float(x)
 
 
-def _finite(op: str, data: float, *inputs: float) -> float:
-    # inf - inf and nan - nan are nan, everything finite minus itself is 0: one cheap test.
-    if data - data != 0.0:
-        shown = ", ".join(repr(i) for i in inputs)
-        if data != data:
-            raise ops.DomainError(f"{op}: result is nan for input {shown}")
-        raise OverflowError(f"{op}: result overflows a float for input {shown}")
-    return data
+def _not_finite(op: str, data: float, *inputs: float) -> None:
+    shown = ", ".join(repr(i) for i in inputs)
+    if data != data:
+        raise ops.DomainError(f"{op}: result is nan for input {shown}")
+    raise OverflowError(f"{op}: result overflows a float for input {shown}")
 
 
 class Value(Node):
@@ -53,7 +55,9 @@ class Value(Node):
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, Value):
             raise TypeError("Value: data is already a Value; use it directly (or Value(v.data) for a copy)")
-        self.data = _finite("Value", _check_number("Value", data), data)
+        self.data = _check_number("Value", data)
+        if self.data - self.data != 0.0:
+            _not_finite("Value", self.data, data)
         self.grad = 0.0
         self.parents = ()
         self.fn = None
@@ -71,8 +75,11 @@ class Value(Node):
     # ---- building nodes ---------------------------------------------------------------------
 
     def _unary(self, fn, c=None) -> "Value":
+        data = fn.forward(self.data, c)
+        if data - data != 0.0:  # inf - inf and nan - nan are nan; any finite x - x is 0
+            _not_finite(fn.name, data, self.data)
         out = _new(Value)
-        out.data = _finite(fn.name, fn.forward(self.data, c), self.data)
+        out.data = data
         out.grad = 0.0
         out.label = ""
         if grad_mode.enabled:
@@ -85,8 +92,11 @@ class Value(Node):
         return out
 
     def _binary(self, other: "Value", fn) -> "Value":
+        data = fn.forward(self.data, other.data)
+        if data - data != 0.0:
+            _not_finite(fn.name, data, self.data, other.data)
         out = _new(Value)
-        out.data = _finite(fn.name, fn.forward(self.data, other.data), self.data, other.data)
+        out.data = data
         out.grad = 0.0
         out.label = ""
         if grad_mode.enabled:
