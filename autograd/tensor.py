@@ -44,6 +44,7 @@ class Tensor(Node):
 
     __slots__ = ("requires_grad",)
     __array_priority__ = 1000  # so `ndarray * Tensor` comes to Tensor.__rmul__
+    _own = staticmethod(np.array)  # a leaf's first gradient is copied: writable, shared with no other node
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -69,15 +70,17 @@ class Tensor(Node):
         out.data = data
         out.grad = None
         out.label = ""
-        if grad_mode.enabled and any(p.requires_grad for p in parents):
-            out.requires_grad = True
-            out.parents = parents
-            out.fn = fn
-            out.ctx = ctx
-        else:
-            out.requires_grad = False
-            out.parents = ()
-            out.fn = out.ctx = None
+        out.requires_grad = False
+        out.parents = ()
+        out.fn = out.ctx = None
+        if grad_mode.enabled:
+            for p in parents:  # a plain loop: any(generator) costs a generator per op
+                if p.requires_grad:
+                    out.requires_grad = True
+                    out.parents = parents
+                    out.fn = fn
+                    out.ctx = ctx
+                    break
         if grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
             bad = "nan" if np.isnan(data).any() else "inf"
             shapes = ", ".join(str(p.shape) for p in parents)

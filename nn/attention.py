@@ -1,0 +1,130 @@
+"""Scaled dot-product attention and multi-head attention, composed from autograd ops.
+
+attention(Q, K, V) = softmax(Q K^T / sqrt(d) + mask) V: each query takes a weighted average
+of the values, weighted by how well it matches each key. Written from primitives (matmul,
+softmax, where) so its graph can be drawn and its gradients checked op by op.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import numpy as np
+
+from autograd import Tensor, where
+
+from .module import Module, Parameter
+
+
+def _swap_last(t: Tensor) -> Tensor:
+    axes = list(range(t.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return t.transpose(axes)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None) -> Tensor:
+    """softmax(q k^T / sqrt(d), masked) v, with PyTorch's shapes (..., L, E), (..., S, E), (..., S, Ev).
+
+    `mask` is boolean, True where a query may look at a key (as the boolean `attn_mask` of
+    PyTorch's function), and must broadcast to (..., L, S). Raises ValueError for shapes that
+    do not fit.
+    """
+    q, k, v = _as_tensor(q), _as_tensor(k), _as_tensor(v)
+    return _attend(q, k, v, mask, "scaled_dot_product_attention")[0]
+
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, keep: Any, name: str) -> tuple:
+    """(attention output, attention weights); `keep` is True where a query may see a key."""
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(f"{name}: q, k, v need at least 2 dimensions (..., seq, features), "
+                         f"got {q.shape}, {k.shape}, {v.shape}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"{name}: queries and keys need the same feature size, got {q.shape} and {k.shape}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{name}: keys and values need the same length, got {k.shape} and {v.shape}")
+    scores = (q @ _swap_last(k)) * (1.0 / math.sqrt(q.shape[-1]))
+    if keep is not None:
+        keep = np.asarray(keep.data if isinstance(keep, Tensor) else keep)
+        if keep.dtype != bool:
+            raise ValueError(f"{name}: mask must be boolean, got dtype {keep.dtype}")
+        try:
+            keep = np.broadcast_to(keep, scores.shape)
+        except ValueError:
+            raise ValueError(f"{name}: mask of shape {keep.shape} does not broadcast to the scores' shape "
+                             f"{scores.shape} (..., queries, keys)") from None
+        if not keep.any(axis=-1).all():
+            raise ValueError(f"{name}: the mask hides every key from some query; each query needs one visible key")
+        scores = where(keep, scores, np.asarray(-np.inf, scores.dtype))
+    weights = scores.softmax(axis=-1)
+    return weights @ v, weights
+
+
+class MultiheadAttention(Module):
+    """PyTorch's multi-head attention: project q, k, v, attend per head, join, project out.
+
+    Parameters as PyTorch: `in_proj_weight` (3E, E), `in_proj_bias` (3E,), `out_proj_weight`
+    (E, E), `out_proj_bias` (E,). Inputs are (L, N, E), or (N, L, E) with batch_first.
+    Returns (output, attention weights averaged over heads).
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, batch_first: bool = False) -> None:
+        super().__init__()
+        if isinstance(embed_dim, bool) or not isinstance(embed_dim, int) or embed_dim <= 0:
+            raise ValueError(f"MultiheadAttention: embed_dim must be a positive int, got {embed_dim!r}")
+        if not isinstance(num_heads, int) or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: num_heads ({num_heads!r}) must divide embed_dim ({embed_dim})")
+        self.embed_dim, self.num_heads, self.batch_first = embed_dim, num_heads, batch_first
+        bound = math.sqrt(6.0 / (embed_dim + 3 * embed_dim))  # xavier_uniform on (3E, E), as PyTorch
+        self.in_proj_weight = Parameter(np.random.uniform(-bound, bound, (3 * embed_dim, embed_dim)), "in_proj_weight")
+        self.in_proj_bias = Parameter(np.zeros(3 * embed_dim), "in_proj_bias")
+        out_bound = 1 / math.sqrt(embed_dim)
+        self.out_proj_weight = Parameter(np.random.uniform(-out_bound, out_bound, (embed_dim, embed_dim)),
+                                         "out_proj_weight")
+        self.out_proj_bias = Parameter(np.zeros(embed_dim), "out_proj_bias")
+
+    def extra_repr(self) -> str:
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}" + (", batch_first=True" if self.batch_first else "")
+
+    def _heads(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+        """(N, L, E) -> (N, heads, L, E / heads)."""
+        n, length, _ = x.shape
+        y = x @ w.T + b
+        return y.reshape(n, length, self.num_heads, self.embed_dim // self.num_heads).transpose(0, 2, 1, 3)
+
+    def forward(self, query: Any, key: Any, value: Any, attn_mask: Any = None) -> tuple:
+        """Attend from `query` to `key`/`value`; `attn_mask` is boolean, True where a query may NOT
+        look at a key (PyTorch's convention for this module), broadcasting to (L, S)."""
+        q, k, v = (_as_tensor(t) for t in (query, key, value))
+        for name, t in (("query", q), ("key", k), ("value", v)):
+            if t.ndim != 3 or t.shape[-1] != self.embed_dim:
+                layout = "(batch, seq, embed)" if self.batch_first else "(seq, batch, embed)"
+                raise ValueError(f"MultiheadAttention: {name} must have shape {layout} with embed={self.embed_dim}, "
+                                 f"got {t.shape}")
+        if not self.batch_first:
+            q, k, v = (t.transpose(1, 0, 2) for t in (q, k, v))
+        if k.shape != v.shape or q.shape[0] != k.shape[0]:
+            raise ValueError(f"MultiheadAttention: query {q.shape}, key {k.shape} and value {v.shape} "
+                             "must share the batch size, and key and value their shape")
+        e = self.embed_dim
+        w, b = self.in_proj_weight, self.in_proj_bias
+        qh = self._heads(q, w[:e], b[:e])
+        kh = self._heads(k, w[e:2 * e], b[e:2 * e])
+        vh = self._heads(v, w[2 * e:], b[2 * e:])
+        keep = None
+        if attn_mask is not None:  # PyTorch's module takes True = may NOT attend (its function the opposite)
+            hide = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+            if hide.dtype != bool:
+                raise ValueError(f"MultiheadAttention: attn_mask must be boolean (True = may not attend), "
+                                 f"got {hide.dtype}")
+            keep = ~hide
+        attended, weights = _attend(qh, kh, vh, keep, "MultiheadAttention")
+        n, _, length, _ = qh.shape
+        joined = attended.transpose(0, 2, 1, 3).reshape(n, length, e)
+        out = joined @ self.out_proj_weight.T + self.out_proj_bias
+        if not self.batch_first:
+            out = out.transpose(1, 0, 2)
+        return out, weights.mean(axis=1)
