@@ -92,7 +92,7 @@ class Pow(Op):
             da = unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape)
         if b.requires_grad:  # d(a^b)/db = a^b ln(a); 0 where a = 0, as PyTorch
             with np.errstate(divide="ignore", invalid="ignore"):
-                ln_a = np.where(a.data > 0, np.log(np.where(a.data > 0, a.data, 1)), np.where(a.data == 0, 0.0, np.nan))
+                ln_a = np.where(a.data == 0, 0, np.log(a.data))  # nan for a < 0; the 0 keeps a's dtype
             db = unbroadcast(g * out.data * ln_a, b.shape)
         return da, db
 

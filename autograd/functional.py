@@ -41,6 +41,11 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
     x, y = tensors((a, b), "where")
+    # A Python number takes the other operand's dtype, as in `t + 1`: float32 stays float32.
+    if isinstance(a, Tensor) and isinstance(b, (int, float)):
+        y = a._lift("where", b)
+    elif isinstance(b, Tensor) and isinstance(a, (int, float)):
+        x = b._lift("where", a)
     try:
         data = np.where(cond, x.data, y.data)
     except ValueError:

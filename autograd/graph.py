@@ -119,6 +119,13 @@ class Node:
     def _seed(self, grad: Any) -> Any:
         raise NotImplementedError
 
+    @staticmethod
+    def _own(grad: Any) -> Any:
+        """The first gradient a leaf keeps. Numbers are immutable; Tensor copies its arrays, because an
+        op may hand one array to several parents or pass on a read-only view (sum's broadcast), and a
+        user or optimizer editing `leaf.grad` in place must change only that leaf's gradient."""
+        return grad
+
 
 def topological_order(root: Node) -> list[Node]:
     """Every node `root` depends on, each after all of its parents, `root` last.
@@ -174,10 +181,13 @@ def backpropagate(root: Node, seed: Any) -> list[Node]:
             if g is not None and parent.requires_grad:
                 old = parent.grad
                 # A new object, never `+=`: an op may hand the same gradient to two parents.
-                parent.grad = g if old is None else old + g
+                if old is not None:
+                    parent.grad = old + g
+                else:  # a leaf keeps a gradient of its own (see Node._own)
+                    parent.grad = g if parent.fn is not None else parent._own(g)
     return order
 
 
 def _accumulate(node: Node, grad: Any) -> None:
     old = node.grad
-    node.grad = grad if old is None else old + grad
+    node.grad = (grad if node.fn is not None else node._own(grad)) if old is None else old + grad

@@ -34,10 +34,11 @@ class MatMul(Op):
         A, B = out.parents
         a = A.data[None, :] if A.ndim == 1 else A.data  # row vector
         b = B.data[:, None] if B.ndim == 1 else B.data  # column vector
-        if A.ndim == 1:
-            g = np.expand_dims(g, -2)
+        # Column axis first, then row axis: for 1-D @ 1-D the gradient is 0-d and becomes (1, 1).
         if B.ndim == 1:
             g = np.expand_dims(g, -1)
+        if A.ndim == 1:
+            g = np.expand_dims(g, -2)
         da = db = None
         if A.requires_grad:  # dA = dC B^T
             da = unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape).reshape(A.shape)

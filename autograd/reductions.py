@@ -16,7 +16,7 @@ def axes(t, axis: Any, keepdims: bool, op: str) -> tuple:
     """(normalized axes or None, keepdims), with a clear error for an axis the tensor lacks."""
     if axis is None:
         return None, bool(keepdims)
-    raw = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    raw = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in raw:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -86,7 +86,7 @@ class Max(Op):
         # 1 for the winning entry, 0 elsewhere; k tied winners get 1/k each (as torch.amax).
         a = out.parents[0]
         wins = a.data == expand(out.data, a.shape, out.ctx)
-        ties = wins.sum(axis=out.ctx[0], keepdims=True)
+        ties = wins.sum(axis=out.ctx[0], keepdims=True, dtype=g.dtype)
         return (wins * (expand(g, a.shape, out.ctx) / ties),)
 
 

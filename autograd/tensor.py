@@ -22,6 +22,8 @@ def _as_array(op: str, data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Node):
         raise TypeError(f"{op}: cannot make a Tensor from a {type(data).__name__}; "
                         "Value and Tensor do not mix (use Tensor(v.data) for a copy of the number)")
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"{op}: dtype must be a float dtype (float16, float32, float64), got {np.dtype(dtype)}")
     try:
         array = np.array(data, dtype=dtype)
     except (ValueError, TypeError) as e:
@@ -53,8 +55,6 @@ class Tensor(Node):
         if not isinstance(requires_grad, bool):
             raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
         self.data = _as_array("Tensor", data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"Tensor: only float tensors can require gradients, got {self.data.dtype}")
         self.grad = None
         self.parents = ()
         self.fn = None

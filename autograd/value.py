@@ -21,7 +21,10 @@ def _check_number(op: str, x: object) -> float:
     if kind is float:
         return x
     if kind is int:
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{op}: an integer of {len(str(abs(x)))} digits is too large for a float") from None
     if isinstance(x, Node):
         raise TypeError(
             f"{op}: cannot combine a Value with a {type(x).__name__}; Value and Tensor do not mix "

@@ -1,0 +1,38 @@
+"""Shared fixtures: a seeded float64 random generator, the PyTorch oracle, and a guard that
+no test leaves the process-wide graph switches (`no_grad`, `detect_anomaly`) changed."""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from autograd.graph import grad_mode
+
+TORCH_REASON = "PyTorch is the test oracle and is not installed (install the `oracle` extra: torch==2.13.0)"
+
+
+@pytest.fixture
+def torch():
+    """The torch module, set to float64 by default; the test is skipped (with the reason) without it."""
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(previous)
+
+
+@pytest.fixture
+def rng(request) -> np.random.Generator:
+    """A float64 numpy generator seeded from the test's name: reproducible, different per test."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture(autouse=True)
+def _graph_switches_restored():
+    """Fail loudly if a test leaks `no_grad()` or `detect_anomaly()` into the tests after it."""
+    before = (grad_mode.enabled, grad_mode.anomaly)
+    yield
+    after = (grad_mode.enabled, grad_mode.anomaly)
+    grad_mode.enabled, grad_mode.anomaly = before
+    assert after == before, f"graph switches (enabled, anomaly) leaked: {before} -> {after}"

@@ -1,0 +1,288 @@
+"""The graph engine shared by `Value` and `Tensor`: topological order, the backward walk and its
+accumulation rules, `no_grad`, `detect_anomaly`, depth without recursion, memory freed by
+reference counting, `gradcheck` itself, and a new op written the documented way."""
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import (GradcheckError, Op, Tensor, Value, backpropagate, detect_anomaly, enable_grad, gradcheck,
+                      is_grad_enabled, no_grad, topological_order)
+
+
+def assert_topological(order, root):
+    position = {id(n): i for i, n in enumerate(order)}
+    assert len(position) == len(order), "a node appears twice"
+    assert order[-1] is root
+    for node in order:
+        for parent in node.parents:
+            assert position[id(parent)] < position[id(node)], f"{parent!r} placed after its child {node!r}"
+
+
+# ---- topological order ------------------------------------------------------------------------------
+
+def test_topological_order_of_a_diamond_lists_each_node_once_after_its_parents():
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    c = a * b
+    d = c + a
+    e = c * d + c.exp()  # c is used three times, a twice
+    order = topological_order(e)
+    assert_topological(order, e)
+    assert {id(n) for n in order} >= {id(a), id(b), id(c), id(d)}
+    assert len(order) == 7  # a, b, c, d, c*d, exp(c), e
+
+
+def test_topological_order_of_a_random_dag(rng):
+    nodes = [Value(float(v)) for v in rng.normal(size=5)]
+    for _ in range(300):
+        i, j = rng.integers(0, len(nodes), size=2)
+        nodes.append(nodes[i] * 0.5 + nodes[j] * 0.25)
+    order = topological_order(nodes[-1])
+    assert_topological(order, nodes[-1])
+
+
+def test_topological_order_of_tensors_and_of_a_lone_leaf():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = (x * 2).sum() + x.mean()
+    assert_topological(topological_order(y), y)
+    assert topological_order(x) == [x]
+
+
+def test_backpropagate_returns_the_order_and_seeds_the_root():
+    x = Value(3.0)
+    y = x * x
+    order = backpropagate(y, 2.0)
+    assert order[-1] is y and x in order
+    assert (y.grad, x.grad) == (2.0, 12.0)
+
+
+# ---- accumulation semantics ----------------------------------------------------------------------------
+
+def test_leaves_accumulate_interior_nodes_hold_the_latest_pass():
+    x = Value(2.0)
+    h = x * x
+    y = h * 3
+    y.backward()
+    y.backward(10.0)
+    assert x.grad == 4 * 3 + 4 * 30  # both passes add up in the leaf
+    assert (h.grad, y.grad) == (30.0, 10.0)  # only the latest pass in interior nodes
+
+
+def test_tensor_interior_grads_are_reset_per_pass_and_leaves_accumulate():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    h = x * 3
+    y = h.sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+    np.testing.assert_array_equal(h.grad, [1.0, 1.0])
+
+
+def test_a_root_that_is_a_leaf_accumulates_too():
+    x = Value(5.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    t = Tensor(5.0, requires_grad=True)
+    t.backward()
+    t.backward()
+    assert t.grad == 2.0
+
+
+# ---- no_grad / enable_grad ----------------------------------------------------------------------------------
+
+def test_no_grad_nests_with_enable_grad_and_restores_after_an_error():
+    w = Tensor([1.0], requires_grad=True)
+    assert is_grad_enabled()
+    with no_grad():
+        assert not is_grad_enabled() and not (w * 2).requires_grad
+        with enable_grad():
+            assert is_grad_enabled() and (w * 2).requires_grad
+        with no_grad():
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with pytest.raises(ZeroDivisionError):
+        with no_grad():
+            1 / 0
+    assert is_grad_enabled()
+
+
+def test_no_grad_values_are_leaves_that_keep_no_reference_to_their_inputs():
+    x = Value(2.0)
+    base = sys.getrefcount(x)
+    with no_grad():
+        ys = [x * i for i in range(1, 50)]
+    assert sys.getrefcount(x) == base and all(y.parents == () for y in ys)
+
+
+# ---- depth and memory -----------------------------------------------------------------------------------------
+
+def test_a_chain_a_million_nodes_deep_backprops_without_recursion():
+    limit = sys.getrecursionlimit()
+    x = Value(0.0, "x")
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1
+    start = time.perf_counter()
+    y.backward()
+    elapsed = time.perf_counter() - start
+    assert y.data == 1_000_000.0 and x.grad == 1.0
+    assert sys.getrecursionlimit() == limit
+    assert elapsed < 20, f"backward over 1,000,000 nodes took {elapsed:.1f} s"
+    del y  # freeing a million-deep chain must not overflow the C stack either
+    assert sys.getrefcount(x) == 2
+
+
+def test_a_deep_tensor_chain_backprops():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0 + 0.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("kind", ["Value", "Tensor"])
+def test_a_dropped_graph_is_freed_by_reference_counting_without_the_collector(kind):
+    make = (lambda: Value(1.5)) if kind == "Value" else (lambda: Tensor(np.ones(3), requires_grad=True))
+    x = make()
+    base = sys.getrefcount(x)
+    gc.disable()
+    try:
+        y = x
+        for _ in range(100):
+            y = (y * 0.5).tanh() + x  # x is referenced by every + node
+        loss = y if kind == "Value" else y.sum()
+        loss.backward()
+        assert sys.getrefcount(x) > base + 50
+        if kind == "Tensor":
+            probe = weakref.ref(y.parents[0].data)  # an interior node's array, alive while the graph is
+            assert probe() is not None
+        del y, loss
+        assert sys.getrefcount(x) == base  # every node that pointed at x is gone, with gc switched off
+        if kind == "Tensor":
+            assert probe() is None
+    finally:
+        gc.enable()
+
+
+def test_a_dropped_graph_leaves_no_cyclic_garbage_for_the_collector():
+    # No closures and no child links: a node refers only to its parents, its data and its op's class.
+    gc.collect()
+    gc.disable()
+    try:
+        v, t = Value(0.5), Tensor(np.ones((2, 2)), requires_grad=True)
+        for _ in range(3):
+            a = ((v * v).tanh() + 2 ** v).sigmoid()
+            b = (t @ t.T + t[0]).softmax().log().mean()
+            a.backward()
+            b.backward()
+            del a, b
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+# ---- detect_anomaly -----------------------------------------------------------------------------------------------
+
+def test_detect_anomaly_is_off_by_default_and_restored():
+    assert not autograd.graph.grad_mode.anomaly
+    with detect_anomaly():
+        assert autograd.graph.grad_mode.anomaly
+        with detect_anomaly():
+            pass
+        assert autograd.graph.grad_mode.anomaly
+    assert not autograd.graph.grad_mode.anomaly
+
+
+def test_detect_anomaly_names_the_op_for_tensors_and_values_raise_anyway():
+    with detect_anomaly(), np.errstate(over="ignore"):
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: exp produced inf from operands of shape \(2,\)"):
+            (Tensor([1.0, 2.0], requires_grad=True) * 1000).exp()
+    with pytest.raises(OverflowError, match=r"exp: exp\(1000\.0\) overflows"):
+        Value(1000.0).exp()  # a Value never holds nan or inf, with or without detect_anomaly
+
+
+# ---- gradcheck itself --------------------------------------------------------------------------------------------
+
+class WrongSquare(Op):
+    """x^2 with a wrong derivative (x instead of 2x): gradcheck must catch it."""
+
+    name = "wrongsquare"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * a
+
+    @staticmethod
+    def backward(out, g):
+        return (g * out.parents[0].data,)
+
+
+class Cube(Op):
+    """A new op written the documented way: forward and derivative side by side."""
+
+    name = "cube"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a ** 3
+
+    @staticmethod
+    def backward(out, g):
+        return (g * 3 * out.parents[0].data ** 2,)  # d(x^3)/dx = 3 x^2
+
+
+def test_a_new_op_made_with_apply_backprops_and_gradchecks(rng):
+    x = Tensor(rng.normal(size=(2, 3)), requires_grad=True, label="x")
+    y = Tensor._apply(Cube, x)
+    assert y.op == "cube" and y.parents == (x,)
+    np.testing.assert_allclose(y.data, x.data ** 3)
+    assert gradcheck(lambda t: Tensor._apply(Cube, t).sum() * 2, x)
+
+
+def test_gradcheck_catches_a_wrong_derivative_and_names_the_input(rng):
+    good = Tensor(rng.uniform(1, 2, (2, 2)), requires_grad=True, label="good")
+    bad = Tensor(rng.uniform(1, 2, (3,)), requires_grad=True, label="W")
+    with pytest.raises(GradcheckError, match=r"gradcheck failed for W at index \(\d,\): .*\(3 of 3 entries differ\)"):
+        gradcheck(lambda a, b: a.sum() * Tensor._apply(WrongSquare, b), good, bad)
+    assert good.grad is None and bad.grad is None  # gradcheck leaves the inputs' gradients as they were
+
+
+def test_gradcheck_reduces_a_tensor_output_with_weights_so_every_entry_counts(rng):
+    # a derivative wrong only in the second output entry is caught
+    class WrongSecond(Op):
+        name = "wrongsecond"
+
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1.0
+
+        @staticmethod
+        def backward(out, g):
+            return (g * np.array([1.0, 0.0]),)
+
+    x = Tensor([1.0, 2.0], requires_grad=True, label="x")
+    with pytest.raises(GradcheckError, match=r"x at index \(1,\)"):
+        gradcheck(lambda t: Tensor._apply(WrongSecond, t), x)
+
+
+def test_gradcheck_rejects_unusable_tensor_inputs():
+    with pytest.raises(ValueError, match=r"gradcheck: input 0 \(w\) needs requires_grad=True"):
+        gradcheck(lambda t: t.sum(), Tensor([1.0], label="w"))
+    with pytest.raises(ValueError, match=r"gradcheck: input 0 is float32; finite differences need float64"):
+        gradcheck(lambda t: t.sum(), Tensor(np.ones(2, np.float32), requires_grad=True))
+
+
+def test_gradcheck_keeps_accumulated_gradients_of_its_inputs():
+    x = Value(2.0)
+    (x * 3).backward()
+    assert gradcheck(lambda v: v * v, x)
+    assert x.grad == 3.0

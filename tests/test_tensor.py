@@ -1,0 +1,629 @@
+"""`Tensor`: every op against finite differences (with broadcasting), shapes and dtypes of
+results and gradients, the backward rules, and every bad input with its message."""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Tensor, Value, cat, detect_anomaly, gradcheck, no_grad, stack, where
+
+
+def leaf(rng, shape, low=-2.0, high=2.0, label="x"):
+    return Tensor(rng.uniform(low, high, shape), requires_grad=True, label=label)
+
+
+def nonzero(rng, shape, label="x"):
+    """Entries with |x| in [0.3, 2]: away from the kinks of abs/relu/step and from division by 0."""
+    return Tensor(rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape), requires_grad=True, label=label)
+
+
+# ---- construction and attributes ------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [3, 2.5, [1, 2, 3], [[1.0, 2.0]], np.arange(4), np.array([True, False]),
+                                  np.arange(3, dtype=np.int8)])
+def test_numbers_lists_int_and_bool_arrays_become_float64(data):
+    t = Tensor(data)
+    assert t.dtype == np.float64 and t.data.dtype == np.float64
+    np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float64))
+
+
+def test_float_arrays_keep_their_dtype_and_dtype_argument_wins():
+    assert Tensor(np.ones(3, np.float32)).dtype == np.float32
+    assert Tensor(np.ones(3, np.float16)).dtype == np.float16
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    assert Tensor(np.ones(2, np.float32), dtype=np.float64).dtype == np.float64
+
+
+def test_attributes_of_a_leaf():
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="W")
+    assert (t.shape, t.ndim, t.size, len(t)) == ((2, 3), 2, 6, 2)
+    assert t.grad is None and t.requires_grad and t.label == "W" and t.op == "" and t.parents == () and t.is_leaf
+    assert t.numpy() is t.data  # shared, not copied
+    t.data[0, 0] = 10.0         # data is mutable in place and later ops see it
+    assert (t * 1).data[0, 0] == 10.0
+    assert Tensor([[4.0]]).item() == 4.0 and type(Tensor([[4.0]]).item()) is float
+    assert bool(Tensor(1.0)) and not bool(Tensor([0.0]))
+
+
+def test_repr_shows_values_label_and_dtype_and_abridges_large_tensors():
+    small = repr(Tensor([1.5, 2.0], requires_grad=True, label="b"))
+    assert "1.5" in small and "label='b'" in small and "requires_grad=True" in small
+    assert "dtype=float32" in repr(Tensor(np.ones(2, np.float32)))
+    assert "op='*'" in repr(Tensor([1.0], requires_grad=True) * Tensor([2.0]))
+    big = repr(Tensor(np.arange(10_000.0)))
+    assert "..." in big and len(big) < 200
+
+
+def test_result_of_an_op_knows_its_op_and_parents():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    c = a * b
+    assert c.op == "*" and c.parents == (a, b) and c.requires_grad and not c.is_leaf
+    d = Tensor([1.0]) * 2  # nothing requires grad: no graph kept
+    assert not d.requires_grad and d.parents == () and d.op == ""
+
+
+# ---- arithmetic with broadcasting, against finite differences --------------------------------------
+
+BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+          "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
+SHAPE_PAIRS = [((2, 3, 4), (3, 1)), ((3, 1), (2, 3, 4)), ((4,), ()), ((), (4,)), ((3, 1), (1, 4)),
+               ((2, 3), (2, 3)), ((), ()), ((1,), (2, 3, 1))]
+
+
+def binary_operands(rng, op, sa, sb):
+    if op == "**":  # a positive base keeps a ** b real and its d/db = a^b ln(a) defined
+        return leaf(rng, sa, 0.5, 2.0, "a"), leaf(rng, sb, -1.5, 1.5, "b")
+    if op == "/":
+        return leaf(rng, sa, label="a"), nonzero(rng, sb, "b")
+    return leaf(rng, sa, label="a"), leaf(rng, sb, label="b")
+
+
+@pytest.mark.parametrize("sa, sb", SHAPE_PAIRS, ids=str)
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_op_broadcasts_and_gradchecks(rng, op, sa, sb):
+    a, b = binary_operands(rng, op, sa, sb)
+    out = BINARY[op](a, b)
+    np.testing.assert_allclose(out.data, BINARY[op](a.data, b.data), rtol=1e-15)
+    assert gradcheck(BINARY[op], a, b)
+    out.sum().backward()
+    assert a.grad.shape == sa and b.grad.shape == sb  # summed back to each operand's own shape
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("t+2", lambda t: t + 2), ("2+t", lambda t: 2 + t), ("t-2", lambda t: t - 2), ("2-t", lambda t: 2 - t),
+    ("t*2", lambda t: t * 2), ("2*t", lambda t: 2 * t), ("t/2", lambda t: t / 2), ("2/t", lambda t: 2 / t),
+    ("t**2", lambda t: t ** 2), ("t**0.5", lambda t: t ** 0.5), ("2**t", lambda t: 2 ** t), ("-t", lambda t: -t),
+    ("+t", lambda t: +t),
+    ("array+t", lambda t: np.array([1.0, -2.0, 3.0]) + t), ("t*array", lambda t: t * np.array([[2.0], [-1.0]])),
+    ("array/t", lambda t: np.full((2, 3), 3.0) / t), ("list-t", lambda t: [1.0, 2.0, 3.0] - t),
+    ("t@array", lambda t: t @ np.ones((3, 2))), ("array@t", lambda t: np.ones((4, 2)) @ t),
+])
+def test_numbers_and_arrays_on_either_side(rng, name, fn):
+    t = leaf(rng, (2, 3), 0.5, 2.0, "t")
+    out = fn(t)
+    assert isinstance(out, Tensor)
+    np.testing.assert_allclose(out.data, fn(t.data), rtol=1e-15)
+    assert gradcheck(fn, t)
+
+
+# ---- matmul with numpy's rules ---------------------------------------------------------------------
+
+MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+                 ((3,), (5, 3, 4)), ((5, 2, 3), (3,)), ((2, 1, 2, 3), (4, 3, 2)), ((5, 2, 3), (5, 3, 4)),
+                 ((2, 3), (2, 3, 4))]
+
+
+@pytest.mark.parametrize("sa, sb", MATMUL_SHAPES, ids=str)
+def test_matmul_follows_numpy_and_gradchecks(rng, sa, sb):
+    a, b = leaf(rng, sa, label="A"), leaf(rng, sb, label="B")
+    out = a @ b
+    assert out.shape == np.matmul(a.data, b.data).shape
+    np.testing.assert_allclose(out.data, np.matmul(a.data, b.data), rtol=1e-14)
+    np.testing.assert_allclose(a.matmul(b).data, out.data, rtol=0)
+    assert gradcheck(lambda x, y: x @ y, a, b)
+
+
+def test_linear_layer_gradients_by_hand(rng):
+    # Y = X W + b: dW = X^T dY, db = dY summed over the batch, dX = dY W^T
+    X, W, b = leaf(rng, (5, 3), label="X"), leaf(rng, (3, 2), label="W"), leaf(rng, (2,), label="b")
+    dY = rng.normal(size=(5, 2))
+    (X @ W + b).backward(dY)
+    np.testing.assert_allclose(W.grad, X.data.T @ dY, rtol=1e-14)
+    np.testing.assert_allclose(b.grad, dY.sum(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(X.grad, dY @ W.data.T, rtol=1e-14)
+
+
+# ---- reductions -------------------------------------------------------------------------------------
+
+AXES = [None, 0, -1, 1, (0, 2), (2, 0), (0, 1, 2), ()]
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("op, axis", [(op, axis) for op in ["sum", "mean", "max", "min", "var", "std"]
+                                      for axis in AXES if not (op in ("var", "std") and axis == ())], ids=str)
+def test_reduction_matches_numpy_and_gradchecks(rng, op, axis, keepdims):
+    x = leaf(rng, (2, 3, 4))
+    fn = lambda t: getattr(t, op)(axis=axis, keepdims=keepdims)  # noqa: E731
+    out = fn(x)
+    expected = getattr(np, op)(x.data, axis=axis, keepdims=keepdims)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-14)
+    assert gradcheck(fn, x)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_and_std_with_ddof(rng, op):
+    x = leaf(rng, (3, 5))
+    fn = lambda t: getattr(t, op)(axis=1, ddof=1)  # noqa: E731
+    np.testing.assert_allclose(fn(x).data, getattr(np, op)(x.data, axis=1, ddof=1), rtol=1e-14)
+    assert gradcheck(fn, x)
+
+
+def test_max_ties_split_the_gradient_evenly_between_tied_entries():
+    x = Tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5, 0.0])
+
+
+def test_min_ties_split_the_gradient_evenly_per_row():
+    x = Tensor([[1.0, 1.0, 1.0], [2.0, 0.0, 5.0]], requires_grad=True)
+    x.min(axis=1).backward(np.array([3.0, 1.0]))
+    np.testing.assert_array_equal(x.grad, [[1.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def test_max_ties_split_over_a_tuple_of_axes_with_keepdims():
+    x = Tensor(np.array([[[4.0, 0.0], [4.0, 1.0]], [[2.0, 2.0], [2.0, 2.0]]]), requires_grad=True)
+    x.max(axis=(1, 2), keepdims=True).backward(np.ones((2, 1, 1)))
+    np.testing.assert_array_equal(x.grad, [[[0.5, 0.0], [0.5, 0.0]], [[0.25, 0.25], [0.25, 0.25]]])
+
+
+# ---- shape ops, indexing, cat/stack/where -------------------------------------------------------------
+
+SHAPE_OPS = {
+    "reshape(6, 4)": (lambda t: t.reshape(6, 4), lambda a: a.reshape(6, 4)),
+    "reshape((4, -1))": (lambda t: t.reshape((4, -1)), lambda a: a.reshape(4, -1)),
+    "reshape([24])": (lambda t: t.reshape([24]), lambda a: a.reshape(24)),
+    "flatten": (lambda t: t.flatten(), lambda a: a.reshape(-1)),
+    "transpose()": (lambda t: t.transpose(), lambda a: a.transpose()),
+    "transpose(1, 0, 2)": (lambda t: t.transpose(1, 0, 2), lambda a: a.transpose(1, 0, 2)),
+    "transpose((2, 0, 1))": (lambda t: t.transpose((2, 0, 1)), lambda a: a.transpose(2, 0, 1)),
+    "transpose(-1, 0, 1)": (lambda t: t.transpose(-1, 0, 1), lambda a: a.transpose(2, 0, 1)),
+    ".T": (lambda t: t.T, lambda a: a.T),
+    "unsqueeze(0)": (lambda t: t.unsqueeze(0), lambda a: a[None]),
+    "unsqueeze(-1)": (lambda t: t.unsqueeze(-1), lambda a: a[..., None]),
+    "unsqueeze(1)": (lambda t: t.unsqueeze(1), lambda a: a[:, None]),
+    "squeeze()": (lambda t: t.unsqueeze(1).unsqueeze(-1).squeeze(), lambda a: a),
+    "squeeze(1)": (lambda t: t.unsqueeze(1).squeeze(1), lambda a: a),
+    "squeeze((0, -1))": (lambda t: t.reshape(1, 2, 3, 4, 1).squeeze((0, -1)), lambda a: a),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_OPS))
+def test_shape_op_matches_numpy_and_gradchecks(rng, name):
+    ours, theirs = SHAPE_OPS[name]
+    x = leaf(rng, (2, 3, 4))
+    out = ours(x)
+    np.testing.assert_array_equal(out.data, theirs(x.data))
+    assert gradcheck(ours, x)
+
+
+def test_transpose_of_a_matrix_and_a_vector():
+    m = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m.T.data, m.data.T)
+    np.testing.assert_array_equal(Tensor([1.0, 2.0]).T.data, [1.0, 2.0])
+
+
+MASK = np.array([[[True, False, True, False], [False, False, True, True], [True, True, True, False]],
+                 [[False, True, False, False], [True, False, False, False], [False, False, True, True]]])
+INDEXES = {
+    "int": 1, "negative int": -1, "ints": (1, 2), "all ints": (0, 2, 3), "slice": slice(0, 1),
+    "step slice": (slice(None), slice(None, None, 2)), "None": (None, 1), "...": (Ellipsis, 0),
+    "int ... None": (1, Ellipsis, None), "empty tuple": (),
+    "int array": np.array([0, 1, 1]), "list": [1, 0],
+    "repeated on axis 2": (slice(None), slice(None), [0, 0, 3, 0]),
+    "tuple of int arrays": (np.array([0, 1, 1]), np.array([2, 0, 2])),
+    "repeated pairs": ([0, 0, 1, 0], [1, 1, 2, 1], [3, 3, 0, 3]),
+    "2-D int array": np.array([[0, 1], [1, 1]]),
+    "mask": MASK, "mask on axis 1": (slice(None), np.array([True, False, True])),
+    "mask and int": (np.array([False, True]), 2),
+    "array and slice": (np.array([1, 0, 1]), slice(1, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEXES))
+def test_indexing_matches_numpy_and_gradchecks(rng, name):
+    index = INDEXES[name]
+    x = leaf(rng, (2, 3, 4))
+    out = x[index]
+    np.testing.assert_array_equal(out.data, x.data[index])
+    assert gradcheck(lambda t: t[index], x)
+
+
+def test_repeated_indices_accumulate():
+    x = Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+    m = Tensor(np.zeros((2, 2)), requires_grad=True)
+    m[[1, 1, 0], [0, 0, 1]].backward(np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_array_equal(m.grad, [[0.0, 4.0], [3.0, 0.0]])
+
+
+def test_index_with_a_comparison_mask_and_with_an_integer_valued_tensor():
+    x = Tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    x[x > 0].sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x[Tensor([3, 3, 0])].data, [4.0, 4.0, -1.0])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cat_and_stack_gradcheck(rng, axis):
+    a, b, c = leaf(rng, (2, 3), label="a"), leaf(rng, (2, 3), label="b"), leaf(rng, (2, 3), label="c")
+    np.testing.assert_array_equal(cat([a, b, c], axis).data, np.concatenate([a.data, b.data, c.data], axis))
+    np.testing.assert_array_equal(stack([a, b, c], axis).data, np.stack([a.data, b.data, c.data], axis))
+    assert gradcheck(lambda *ts: cat(ts, axis=axis), a, b, c)
+    assert gradcheck(lambda *ts: stack(ts, axis=axis), a, b, c)
+
+
+def test_cat_of_different_lengths_and_with_a_constant(rng):
+    a, b = leaf(rng, (2, 3), label="a"), leaf(rng, (2, 5), label="b")
+    assert cat([a, b], axis=1).shape == (2, 8)
+    assert gradcheck(lambda x, y: cat([x, np.ones((2, 1)), y], axis=-1), a, b)
+
+
+def test_where_picks_and_routes_the_gradient_with_broadcasting(rng):
+    a, b = leaf(rng, (2, 3), label="a"), leaf(rng, (3,), label="b")
+    cond = np.array([[True, False, True], [False, False, True]])
+    np.testing.assert_array_equal(where(cond, a, b).data, np.where(cond, a.data, b.data))
+    assert gradcheck(lambda x, y: where(cond, x, y), a, b)
+    assert gradcheck(lambda x: where(x > 0, x, 0.1 * x), a)  # a leaky relu made with where
+    where(Tensor(cond) > 0, a, 0.0).sum().backward()
+    assert a.grad.shape == (2, 3)
+
+
+# ---- elementwise functions, softmax -------------------------------------------------------------------
+
+ELEMENTWISE = {
+    "exp": (Tensor.exp, np.exp, "any"), "log": (Tensor.log, np.log, "positive"),
+    "sqrt": (Tensor.sqrt, np.sqrt, "positive"), "abs": (Tensor.abs, np.abs, "nonzero"),
+    "tanh": (Tensor.tanh, np.tanh, "any"), "sigmoid": (Tensor.sigmoid, lambda a: 1 / (1 + np.exp(-a)), "any"),
+    "relu": (Tensor.relu, lambda a: np.maximum(a, 0), "nonzero"),
+    "leaky_relu": (lambda t: t.leaky_relu(0.1), lambda a: np.where(a > 0, a, 0.1 * a), "nonzero"),
+    "leaky_relu default": (Tensor.leaky_relu, lambda a: np.where(a > 0, a, 0.01 * a), "nonzero"),
+    "selu": (Tensor.selu, lambda a: 1.0507009873554805 * np.where(a > 0, a, 1.6732632423543772 * np.expm1(a)),
+             "nonzero"),
+    "step": (Tensor.step, lambda a: (a > 0).astype(float), "nonzero"),
+    "clip(-1, 1)": (lambda t: t.clip(-1.0, 1.0), lambda a: np.clip(a, -1, 1), "nonzero"),
+    "clip(low)": (lambda t: t.clip(0.5), lambda a: np.maximum(a, 0.5), "nonzero"),
+    "clip(high)": (lambda t: t.clip(high=-0.5), lambda a: np.minimum(a, -0.5), "nonzero"),
+    "astype(float64)": (lambda t: t.astype(np.float64), lambda a: a, "any"),
+    "abs()": (abs, np.abs, "nonzero"),
+}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_elementwise_matches_numpy_and_gradchecks(rng, name):
+    ours, theirs, domain = ELEMENTWISE[name]
+    x = {"any": leaf(rng, (3, 4)), "positive": leaf(rng, (3, 4), 0.2, 3.0), "nonzero": nonzero(rng, (3, 4))}[domain]
+    if name.startswith("clip"):  # keep entries away from the limits, where the slope jumps
+        x.data[np.abs(np.abs(x.data) - 1.0) < 0.05] = 1.5
+        x.data[np.abs(np.abs(x.data) - 0.5) < 0.05] = 0.7
+    np.testing.assert_allclose(ours(x).data, theirs(x.data), rtol=1e-14, atol=1e-300)
+    assert gradcheck(ours, x)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "step",
+                                  "softmax", "log_softmax"])
+def test_function_spellings_match_methods(rng, name):
+    x = Tensor(rng.uniform(0.1, 2.0, (2, 3)))
+    np.testing.assert_array_equal(getattr(autograd, name)(x).data, getattr(x, name)().data)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1, 2])
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_and_log_softmax_gradcheck(rng, op, axis):
+    x = leaf(rng, (2, 3, 4), -3.0, 3.0)
+    out = getattr(x, op)(axis=axis)
+    e = np.exp(x.data)
+    expected = e / e.sum(axis=axis, keepdims=True)
+    np.testing.assert_allclose(out.data, expected if op == "softmax" else np.log(expected), rtol=1e-13)
+    assert gradcheck(lambda t: getattr(t, op)(axis), x)
+
+
+def test_softmax_is_stable_for_huge_logits():
+    s = Tensor([1000.0, 1001.0, 1002.0]).softmax()
+    assert np.isfinite(s.data).all() and s.data.sum() == pytest.approx(1.0, abs=1e-15)
+    e = np.exp([0.0, 1.0, 2.0])
+    np.testing.assert_allclose(s.data, e / e.sum(), rtol=1e-14)  # shifting logits changes nothing
+    ls = Tensor([-1000.0, 0.0, 1000.0], requires_grad=True).log_softmax()
+    assert np.isfinite(ls.data).all()  # log(softmax) done naively gives -inf for the first two
+    np.testing.assert_allclose(ls.data, [-2000.0, -1000.0, 0.0])
+    ls[0].backward()
+    assert np.isfinite(ls.parents[0].grad).all()
+
+
+# ---- comparisons, dtypes, backward rules ------------------------------------------------------------
+
+def test_comparisons_return_plain_bool_arrays_with_no_graph():
+    a, b = Tensor([1.0, 2.0, 3.0], requires_grad=True), Tensor([3.0, 2.0, 1.0], requires_grad=True)
+    for result, expected in [(a > b, [0, 0, 1]), (a < b, [1, 0, 0]), (a >= 2, [0, 1, 1]), (a <= 2.0, [1, 1, 0]),
+                             (a == b, [0, 1, 0]), (a != b, [1, 0, 1]), (a > np.array([0.0, 5.0, 0.0]), [1, 0, 1])]:
+        assert type(result) is np.ndarray and result.dtype == bool
+        np.testing.assert_array_equal(result, np.array(expected, dtype=bool))
+    with pytest.raises(TypeError, match="comparison: Value and Tensor do not mix"):
+        a > Value(1.0)
+
+
+def float32_cases():
+    mask = np.array([[True, False, True, False]] * 3)
+    return {
+        "t+1": lambda t, u: t + 1, "1+t": lambda t, u: 1 + t, "t-1.5": lambda t, u: t - 1.5, "2-t": lambda t, u: 2 - t,
+        "t*0.1": lambda t, u: t * 0.1, "3*t": lambda t, u: 3 * t, "t/3": lambda t, u: t / 3, "1/t": lambda t, u: 1 / t,
+        "t**2": lambda t, u: t ** 2, "t**0.5": lambda t, u: t ** 0.5, "2**t": lambda t, u: 2 ** t, "-t": lambda t, u: -t,
+        "t+u": lambda t, u: t + u, "t*u": lambda t, u: t * u, "t/u": lambda t, u: t / u, "t**u": lambda t, u: t ** u,
+        "t@u": lambda t, u: t @ u, "u@t.T": lambda t, u: u @ t.T,
+        "exp": lambda t, u: t.exp(), "log": lambda t, u: t.log(), "sqrt": lambda t, u: t.sqrt(),
+        "abs": lambda t, u: t.abs(), "tanh": lambda t, u: t.tanh(), "sigmoid": lambda t, u: t.sigmoid(),
+        "relu": lambda t, u: (t - 1).relu(), "leaky_relu": lambda t, u: (t - 1).leaky_relu(0.2),
+        "selu": lambda t, u: (t - 1).selu(), "step": lambda t, u: (t - 1).step(), "clip": lambda t, u: t.clip(0.7, 1.5),
+        "sum": lambda t, u: t.sum(0), "mean": lambda t, u: t.mean(), "max": lambda t, u: t.max(1),
+        "min": lambda t, u: t.min(), "var": lambda t, u: t.var(0), "std": lambda t, u: t.std(),
+        "softmax": lambda t, u: t.softmax(), "log_softmax": lambda t, u: t.log_softmax(0),
+        "reshape": lambda t, u: t.reshape(4, 3), "transpose": lambda t, u: t.transpose(), "T": lambda t, u: t.T,
+        "flatten": lambda t, u: t.flatten(), "unsqueeze": lambda t, u: t.unsqueeze(1).squeeze(),
+        "index": lambda t, u: t[1:, 2], "fancy index": lambda t, u: t[[0, 0, 2]],
+        "cat": lambda t, u: cat([t, t]), "stack": lambda t, u: stack([u, u], 1),
+        "where(mask, t, 0.0)": lambda t, u: where(mask, t, 0.0), "where(mask, 1, u)": lambda t, u: where(mask, 1, u),
+        "astype": lambda t, u: t.astype(np.float32),
+    }
+
+
+@pytest.mark.parametrize("name", list(float32_cases()))
+def test_float32_stays_float32_and_grads_are_float32_of_the_data_shape(rng, name):
+    fn = float32_cases()[name]
+    t = Tensor(rng.uniform(0.5, 2.0, (3, 4)).astype(np.float32), requires_grad=True)
+    u = Tensor(rng.uniform(0.5, 2.0, (4,)).astype(np.float32), requires_grad=True)
+    out = fn(t, u)
+    assert out.dtype == np.float32, f"{name} gave {out.dtype}"
+    out.backward(np.ones(out.shape, np.float32))
+    for x in (t, u):
+        if x.grad is not None:
+            assert x.grad.dtype == np.float32, f"{name}: grad is {x.grad.dtype}"
+            assert x.grad.shape == x.shape
+
+
+def test_casting_to_float64_and_back_is_differentiable(rng):
+    t = Tensor(rng.normal(size=(2, 2)).astype(np.float32), requires_grad=True)
+    y = t.astype(np.float64)
+    assert y.dtype == np.float64
+    (y * 2).sum().backward()
+    assert t.grad.dtype == np.float32 and (t.grad == 2).all()
+
+
+def test_grads_have_the_exact_shape_of_data_for_0d_and_broadcast_operands(rng):
+    s, v, m = leaf(rng, ()), leaf(rng, (1, 4)), leaf(rng, (3, 1))
+    (s * v + m).sum().backward()
+    assert (s.grad.shape, v.grad.shape, m.grad.shape) == ((), (1, 4), (3, 1))
+    assert s.grad == pytest.approx(v.data.sum() * 3)
+
+
+def test_backward_seed_rules():
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    (x * 3).sum().backward()  # 0-d output: seed 1
+    np.testing.assert_array_equal(x.grad, [[3.0, 3.0]])
+    x.zero_grad()
+    assert x.grad is None
+    (x * 3)[:, :1].backward()  # a (1, 1) output also has one element: seed 1
+    np.testing.assert_array_equal(x.grad, [[3.0, 0.0]])
+    x.zero_grad()
+    (x * 3).backward([[1.0, -1.0]])  # a larger output needs grad= of its shape; a list works
+    np.testing.assert_array_equal(x.grad, [[3.0, -3.0]])
+    x.zero_grad()
+    (x * 3).backward(Tensor([[2.0, 0.0]]))  # ... and so does a Tensor
+    np.testing.assert_array_equal(x.grad, [[6.0, 0.0]])
+
+
+def test_backward_without_grad_on_a_larger_output_is_a_value_error():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"backward: output has shape \(3,\); pass grad= an array of that shape"):
+        (x * 2).backward()
+    with pytest.raises(ValueError, match=r"backward: grad has shape \(2,\) but the output has shape \(3,\)"):
+        (x * 2).backward(np.ones(2))
+
+
+def test_backward_with_no_requires_grad_leaf_says_so():
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="backward: this tensor does not require grad .* requires_grad=True"):
+        (x * 2).sum().backward()
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        y = (w * 2).sum()
+    assert not y.requires_grad and y.parents == ()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+
+
+def test_constants_and_detached_tensors_get_no_gradient():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([3.0, 4.0])
+    d = (w * 5).detach()
+    assert not d.requires_grad and d.parents == () and np.array_equal(d.data, [5.0, 10.0])
+    (w * c + d * w).sum().backward()
+    assert c.grad is None and d.grad is None
+    np.testing.assert_array_equal(w.grad, [8.0, 14.0])
+
+
+def test_requires_grad_switch_on_leaves_only():
+    w = Tensor([1.0, 2.0])
+    assert w.requires_grad_() is w and w.requires_grad
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+    w.requires_grad_(False)
+    assert not (w * 2).requires_grad
+    with pytest.raises(ValueError, match=r"requires_grad_: only leaves can change requires_grad; .* '\*'"):
+        (Tensor([1.0], requires_grad=True) * 2).requires_grad_(False)
+
+
+def test_leaf_gradients_are_writable_and_not_shared(rng):
+    # each leaf owns its .grad, as in PyTorch: editing one in place must not change another (or the seed)
+    a, b, c = leaf(rng, (2, 3), label="a"), leaf(rng, (2, 3), label="b"), leaf(rng, (2, 3), label="c")
+    seed = np.ones((2, 3))
+    (a + b).backward(seed)
+    c.sum().backward()
+    a.grad *= 0.5
+    c.grad[0, 0] = 7.0
+    np.testing.assert_array_equal(b.grad, np.ones((2, 3)))
+    np.testing.assert_array_equal(seed, np.ones((2, 3)))
+    assert a.grad[0, 0] == 0.5 and c.grad[0, 0] == 7.0
+
+
+def test_tensor_gradients_accumulate_until_zero_grad(rng):
+    x = leaf(rng, (3,))
+    for _ in range(2):
+        (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, 4 * x.data, rtol=1e-15)
+    x.zero_grad()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data, rtol=1e-15)
+
+
+# ---- Value and Tensor do not mix --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, pattern", [
+    (lambda t, v: t + v, r"\+: cannot combine a Tensor with a Value; Value and Tensor do not mix"),
+    (lambda t, v: v + t, r"\+: cannot combine a Value with a Tensor; Value and Tensor do not mix"),
+    (lambda t, v: v * t, r"\*: cannot combine a Value with a Tensor"),
+    (lambda t, v: t ** v, r"\*\*: cannot combine a Tensor with a Value"),
+    (lambda t, v: v / t, r"/: cannot combine a Value with a Tensor"),
+    (lambda t, v: t @ v, r"@: cannot combine a Tensor with a Value"),
+    (lambda t, v: v @ t, r"@: matrix multiplication needs Tensors, got Value @ Tensor"),
+    (lambda t, v: Tensor(v), r"Tensor: cannot make a Tensor from a Value"),
+    (lambda t, v: cat([t, v]), r"cat: Value and Tensor do not mix"),
+    (lambda t, v: stack([v, t]), r"stack: Value and Tensor do not mix"),
+    (lambda t, v: where(t > 0, t, v), r"where: Value and Tensor do not mix"),
+])
+def test_value_and_tensor_do_not_mix(make, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        make(Tensor([1.0, 2.0], requires_grad=True), Value(1.0))
+
+
+# ---- bad input ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sa, sb", [((3, 4), (5, 2)), ((4,), (3,)), ((2, 3), (4,)), ((2, 3, 4), (3, 4, 5))])
+def test_matmul_of_misaligned_shapes_names_both(sa, sb):
+    pattern = rf"@: cannot apply to shapes {sa} and {sb}".replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(ValueError, match=pattern):
+        Tensor(np.ones(sa)) @ Tensor(np.ones(sb))
+
+
+def test_matmul_with_a_0d_operand_says_to_use_star():
+    with pytest.raises(ValueError, match=r"matmul: operands must have at least 1 dimension.*use \* for a scalar"):
+        Tensor(np.ones(3)) @ Tensor(2.0)
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+def test_operands_that_do_not_broadcast_name_op_and_shapes(op):
+    with pytest.raises(ValueError, match="^" + re.escape(f"{op}: cannot apply to shapes (2, 3) and (4,)")):
+        BINARY[op](Tensor(np.ones((2, 3))), Tensor(np.ones(4)))
+
+
+@pytest.mark.parametrize("make, error, pattern", [
+    (lambda t: t.reshape(4, 2), ValueError, r"reshape: cannot reshape \(2, 3\) \(6 entries\) into \(4, 2\)"),
+    (lambda t: t.reshape(-1, 4), ValueError, r"reshape: cannot reshape \(2, 3\) \(6 entries\) into \(-1, 4\)"),
+    (lambda t: t.reshape(-1, -1), ValueError, r"reshape: cannot reshape"),
+    (lambda t: t.reshape(2.0, 3), TypeError, r"reshape: sizes must be ints"),
+    (lambda t: t.transpose(0, 0), ValueError, r"transpose: axes \(0, 0\) are not a permutation"),
+    (lambda t: t.transpose(1), ValueError, r"transpose: axes \(1,\) are not a permutation of the 2 axes"),
+    (lambda t: t.squeeze(0), ValueError, r"squeeze: axis 0 of shape \(2, 3\) has size 2, not 1"),
+    (lambda t: t.unsqueeze(3), ValueError, r"unsqueeze: axis 3 is out of range for shape \(2, 3\)"),
+    (lambda t: t.sum(axis=2), ValueError, r"sum: axis 2 is out of range for a tensor of shape \(2, 3\)"),
+    (lambda t: t.mean(axis=(0, 0)), ValueError, r"mean: repeated axis"),
+    (lambda t: t.max(axis=1.0), TypeError, r"max: axis must be an int or a tuple of ints"),
+    (lambda t: t.var(axis=0, ddof=2), ValueError, r"var: ddof=2 leaves no degrees of freedom for shape \(2, 3\)"),
+    (lambda t: t.softmax(axis=2), ValueError, r"softmax: axis 2 is out of range"),
+    (lambda t: t.log_softmax(axis=None), TypeError, r"log_softmax: axis must be an int"),
+    (lambda t: t[2], IndexError, r"\[\]: index 2 does not fit a tensor of shape \(2, 3\)"),
+    (lambda t: t[:, [0, 5]], IndexError, r"\[\]: index .* does not fit a tensor of shape \(2, 3\)"),
+    (lambda t: t.clip(), ValueError, r"clip: give low, high or both"),
+    (lambda t: t.clip(2, 1), ValueError, r"clip: low 2 is above high 1"),
+    (lambda t: t.astype(np.int64), TypeError, r"astype: only float dtypes keep gradients, got int64"),
+    (lambda t: t.item(), ValueError, r"item: only a one-element tensor has an item, this one has shape \(2, 3\)"),
+    (lambda t: bool(t), ValueError, r"bool: the truth value of a tensor of shape \(2, 3\) is ambiguous"),
+    (lambda t: len(Tensor(1.0)), TypeError, r"len: a 0-d tensor has no length"),
+    (lambda t: cat([]), ValueError, r"cat: needs at least one tensor"),
+    (lambda t: cat([t, Tensor(np.ones((3, 3)))], axis=1), ValueError, r"cat: cannot join shapes \[\(2, 3\), \(3, 3\)\] along axis 1"),
+    (lambda t: stack([t, Tensor(np.ones(3))]), ValueError, r"stack: cannot stack shapes \[\(2, 3\), \(3,\)\]"),
+    (lambda t: stack([]), ValueError, r"stack: needs at least one tensor"),
+    (lambda t: where(np.ones((2, 3)), t, 0.0), TypeError, r"where: condition must be boolean, got dtype float64"),
+    (lambda t: where(np.ones(4, bool), t, 0.0), ValueError, r"where: shapes \(4,\), \(2, 3\) and \(\) do not broadcast"),
+    (lambda t: t + "a", TypeError, r"\+: data must be real numbers, got dtype <U1 from str"),
+])
+def test_bad_shape_and_argument_errors_name_op_and_sizes(make, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make(Tensor(np.ones((2, 3)), requires_grad=True))
+
+
+@pytest.mark.parametrize("data, pattern", [
+    ("abc", r"Tensor: data must be real numbers, got dtype <U3 from str"),
+    (["1", "2"], r"Tensor: data must be real numbers, got dtype <U1 from list"),
+    (object(), r"Tensor: data must be real numbers, got dtype object from object"),
+    (None, r"Tensor: data must be real numbers, got dtype object from NoneType"),
+    ([[1, 2], [3]], r"Tensor: data must be numbers or a regular \(not ragged\) nested list of numbers"),
+    ([1 + 2j], r"Tensor: data must be real numbers, got dtype complex128 from list"),
+])
+def test_non_numeric_data_is_a_type_error(data, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        Tensor(data)
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(TypeError, match=r"Tensor: requires_grad must be True or False, got 1"):
+        Tensor([1.0], requires_grad=1)
+
+
+# ---- nan and inf: allowed by default, caught by detect_anomaly ----------------------------------------------
+
+def test_nan_and_inf_are_allowed_without_detect_anomaly():
+    x = Tensor([0.0, -1.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's own warnings, as numpy gives them
+        y = x.log()
+        z = x / 0.0
+        (y + z).backward(np.ones(3))
+    assert y.data[0] == -np.inf and np.isnan(y.data[1]) and y.data[2] == 0.0
+    np.testing.assert_array_equal(z.data, [np.nan, -np.inf, np.inf])
+    np.testing.assert_array_equal(x.grad, [np.inf, np.inf, np.inf])  # 1/x + 1/0 in each entry
+
+
+@pytest.mark.parametrize("make, op, bad", [
+    (lambda x: x.log() * 0 + 1, "log", "inf"),    # the first bad op is named, not the * 0 after it
+    (lambda x: (x - 2).sqrt().exp(), "sqrt", "nan"),
+    (lambda x: x / (x - 1), "/", "inf"),
+    (lambda x: (x * 800).exp(), "exp", "inf"),
+    (lambda x: x ** -1 - 1, "**", "inf"),
+    (lambda x: (x * 2 - 2).log(), "log", "nan"),
+    (lambda x: cat([x, x.log() - 1]).sum(), "log", "inf"),
+    (lambda x: where(x > 5, x, x.log()), "log", "inf"),
+])
+def test_detect_anomaly_raises_at_the_first_op_making_nan_or_inf(make, op, bad):
+    x = Tensor([1.0, 0.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with detect_anomaly():
+            with pytest.raises(FloatingPointError, match=re.escape(f"detect_anomaly: {op} produced {bad}")):
+                make(x)
+        make(x)  # outside the block the same expression is allowed
+
+
+def test_detect_anomaly_passes_finite_results_and_is_restored_after_an_error():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with detect_anomaly():
+        (x.log() * x).sum().backward()
+    with pytest.raises(FloatingPointError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with detect_anomaly():
+            Tensor([0.0]).log()
+    assert not autograd.graph.grad_mode.anomaly
