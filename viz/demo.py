@@ -1,0 +1,132 @@
+"""`circuitgrad demo`: the project's main job, run without a browser.
+
+It draws the two CS231n circuits of the seed tutorial forward and backward (circuit and
+record style, SVG and PNG, and the backward pass step by step), trains the seed's XOR
+network (2-10-10-10-1, sigmoid, BCE, SGD lr=1, 10001 epochs) with a progress bar, and
+writes its loss curve, decision boundary and graph to the output folder. This is a
+program, so it prints what it does; the library it calls never prints.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from autograd import Value
+
+from .render import render
+from .steps import save_steps
+
+# Epochs at which the seed tutorial's PyTorch run is quoted, and its loss there (torch.manual_seed(777)).
+SEED_CURVE = {0: 0.6949, 1000: 0.6931, 5600: 0.0033, 10000: 0.000157}
+
+
+def cs231n_circuit() -> Value:
+    """f = (x + y) * z at x = -2, y = 5, z = -4, after backward: f = -12, grads -4, -4, 3."""
+    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    q = x + y
+    q.label = "q"
+    f = q * z
+    f.label = "f"
+    f.backward()
+    return f
+
+
+def sigmoid_neuron() -> Value:
+    """The CS231n 2-D neuron 1 / (1 + e^-(w0 x0 + w1 x1 + w2)) built from primitive gates: 0.73."""
+    w0, x0, w1, x1, w2 = (Value(v, n) for v, n in ((2.0, "w0"), (-1.0, "x0"), (-3.0, "w1"), (-2.0, "x1"), (-3.0, "w2")))
+    f = 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp())
+    f.label = "f"
+    f.backward()
+    return f
+
+
+def _xor_network(seed: int):
+    import nn
+
+    np.random.seed(seed)
+    return nn.Sequential(nn.Linear(2, 10), nn.Sigmoid(), nn.Linear(10, 10), nn.Sigmoid(),
+                         nn.Linear(10, 10), nn.Sigmoid(), nn.Linear(10, 1), nn.Sigmoid())
+
+
+def train_xor(epochs: int = 10001, seed: int = 777, progress: bool = True) -> tuple:
+    """The seed's XOR net trained full-batch; returns (model, history, X, y)."""
+    import nn
+
+    X, y = nn.data.xor()
+    model = _xor_network(seed)
+    optimizer = nn.optim.SGD(model.parameters(), lr=1.0)
+    history = nn.fit(model, nn.BCELoss(), optimizer, (X, y), epochs=epochs, progress=progress,
+                     metrics=["accuracy"])
+    return model, history, X, y
+
+
+def _graph_of_one_pass(model, X, y, path: Path, written: Callable[[Path], None]) -> None:
+    import nn
+    from autograd import Tensor
+
+    with nn.trace_modules() as trace:
+        loss = nn.BCELoss()(model(Tensor(X)), Tensor(y))
+    model.zero_grad()
+    loss.backward()
+    for suffix in (".svg", ".png"):
+        written(render(loss, path.with_suffix(suffix), trace=trace, precision=3))
+
+
+def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Callable[[str], None] = print) -> int:
+    """Run the demo, writing into `out`; returns 0. Prints each file it writes and the final loss."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list = []
+
+    def written(path: Path) -> None:
+        files.append(Path(path))
+        echo(f"  wrote {path}")
+
+    echo("1. The CS231n circuits of the seed tutorial, forward values above each wire, gradients below")
+    f = cs231n_circuit()
+    x, y, z = (n for n in f.parents[0].parents + f.parents[1:])
+    echo(f"   f = (x + y) * z = {f.data:g};  df/dx = {x.grad:g}, df/dy = {y.grad:g}, df/dz = {z.grad:g}")
+    for style in ("circuit", "record"):
+        for suffix in (".svg", ".png"):
+            written(render(f, folder / f"cs231n_{style}{suffix}", style=style))
+    neuron = sigmoid_neuron()
+    echo(f"   sigmoid neuron = {neuron.data:.2f}")
+    for suffix in (".svg", ".png"):
+        written(render(neuron, folder / f"sigmoid_neuron{suffix}"))
+    steps = save_steps(f, folder / "cs231n_steps", fmt="png")
+    echo(f"   backward pass step by step: {len(steps)} pictures in {folder / 'cs231n_steps'}")
+    files.extend(steps)
+
+    echo(f"2. The XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1), {epochs} epochs")
+    start = time.perf_counter()
+    model, history, X, y = train_xor(epochs, progress=progress)
+    seconds = time.perf_counter() - start
+    losses = history["loss"]
+    for epoch in sorted(set(SEED_CURVE) | {len(losses) - 1}):
+        if epoch < len(losses):
+            seed = f"   (seed tutorial, PyTorch: {SEED_CURVE[epoch]:.4g})" if epoch in SEED_CURVE else ""
+            echo(f"   epoch {epoch:>5}: loss {losses[epoch]:.6f}{seed}")
+    echo(f"   trained in {seconds:.1f} s ({1e6 * seconds / max(len(losses), 1):.0f} us an epoch); "
+         f"accuracy {history['accuracy'][-1]:.2f}")
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from . import plots
+
+    fig = plots.plot_history(history, title="XOR net: loss and accuracy per epoch")
+    fig.savefig(folder / "xor_loss.png", dpi=120)
+    written(folder / "xor_loss.png")
+    fig = plots.plot_decision_boundary(model, X, y, title="XOR net: decision boundary")
+    fig.savefig(folder / "xor_boundary.png", dpi=120)
+    written(folder / "xor_boundary.png")
+    _graph_of_one_pass(model, X, y, folder / "xor_graph", written)
+
+    echo(f"Done: {len(files)} files in {folder}/. Final XOR loss {losses[-1]:.6f}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
