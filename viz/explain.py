@@ -73,9 +73,10 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
                       image_shape: Optional[tuple] = None, title: str = "attribution") -> Any:
     """Show one input beside its attributions: as images when `image_shape` is given, else as bars.
 
-    Returns the matplotlib Figure (red pushes the score up, blue pushes it down).
+    Returns the matplotlib Figure (red pushes the score up, blue pushes it down). Built without
+    pyplot, as in `viz.plots`, so Jupyter shows it once (as the cell's result) and no window opens.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     data, attr = np.asarray(x, dtype=float).reshape(-1), np.asarray(attributions, dtype=float).reshape(-1)
     if data.shape != attr.shape:
@@ -84,7 +85,8 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
     if image_shape is not None:
         if int(np.prod(image_shape)) != data.size:
             raise ValueError(f"plot_attributions: image_shape {image_shape} does not hold {data.size} values")
-        fig, (left, right) = plt.subplots(1, 2, figsize=(6, 3))
+        fig = Figure(figsize=(6, 3))
+        left, right = fig.subplots(1, 2)
         left.imshow(data.reshape(image_shape), cmap="gray")
         left.set_title("input")
         shown = right.imshow(attr.reshape(image_shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
@@ -97,7 +99,8 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
         names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(data.size)]
         if len(names) != data.size:
             raise ValueError(f"plot_attributions: {len(names)} feature names for {data.size} features")
-        fig, ax = plt.subplots(figsize=(max(4, 0.5 * data.size + 2), 3))
+        fig = Figure(figsize=(max(4, 0.5 * data.size + 2), 3))
+        ax = fig.subplots()
         ax.bar(names, attr, color=["#d6604d" if a >= 0 else "#4393c3" for a in attr])
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_ylabel(title)

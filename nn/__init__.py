@@ -1,0 +1,34 @@
+"""circuitgrad's neural-network kit, shaped like `torch.nn` so what you learn here carries over.
+
+    import numpy as np
+    import nn
+    np.random.seed(0)
+    model = nn.Sequential(nn.Linear(2, 10), nn.Sigmoid(), nn.Linear(10, 1), nn.Sigmoid())
+    X, y = nn.data.xor()
+    history = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=1.0), (X, y), epochs=2000)
+
+Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
+Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`.
+Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
+(batches, splits, datasets), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
+"""
+from . import data, functional, init, lr_scheduler, optim, utils  # noqa: F401
+from .containers import ModuleList, Sequential
+from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Step,
+                     Tanh)
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module, Parameter, trace_modules
+from .regularization import BatchNorm1d, Dropout
+from .scalar import MLP, Layer, Neuron, Perceptron
+from .serialization import load, save
+from .train import EarlyStopping, History, evaluate, fit
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "trace_modules",
+    "Neuron", "Layer", "MLP", "Perceptron",
+    "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
+    "LogSoftmax", "Dropout", "BatchNorm1d",
+    "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "fit", "evaluate", "EarlyStopping", "History", "save", "load",
+    "data", "functional", "init", "optim", "lr_scheduler", "utils",
+]

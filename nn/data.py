@@ -1,0 +1,245 @@
+"""Feeding data to a model: minibatches, splits, k folds, standardization and imbalanced classes.
+
+Arrays in, `Tensor` batches out. Randomness follows one rule everywhere: `seed=None` uses
+numpy's global RNG (so `np.random.seed(s)` reproduces a run), an int seed uses a
+generator of its own. The generated datasets (`xor`, `moons`, `circles`, `spirals`,
+`height_weight`) are importable from here too.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator, Optional, Sequence
+
+import numpy as np
+
+from autograd import Tensor
+
+from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401
+
+__all__ = ["TensorDataset", "DataLoader", "WeightedRandomSampler", "train_val_split", "kfold", "Standardizer",
+           "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
+
+
+def _array(x: Any, what: str) -> np.ndarray:
+    if isinstance(x, Tensor):
+        return x.data
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: expected arrays of numbers, got dtype {array.dtype}")
+    return array
+
+
+def _arrays(arrays: Sequence[Any], what: str) -> list:
+    if not arrays:
+        raise ValueError(f"{what}: give at least one array")
+    out = [_array(a, what) for a in arrays]
+    for a in out:
+        if a.ndim == 0:
+            raise ValueError(f"{what}: every array needs a first (sample) dimension, got a scalar")
+    lengths = [len(a) for a in out]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"{what}: arrays have different numbers of samples {lengths}")
+    return out
+
+
+class TensorDataset:
+    """Arrays that share their first dimension, indexed together: `ds[i]` is a tuple of rows."""
+
+    def __init__(self, *arrays: Any) -> None:
+        self.arrays = _arrays(arrays, "TensorDataset")
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index: Any) -> tuple:
+        return tuple(a[index] for a in self.arrays)
+
+
+class WeightedRandomSampler:
+    """Draw `num_samples` indices with probability proportional to `weights` (as PyTorch's).
+
+    With per-sample weights from `sample_weights(labels)`, every class is drawn about equally
+    often: oversampling the rare classes in each epoch. Give it to `DataLoader(sampler=...)`.
+    """
+
+    def __init__(self, weights: Any, num_samples: int, replacement: bool = True, seed: Optional[int] = None) -> None:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+        if w.size == 0 or not np.isfinite(w).all() or (w < 0).any() or w.sum() == 0:
+            raise ValueError("WeightedRandomSampler: weights must be finite, >= 0 and not all 0")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"WeightedRandomSampler: num_samples must be a positive int, got {num_samples!r}")
+        if not replacement and num_samples > int((w > 0).sum()):
+            raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} distinct indices from "
+                             f"{int((w > 0).sum())} with nonzero weight; use replacement=True")
+        self.weights, self.num_samples, self.replacement = w, int(num_samples), bool(replacement)
+        self._rng = rng_for(seed)
+
+    def __iter__(self) -> Iterator[int]:
+        picks = self._rng.choice(len(self.weights), self.num_samples, replace=self.replacement,
+                                 p=self.weights / self.weights.sum())
+        return iter(picks.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class DataLoader:
+    """Minibatches of a dataset, as Tensors: `for xb, yb in DataLoader((X, y), batch_size=32, shuffle=True)`.
+
+    `dataset` is a TensorDataset or a tuple of arrays with the same first dimension.
+    `shuffle` reorders every epoch (reproducibly with `seed`); `sampler` (e.g. a
+    WeightedRandomSampler) chooses the indices instead; `drop_last` skips a short last batch.
+    """
+
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, seed: Optional[int] = None,
+                 sampler: Any = None, drop_last: bool = False) -> None:
+        self.dataset = dataset if isinstance(dataset, TensorDataset) else TensorDataset(*_as_tuple(dataset))
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: give either shuffle=True or a sampler, not both")
+        self.batch_size, self.shuffle, self.sampler, self.drop_last = int(batch_size), shuffle, sampler, drop_last
+        self._rng = rng_for(seed)
+
+    def _order(self) -> np.ndarray:
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
+        n = len(self.dataset)
+        return self._rng.permutation(n) if self.shuffle else np.arange(n)
+
+    def __iter__(self) -> Iterator[tuple]:
+        order = self._order()
+        stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
+        for start in range(0, stop, self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield tuple(Tensor(a[rows]) for a in self.dataset.arrays)
+
+    def __len__(self) -> int:
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+
+def _as_tuple(dataset: Any) -> tuple:
+    if isinstance(dataset, (tuple, list)):
+        return tuple(dataset)
+    raise TypeError(f"DataLoader: dataset must be a TensorDataset or a tuple of arrays (X, y), "
+                    f"got {type(dataset).__name__}")
+
+
+def train_val_split(*arrays: Any, val_fraction: float = 0.2, shuffle: bool = True, seed: Optional[int] = None,
+                    stratify: Any = None) -> tuple:
+    """Split arrays into (train, val) tuples: `(X_tr, y_tr), (X_val, y_val) = train_val_split(X, y)`.
+
+    The validation part has ceil(val_fraction * n) samples. `stratify=y` keeps each class's
+    share in both parts (for imbalanced classes). Raises ValueError if a part would be empty.
+    """
+    data = _arrays(arrays, "train_val_split")
+    n = len(data[0])
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
+        raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got {val_fraction!r}")
+    n_val = math.ceil(val_fraction * n)
+    if n_val >= n:
+        raise ValueError(f"train_val_split: {n} samples cannot be split with val_fraction={val_fraction} "
+                         "(no training samples would remain)")
+    rng = rng_for(seed)
+    if stratify is not None:
+        labels = _array(stratify, "train_val_split")
+        if labels.ndim == 0 or len(labels) != n:
+            raise ValueError(f"train_val_split: stratify needs one label per sample ({n}), got shape {labels.shape}")
+        labels = labels.reshape(n, -1)[:, 0]
+        val_idx = []
+        for c in np.unique(labels):
+            members = np.flatnonzero(labels == c)
+            members = rng.permutation(members) if shuffle else members
+            val_idx.extend(members[:round(val_fraction * len(members))].tolist())
+        is_val = np.zeros(n, dtype=bool)
+        is_val[val_idx] = True
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        train_idx, val_idx = order[~is_val[order]], order[is_val[order]]
+    else:
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        train_idx, val_idx = order[n_val:], order[:n_val]
+    return tuple(a[train_idx] for a in data), tuple(a[val_idx] for a in data)
+
+
+def kfold(n_samples: int, k: int = 5, shuffle: bool = True, seed: Optional[int] = None) -> list:
+    """k (train_indices, val_indices) pairs: each sample is in exactly one validation fold.
+
+    Fold sizes differ by at most one (the first n % k folds get one more), as scikit-learn's KFold.
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise TypeError(f"kfold: n_samples must be an int (use len(X)), got {type(n_samples).__name__}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n_samples:
+        raise ValueError(f"kfold: k must be an int from 2 to n_samples ({n_samples}), got {k!r}")
+    order = rng_for(seed).permutation(n_samples) if shuffle else np.arange(n_samples)
+    folds = np.array_split(order, k)
+    return [(np.concatenate(folds[:i] + folds[i + 1:]), folds[i]) for i in range(k)]
+
+
+class Standardizer:
+    """Rescale each column to mean 0 and standard deviation 1, with statistics from the training data.
+
+    `fit` on the training set only, then `transform` train, validation and test alike;
+    `inverse_transform` maps predictions back to the original units. A constant column is
+    left at scale 1 rather than divided by 0.
+    """
+
+    def __init__(self) -> None:
+        self.mean: Optional[np.ndarray] = None
+        self.std: Optional[np.ndarray] = None
+
+    def fit(self, X: Any) -> "Standardizer":
+        X = _array(X, "Standardizer.fit").astype(float)
+        if X.ndim == 0 or len(X) == 0:
+            raise ValueError("Standardizer.fit: needs at least one sample")
+        self.mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0)
+        return self
+
+    def _fitted(self, op: str) -> None:
+        if self.mean is None:
+            raise RuntimeError(f"Standardizer.{op}: call fit(X_train) first")
+
+    def transform(self, X: Any) -> np.ndarray:
+        self._fitted("transform")
+        return (_array(X, "Standardizer.transform") - self.mean) / self.std
+
+    def fit_transform(self, X: Any) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        self._fitted("inverse_transform")
+        return _array(X, "Standardizer.inverse_transform") * self.std + self.mean
+
+
+def _labels(labels: Any, op: str) -> np.ndarray:
+    y = _array(labels, op).reshape(-1)
+    if y.dtype.kind == "f" and (y != np.round(y)).any():
+        raise ValueError(f"{op}: labels must be whole numbers (class indices)")
+    y = y.astype(np.int64)
+    if (y < 0).any():
+        raise ValueError(f"{op}: labels must be >= 0, got {np.unique(y[y < 0])[:5].tolist()}")
+    return y
+
+
+def class_weights(labels: Any, num_classes: Optional[int] = None) -> np.ndarray:
+    """n_samples / (n_classes * count_c) per class: rare classes weigh more (scikit-learn's "balanced").
+
+    For `CrossEntropyLoss(weight=...)`. Raises ValueError if a class has no samples.
+    """
+    y = _labels(labels, "class_weights")
+    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    if len(y) == 0 or y.max() >= k:
+        raise ValueError(f"class_weights: labels must lie in 0..{k - 1}")
+    counts = np.bincount(y, minlength=k)
+    if (counts == 0).any():
+        raise ValueError(f"class_weights: classes {np.flatnonzero(counts == 0).tolist()} have no samples, "
+                         "so their weight would be infinite")
+    return len(y) / (k * counts)
+
+
+def sample_weights(labels: Any) -> np.ndarray:
+    """One weight per sample, its class's `class_weights`: feed to WeightedRandomSampler to balance classes."""
+    y = _labels(labels, "sample_weights")
+    return class_weights(y)[y]

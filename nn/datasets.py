@@ -1,0 +1,125 @@
+"""Small generated datasets for the tutorials: xor, moons, circles, spirals, height_weight.
+
+Each returns numpy arrays `(X, y)`. `seed=None` draws from numpy's global RNG (so
+`np.random.seed` reproduces it); an int seed uses its own generator and leaves the global
+one alone. Classification labels are int arrays of shape (n,), except `xor`, whose targets
+are a float column (4, 1) shaped for `BCELoss`, exactly as in the XOR tutorial.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+__all__ = ["xor", "moons", "circles", "spirals", "height_weight"]
+
+
+def rng_for(seed: Optional[int]) -> Any:
+    """numpy's global RNG for seed=None, else a Generator of its own (both have uniform/normal/permutation)."""
+    if seed is None:
+        return np.random
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def _count(name: str, n: Any, least: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{name}: n_samples must be an int, got {n!r}")
+    if n < least:
+        raise ValueError(f"{name}: n_samples must be at least {least}, got {n}")
+    return int(n)
+
+
+def _noise(name: str, noise: Any) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
+        raise ValueError(f"{name}: noise must be a number >= 0 (a standard deviation), got {noise!r}")
+    return float(noise)
+
+
+def xor(n_samples: Optional[int] = None, noise: float = 0.0, seed: Optional[int] = None) -> tuple:
+    """The XOR truth table: X (4, 2) of 0/1 inputs and y (4, 1) = x0 xor x1, as floats.
+
+    With `n_samples`, the four corners repeated in turn with Gaussian `noise` added to X.
+    """
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    labels = np.array([[0], [1], [1], [0]], dtype=float)
+    noise = _noise("xor", noise)
+    if n_samples is None:
+        X, y = corners.copy(), labels.copy()
+    else:
+        n = _count("xor", n_samples, 1)
+        X, y = corners[np.arange(n) % 4], labels[np.arange(n) % 4]
+    if noise:
+        X = X + rng_for(seed).normal(0.0, noise, X.shape)
+    return X, y
+
+
+def moons(n_samples: int = 100, noise: float = 0.0, seed: Optional[int] = None) -> tuple:
+    """Two interleaving half circles (label 0 the upper, 1 the lower), shuffled; X (n, 2), y (n,)."""
+    n = _count("moons", n_samples, 2)
+    noise, rng = _noise("moons", noise), rng_for(seed)
+    n_out = n // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
+                        np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], 1)])
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n - n_out, dtype=np.int64)])
+    return _shuffled(X, y, noise, rng)
+
+
+def circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8, seed: Optional[int] = None) -> tuple:
+    """A circle of radius 1 (label 0) around one of radius `factor` (label 1), shuffled; X (n, 2), y (n,)."""
+    n = _count("circles", n_samples, 2)
+    if not 0 < factor < 1:
+        raise ValueError(f"circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+    noise, rng = _noise("circles", noise), rng_for(seed)
+    n_out = n // 2
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n - n_out, endpoint=False)
+    X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
+                        factor * np.stack([np.cos(t_in), np.sin(t_in)], 1)])
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n - n_out, dtype=np.int64)])
+    return _shuffled(X, y, noise, rng)
+
+
+def spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: Optional[int] = None) -> tuple:
+    """Interleaved spiral arms, one per class (the CS231n toy set); X (n, 2), y (n,) in 0..n_classes-1.
+
+    `noise` jitters each point's angle (in radians), as in CS231n.
+    """
+    n = _count("spirals", n_samples, 1)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"spirals: n_classes must be an int >= 2, got {n_classes!r}")
+    noise, rng = _noise("spirals", noise), rng_for(seed)
+    sizes = [n // n_classes + (1 if k < n % n_classes else 0) for k in range(n_classes)]
+    Xs, ys = [], []
+    for k, m in enumerate(sizes):
+        r = np.linspace(0.0, 1.0, m)
+        t = np.linspace(k * 4.0, (k + 1) * 4.0, m) + rng.normal(0.0, 1.0, m) * noise
+        Xs.append(np.stack([r * np.sin(t), r * np.cos(t)], 1))
+        ys.append(np.full(m, k, dtype=np.int64))
+    return _shuffled(np.concatenate(Xs), np.concatenate(ys), 0.0, rng)
+
+
+def height_weight(n_samples: int = 100, noise: float = 2.0, seed: Optional[int] = None) -> tuple:
+    """Body weight (kg) in X (n, 1) and height (cm) in y (n, 1): a curved, saturating relation.
+
+    height = 150 + 30 tanh((weight - 62) / 12) + N(0, noise^2), weights uniform in 40..110:
+    a straight line fits it badly, a small ReLU MLP (1-8-4-1, as in the tutorial) well.
+    Standardize both before training (`nn.data.Standardizer`).
+    """
+    n = _count("height_weight", n_samples, 2)
+    noise, rng = _noise("height_weight", noise), rng_for(seed)
+    weight = rng.uniform(40.0, 110.0, (n, 1))
+    height = 150.0 + 30.0 * np.tanh((weight - 62.0) / 12.0)
+    if noise:
+        height = height + rng.normal(0.0, noise, (n, 1))
+    return weight, height
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, noise: float, rng: Any) -> tuple:
+    order = rng.permutation(len(X))
+    X, y = X[order], y[order]
+    if noise:
+        X = X + rng.normal(0.0, noise, X.shape)
+    return X, y

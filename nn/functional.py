@@ -1,0 +1,364 @@
+"""Functions behind the layers and losses (`import nn.functional as F`, as in PyTorch).
+
+Most are compositions of autograd's primitive ops, so a diagram shows each step. Two are
+fused ops, each an `autograd.Op` with its forward and derivative side by side, for the
+reasons in their docstrings: `LinearOp` (x @ W.T + b) and `BinaryCrossEntropyOp`.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from autograd import Op, Tensor, Value
+from autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
+from autograd.graph import Node
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- input checks shared by the losses ----------------------------------------------------------
+
+def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
+    """`x` itself if it is a Tensor, else a constant Tensor of its numbers (no gradient)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, Node):
+        raise TypeError(f"{op}: got a {type(x).__name__}; this function works on Tensors "
+                        "(the scalar networks in nn.scalar work on Values)")
+    return Tensor(x, dtype=dtype)
+
+
+def check_reduction(reduction: str, op: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def reduce(loss: Node, reduction: str) -> Node:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def class_labels(target: Any, num_classes: int, op: str, shape: Optional[tuple] = None) -> np.ndarray:
+    """Integer class labels as an int array, with errors naming any label that is not a class index."""
+    array = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if array.dtype == bool or array.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: labels must be integer class indices, got dtype {array.dtype}")
+    if array.dtype.kind == "f":
+        fractional = array != np.round(array)
+        if fractional.any():
+            bad = np.unique(array[fractional])[:5]
+            raise ValueError(f"{op}: labels must be whole numbers (class indices), got {bad.tolist()}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{op}: labels must have shape {shape} (one class index per sample), got {array.shape}")
+    labels = array.astype(np.int64)
+    outside = (labels < 0) | (labels >= num_classes)
+    if outside.any():
+        bad = np.unique(labels[outside])[:5].tolist()
+        raise ValueError(f"{op}: labels {bad} are out of range for {num_classes} classes (valid: 0..{num_classes - 1})")
+    return labels
+
+
+def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} differ; broadcasting "
+                         "them would compare every prediction with every target (reshape one of them)")
+
+
+# ---- fused ops ------------------------------------------------------------------------------------
+
+class LinearOp(Op):
+    """y = x @ W.T + b as one node.
+
+    Fused so that a diagram shows one "linear" gate per layer instead of transpose, @ and +,
+    and because it builds a third of the nodes: measured on the XOR net (2-10-10-10-1, 4
+    samples), a training epoch takes about 200 us fused against 330 us composed.
+    """
+
+    name = "linear"
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        out = np.dot(x, w.T) if x.ndim <= 2 else x @ w.T  # np.dot is the faster path for small 2-D arrays
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def backward(out, g):
+        # dy/dx = W, dy/dW = x, dy/db = 1; batch axes are summed for W and b.
+        x, w = out.parents[0], out.parents[1]
+        gx = np.dot(g, w.data) if x.requires_grad else None
+        if g.ndim != 2:
+            g, xd = g.reshape(-1, g.shape[-1]), x.data.reshape(-1, x.shape[-1])
+        else:
+            xd = x.data
+        gw = np.dot(g.T, xd) if w.requires_grad else None
+        if len(out.parents) == 2:
+            return gx, gw
+        return gx, gw, (g.sum(axis=0) if out.parents[2].requires_grad else None)
+
+
+def linear(x: Any, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """x @ weight.T + bias, with weight of shape (out_features, in_features) as PyTorch."""
+    x = as_tensor(x, "linear")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight {weight.shape}: "
+                         f"expected last dimension {weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return _linear(x, weight, bias)
+
+
+def _linear(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
+    """The linear node, shapes already checked."""
+    if bias is None:
+        return Tensor._make(LinearOp, (x, weight), LinearOp.forward(None, x.data, weight.data))
+    return Tensor._make(LinearOp, (x, weight, bias), LinearOp.forward(None, x.data, weight.data, bias.data))
+
+
+# PyTorch's floor for p (1 - p) is the float32 number nearest 1e-12 (9.99999996e-13), even in float64.
+_BCE_EPS = float(np.float32(1e-12))
+
+
+class BinaryCrossEntropyOp(Op):
+    """-(y log p + (1 - y) log(1 - p)) per entry, with each log clamped at -100 as PyTorch.
+
+    Fused because the clamp cannot be composed safely: at p = 0, log gives -inf and the
+    composed derivative is 0 * inf = nan. The derivative is PyTorch's:
+    (p - y) / max(p (1 - p), 1e-12).
+    """
+
+    name = "bce"
+
+    @staticmethod
+    def forward(ctx, p, y):
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        return -(y * log_p + (1 - y) * log_q)
+
+    @staticmethod
+    def backward(out, g):
+        p, y = out.parents
+        gp = gy = None
+        if p.requires_grad:
+            gp = g * (p.data - y.data) / np.maximum(p.data * (1 - p.data), _BCE_EPS)
+        if y.requires_grad:  # d/dy = log(1 - p) - log p, clamped as in forward
+            with np.errstate(divide="ignore"):
+                gy = g * (np.maximum(np.log1p(-p.data), -100) - np.maximum(np.log(p.data), -100))
+        return gp, gy
+
+
+# ---- losses ---------------------------------------------------------------------------------------
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Node:
+    """Mean squared error: mean((input - target)^2). Takes Tensors, or a Value / list of Values."""
+    check_reduction(reduction, "mse_loss")
+    if _is_values(input):
+        return _value_loss(input, target, reduction, "mse_loss", lambda d: d * d)
+    input = as_tensor(input, "mse_loss")
+    target = as_tensor(target, "mse_loss", input.dtype)
+    _same_shape(input, target, "mse_loss")
+    return reduce((input - target) ** 2, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Node:
+    """Mean absolute error: mean(|input - target|). Takes Tensors, or a Value / list of Values."""
+    check_reduction(reduction, "l1_loss")
+    if _is_values(input):
+        return _value_loss(input, target, reduction, "l1_loss", lambda d: d.abs())
+    input = as_tensor(input, "l1_loss")
+    target = as_tensor(target, "l1_loss", input.dtype)
+    _same_shape(input, target, "l1_loss")
+    return reduce((input - target).abs(), reduction)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """BCE on probabilities in [0, 1] (after a sigmoid); raises ValueError for anything outside [0, 1]."""
+    check_reduction(reduction, "binary_cross_entropy")
+    input = as_tensor(input, "binary_cross_entropy")
+    target = as_tensor(target, "binary_cross_entropy", input.dtype)
+    _same_shape(input, target, "binary_cross_entropy")
+    p = input.data
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise ValueError(f"binary_cross_entropy: predictions must be probabilities in [0, 1], got values from "
+                         f"{np.nanmin(p):.4g} to {np.nanmax(p):.4g}{' and nan' if np.isnan(p).any() else ''} "
+                         "(apply a sigmoid first, or use BCEWithLogitsLoss on the raw outputs)")
+    loss = Tensor._apply(BinaryCrossEntropyOp, input, target)
+    if weight is not None:
+        loss = loss * as_tensor(weight, "binary_cross_entropy", input.dtype)
+    return reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """BCE on raw scores x, i.e. BCE(sigmoid(x), y) computed without overflow for any x.
+
+    Uses PyTorch's form (1 - y) x + w (log(e^-m + e^(-x-m)) + m) with m = max(-x, 0) and
+    w = 1 + (pos_weight - 1) y: both exponents are <= 0, and the identity holds for any m,
+    so the derivative is right even at x = 0 where m has a kink.
+    """
+    op = "binary_cross_entropy_with_logits"
+    check_reduction(reduction, op)
+    x = as_tensor(input, op)
+    y = as_tensor(target, op, x.dtype)
+    _same_shape(x, y, op)
+    m = (-x).relu()
+    softplus = ((-m).exp() + (-x - m).exp()).log() + m  # log(1 + e^-x)
+    if pos_weight is not None:
+        softplus = softplus * ((as_tensor(pos_weight, op, x.dtype) - 1) * y + 1)
+    loss = (1 - y) * x + softplus
+    if weight is not None:
+        loss = loss * as_tensor(weight, op, x.dtype)
+    return reduce(loss, reduction)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class `target` given log-probabilities `input` of shape (N, C) or (C,).
+
+    With `weight`, the mean is sum(w[y_i] * loss_i) / sum(w[y_i]), as PyTorch.
+    """
+    check_reduction(reduction, "nll_loss")
+    logp, labels, w = _classification_inputs(input, target, weight, "nll_loss")
+    return _nll(logp, labels, w, reduction)
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of raw scores (N, C) or (C,) against integer class labels.
+
+    `weight` (C,) rescales each class; `label_smoothing` eps mixes the one-hot target with
+    the uniform distribution: (1 - eps) * nll + eps / C * (-sum_c w_c log p_c), with the
+    same weighted mean as the nll part (PyTorch's formula).
+    """
+    op = "cross_entropy"
+    check_reduction(reduction, op)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+            or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    x = as_tensor(input, op)
+    logp, labels, w = _classification_inputs(x.log_softmax(axis=-1) if x.ndim in (1, 2) else x, target, weight, op)
+    loss = _nll(logp, labels, w, reduction)
+    if label_smoothing == 0.0:
+        return loss
+    classes = logp.shape[-1]
+    smooth = -(logp * w if w is not None else logp).sum(axis=-1)
+    if reduction == "mean":
+        smooth = smooth.sum() / float(w.data[labels].sum()) if w is not None else smooth.mean()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1.0 - label_smoothing) * loss + (label_smoothing / classes) * smooth
+
+
+def _classification_inputs(logp: Any, target: Any, weight: Any, op: str) -> tuple:
+    logp = as_tensor(logp, op)
+    if logp.ndim not in (1, 2):
+        raise ValueError(f"{op}: input must have shape (N, C) or (C,), got {logp.shape}")
+    classes = logp.shape[-1]
+    labels = class_labels(target, classes, op, shape=logp.shape[:-1])
+    w = None
+    if weight is not None:
+        w = as_tensor(weight, op, logp.dtype)
+        if w.shape != (classes,):
+            raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), got {w.shape}")
+    return logp, labels, w
+
+
+def _nll(logp: Tensor, labels: np.ndarray, w: Optional[Tensor], reduction: str) -> Tensor:
+    picked = logp[np.arange(len(labels)), labels] if logp.ndim == 2 else logp[int(labels)]
+    if w is None:
+        return reduce(-picked, reduction)
+    w_picked = w.data[labels]
+    loss = -picked * w_picked
+    if reduction == "mean":
+        return loss.sum() / float(w_picked.sum())
+    return reduce(loss, reduction)
+
+
+# ---- Value (scalar) versions of the regression losses -------------------------------------------
+
+def _is_values(x: Any) -> bool:
+    if isinstance(x, Value):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(v, Value) for v in x)
+
+
+def _value_loss(input: Any, target: Any, reduction: str, op: str, per_item) -> Any:
+    preds = [input] if isinstance(input, Value) else list(input)
+    targets = [target] if isinstance(target, (int, float, Value)) else list(np.ravel(target)) \
+        if not isinstance(target, (list, tuple)) else list(target)
+    if len(targets) != len(preds):
+        raise ValueError(f"{op}: {len(preds)} predictions but {len(targets)} targets")
+    terms = [per_item(p - (t if isinstance(t, Value) else float(t))) for p, t in zip(preds, targets)]
+    if reduction == "none":
+        return terms
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / len(terms) if reduction == "mean" else total
+
+
+# ---- other layers' functions ----------------------------------------------------------------------
+
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each entry with probability p and scale the rest by 1 / (1 - p) (inverted dropout).
+
+    The mask comes from numpy's global RNG, so `np.random.seed` makes it reproducible.
+    Off (the identity) when not training or p == 0. Raises ValueError for p outside [0, 1).
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r} "
+                         "(p = 1 would drop everything and the 1/(1-p) scale is undefined)")
+    x = as_tensor(x, "dropout")
+    if not training or p == 0.0:
+        return x
+    keep = np.random.random_sample(x.shape) >= p
+    return x * (keep / (1.0 - p)).astype(x.dtype)
+
+
+def softmax(x: Any, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim` (PyTorch's argument name; Tensor.softmax calls it axis)."""
+    return as_tensor(x, "softmax").softmax(axis=dim)
+
+
+def log_softmax(x: Any, dim: int = -1) -> Tensor:
+    """log(softmax(x)) along `dim`, computed stably."""
+    return as_tensor(x, "log_softmax").log_softmax(axis=dim)
+
+
+def leaky_relu(x: Node, negative_slope: float = 0.01) -> Node:
+    """x for x > 0, else negative_slope * x, on a Tensor or a Value."""
+    if not isinstance(x, Node):
+        x = as_tensor(x, "leaky_relu")
+    return x.leaky_relu(negative_slope)
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
+    """Class indices (N,) as rows of a (N, C) Tensor with a 1 in each label's column.
+
+    `num_classes=-1` uses the largest label + 1. Raises ValueError for negative,
+    fractional or too-large labels.
+    """
+    array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if num_classes == -1:
+        if array.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from no labels; pass num_classes")
+        num_classes = int(np.max(array)) + 1 if array.dtype.kind in "iuf" else 0
+    if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
+    idx = class_labels(array, int(num_classes), "one_hot")
+    return Tensor(np.eye(int(num_classes))[idx])
+
+
+__all__ = [
+    "linear", "LinearOp", "BinaryCrossEntropyOp", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "dropout", "one_hot",
+    "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax",
+]

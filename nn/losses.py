@@ -1,0 +1,114 @@
+"""Loss functions as modules, with PyTorch's names, arguments and formulas.
+
+Each is called as `loss_fn(input, target)` and reduces with `reduction="mean"` (default),
+`"sum"` or `"none"` (one loss per entry). The math is in `nn.functional`.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from autograd.graph import Node
+
+from . import functional as F
+from .module import Module
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = F.check_reduction(reduction, type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+
+
+def _weight(owner: str, weight: Any) -> Optional[np.ndarray]:
+    if weight is None:
+        return None
+    array = np.asarray(weight.data if isinstance(weight, Node) else weight, dtype=float)
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError(f"{owner}: weight must be finite and non-negative, got {array}")
+    return array
+
+
+class MSELoss(_Loss):
+    """Mean squared error, mean((input - target)^2): the regression loss."""
+
+    def forward(self, input: Any, target: Any) -> Node:
+        return F.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error, mean(|input - target|): less swayed by outliers than MSE."""
+
+    def forward(self, input: Any, target: Any) -> Node:
+        return F.l1_loss(input, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities (after a sigmoid), each log clamped at -100.
+
+    `weight` rescales each entry's loss. Raises ValueError for a prediction outside [0, 1].
+    """
+
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = _weight("BCELoss", weight)
+
+    def forward(self, input: Any, target: Any) -> Node:
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid and binary cross-entropy in one stable formula, on raw scores (logits).
+
+    `pos_weight` multiplies the loss of positive targets (> 1 for a rare positive class).
+    """
+
+    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
+        super().__init__(reduction)
+        self.weight = _weight("BCEWithLogitsLoss", weight)
+        self.pos_weight = _weight("BCEWithLogitsLoss", pos_weight)
+
+    def forward(self, input: Any, target: Any) -> Node:
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax plus negative log-likelihood on raw scores (N, C) and integer labels (N,).
+
+    `weight` (C,) gives each class a weight (for imbalanced classes, e.g.
+    `nn.data.class_weights(y)`); the mean is then sum(w[y_i] loss_i) / sum(w[y_i]).
+    `label_smoothing` eps trains towards (1 - eps) on the true class plus eps/C on every
+    class. Raises ValueError naming labels that are out of range or not whole numbers.
+    """
+
+    def __init__(self, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.weight = _weight("CrossEntropyLoss", weight)
+        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+                or not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, input: Any, target: Any) -> Node:
+        return F.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()] if super().extra_repr() else []
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing}")
+        return ", ".join(parts)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood on log-probabilities (after LogSoftmax) and integer labels."""
+
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = _weight("NLLLoss", weight)
+
+    def forward(self, input: Any, target: Any) -> Node:
+        return F.nll_loss(input, target, self.weight, self.reduction)

@@ -1,0 +1,94 @@
+"""Learning-rate schedules, as `torch.optim.lr_scheduler`: call `scheduler.step()` once per epoch.
+
+Each schedule is a closed formula of the epoch count `last_epoch` and each group's
+starting lr (`base_lrs`), so it gives the same numbers as PyTorch's step-by-step versions
+(to rounding) and does not drift. Setting an lr by hand is overwritten at the next step.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class LRScheduler:
+    """Base class: sets every parameter group's lr to `get_lr()` on each `step()`.
+
+    Creating a scheduler counts as step 0 (lr = base lr), as in PyTorch.
+    """
+
+    def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
+        groups = getattr(optimizer, "param_groups", None)
+        if not isinstance(groups, list):
+            raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        for group in groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in groups]
+        self.last_epoch = last_epoch
+        self._last_lr = [group["lr"] for group in groups]
+        self.step()
+
+    def get_lr(self) -> list[float]:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimizer's learning rates."""
+        self.last_epoch += 1
+        self._last_lr = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each parameter group, as set by the last step."""
+        return list(self._last_lr)
+
+
+def _positive(owner: str, name: str, value: Any, integer: bool = False) -> Any:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{owner}: {name} must be {'an int' if integer else 'a number'}, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{owner}: {name} must be positive, got {value}")
+    return value
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma ** (epoch // step_size): drop by `gamma` every `step_size` epochs."""
+
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size = _positive("StepLR", "step_size", step_size, integer=True)
+        self.gamma = _positive("StepLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch: multiply by `gamma` every epoch."""
+
+    def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = _positive("ExponentialLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2.
+
+    Falls from base_lr to eta_min over T_max epochs along half a cosine (then rises again,
+    as PyTorch's does, if you keep stepping).
+    """
+
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_max = _positive("CosineAnnealingLR", "T_max", T_max, integer=True)
+        if eta_min < 0:
+            raise ValueError(f"CosineAnnealingLR: eta_min must be >= 0, got {eta_min}")
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        c = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]

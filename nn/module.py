@@ -1,0 +1,279 @@
+"""`Module`: the base of every layer and network, as in PyTorch.
+
+A module finds its parameters by itself: assigning a parameter (a leaf `Tensor` with
+`requires_grad=True`, or a leaf `Value`) or another module to an attribute registers it, so
+`parameters()` can collect the whole tree in a stable order without duplicates, and
+`state_dict()` can name every number the model has learned.
+
+`trace_modules()` (from `nn.trace`, re-exported here) records which module's forward made
+each node, for diagrams that draw a box around every layer; it is off unless used.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from os import PathLike
+from typing import Any, Callable, Iterator, NamedTuple, Optional, Union
+
+import numpy as np
+
+from autograd import Tensor, Value
+from autograd.graph import Node
+
+from . import serialization
+from . import trace as _trace
+from .trace import ModuleCall, ModuleTrace, trace_modules
+
+__all__ = ["Module", "Parameter", "trace_modules", "ModuleTrace", "ModuleCall", "IncompatibleKeys"]
+
+
+def Parameter(data: Any, label: str = "", dtype: Any = None) -> Tensor:
+    """A leaf Tensor that requires grad: what a Module registers as a parameter (like `nn.Parameter`)."""
+    return Tensor(data, requires_grad=True, label=label, dtype=dtype)
+
+
+def _is_parameter(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return value.fn is None and value.requires_grad
+    return isinstance(value, Value) and value.fn is None
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` skipped."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+
+class Module:
+    """Base class for layers and networks: subclass it, assign parts in `__init__`, write `forward`.
+
+    Call `super().__init__()` first in a subclass's `__init__`; calling the module runs
+    `forward`. `training` is True until `eval()`.
+    """
+
+    # Subclasses whose children are an implementation detail (a Layer's neurons) set this False
+    # so that repr stays one line per layer.
+    _repr_children = True
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_modules"] = OrderedDict()
+        d["training"] = True
+
+    # ---- registration ---------------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() at the start of __init__ "
+                                 f"before assigning {name!r}")
+        params, modules, buffers = d["_parameters"], d["_modules"], d["_buffers"]
+        if name in buffers:  # a buffer stays a buffer (running statistics are reassigned each batch)
+            if value is None:
+                del buffers[name]
+            else:
+                value = buffers[name] = np.asarray(value)
+        else:
+            params.pop(name, None)
+            modules.pop(name, None)
+            if isinstance(value, Module):
+                modules[name] = value
+            elif _is_parameter(value):
+                params[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for key in ("_parameters", "_modules", "_buffers"):
+            self.__dict__[key].pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Optional[Node]) -> None:
+        """Register `param` under `name` even if it is frozen (requires_grad False); None removes it."""
+        if param is not None and not isinstance(param, (Tensor, Value)):
+            raise TypeError(f"register_parameter: {name!r} must be a Tensor or a Value, got {type(param).__name__}")
+        object.__setattr__(self, name, param)
+        if param is None:
+            self._parameters.pop(name, None)
+        else:
+            self._parameters[name] = param
+
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Register a numpy array that is saved in `state_dict()` but is not learned (running statistics)."""
+        array = np.asarray(array)
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    # ---- calling --------------------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, x)")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run `forward` (recording the call when a `trace_modules()` block is active)."""
+        trace = _trace.active
+        if trace is None:
+            return self.forward(*args, **kwargs)
+        return trace._call(self, args, kwargs)
+
+    # ---- the tree ---------------------------------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        seen = set()
+        for name, m in self._modules.items():
+            if id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """Every module in the tree, this one first (named `prefix`, "" by default), each once."""
+        seen: set = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self) -> Iterator[tuple[str, Node]]:
+        """(dotted name, parameter) for the whole tree in registration order; a shared one appears once."""
+        seen: set = set()
+        for prefix, m in self.named_modules():
+            for name, p in m._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{prefix}.{name}" if prefix else name), p
+
+    def parameters(self) -> list:
+        """All parameters (Tensors or Values), recursively, in a stable order and without duplicates."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        for prefix, m in self.named_modules():
+            for name, b in m._buffers.items():
+                yield (f"{prefix}.{name}" if prefix else name), b
+
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call `fn` on every module of the tree, children before parents (for custom init)."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ---- modes and gradients ------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (dropout drops, batch norm uses batch statistics); returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be True or False, got {mode!r}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode: same as `train(False)`."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget accumulated gradients: None for Tensors (as PyTorch), 0.0 for Values."""
+        for p in self.parameters():
+            p.grad = p._grad_init
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze every Tensor parameter of the tree; returns self.
+
+        Raises TypeError for a module with Value parameters: a scalar Value always takes
+        part in differentiation, so leave it out of the optimizer instead.
+        """
+        params = self.parameters()
+        if any(isinstance(p, Value) for p in params):
+            raise TypeError(f"requires_grad_: {type(self).__name__} has Value parameters, which cannot be "
+                            "frozen; give the optimizer only the parameters you want to train")
+        for p in params:
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ---- saving and loading ----------------------------------------------------------------------
+
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Every parameter and buffer by dotted name, as copies (so a snapshot stays a snapshot)."""
+        state = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = np.array(p.data, copy=True)
+        for name, b in self.named_buffers():
+            state[name] = np.array(b, copy=True)
+        return state
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy numbers from `state` into the parameters and buffers, in place.
+
+        Checks everything before changing anything: with `strict`, missing and unexpected
+        keys are errors; a wrong shape always is. Raises ValueError listing every problem.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict: expected a dict of arrays, got {type(state).__name__}")
+        targets = dict(self.named_parameters())
+        targets.update(self.named_buffers())
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {unexpected}")
+        arrays = {}
+        for key, target in targets.items():
+            if key not in state:
+                continue
+            try:
+                arrays[key] = np.asarray(state[key].data if isinstance(state[key], Node) else state[key], dtype=float)
+            except (TypeError, ValueError):
+                problems.append(f"{key}: not numbers ({type(state[key]).__name__})")
+                continue
+            want = np.shape(target.data if isinstance(target, Node) else target)
+            if arrays[key].shape != want:
+                problems.append(f"{key}: shape {arrays[key].shape} in the file, {want} in the model")
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems)
+                             + ". Nothing was changed.")
+        for key, array in arrays.items():
+            target = targets[key]
+            if isinstance(target, Value):
+                target.data = float(array)
+            elif isinstance(target, Tensor):
+                target.data[...] = array
+            else:
+                target[...] = array
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: Union[str, PathLike]) -> str:
+        """Write `state_dict()` to a `.npz` file (numbers only, no pickle); returns the path written."""
+        return serialization.save(self.state_dict(), path)
+
+    # ---- printing -----------------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The arguments shown in this module's repr line; subclasses override."""
+        return ""
+
+    def __repr__(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not self._modules or not self._repr_children:
+            return head + ")"
+        lines = [head]
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        return "\n".join(lines) + "\n)"
+

@@ -1,0 +1,265 @@
+"""Optimizers with PyTorch's names, defaults and update formulas: SGD, Adam, AdamW, RMSprop, Adagrad.
+
+An optimizer holds `param_groups` (lists of parameters with their own hyperparameters,
+as PyTorch) and per-parameter `state` (momentum buffers, moment estimates). `step()`
+changes each parameter's numbers in place and builds no graph; `zero_grad()` clears the
+gradients before the next backward pass. Parameters that are frozen
+(`requires_grad=False`) or got no gradient (`grad is None`) are skipped, as PyTorch does.
+Works on Tensor parameters and on scalar Value parameters alike.
+
+The learning-rate schedulers (`StepLR`, `ExponentialLR`, `CosineAnnealingLR`) live in
+`nn.lr_scheduler` and are importable from here, as `torch.optim.lr_scheduler` is.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Union
+
+import numpy as np
+
+from autograd import Tensor, Value
+from autograd.graph import Node
+
+from . import lr_scheduler
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "LRScheduler", "StepLR",
+           "ExponentialLR", "CosineAnnealingLR"]
+
+Params = Union[Iterable[Node], Iterable[dict]]
+
+
+class Optimizer:
+    """Base class: keeps the parameter groups and state, skips frozen parameters, checks arguments."""
+
+    def __init__(self, params: Params, defaults: dict) -> None:
+        name = type(self).__name__
+        if isinstance(params, (Node, dict)):
+            raise TypeError(f"{name}: params must be an iterable of parameters (e.g. model.parameters()), "
+                            f"got a single {type(params).__name__}; wrap it in a list")
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(f"{name}: params must be an iterable of parameters, got {type(params).__name__}") from None
+        if not params:
+            raise ValueError(f"{name}: got an empty parameter list; pass model.parameters() of a model that has some")
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        self.state: dict[int, dict] = {}  # keyed by id(param); the groups keep the params alive
+        for group in (params if isinstance(params[0], dict) else [{"params": params}]):
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        """Add parameters with their own hyperparameters (the rest come from the defaults)."""
+        name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group is a dict with a 'params' entry, got {group!r:.60}")
+        params = group["params"]
+        params = [params] if isinstance(params, Node) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, (Tensor, Value)):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor or a Value")
+            if isinstance(p, Tensor) and p.fn is not None:
+                raise ValueError(f"{name}: parameter {i} was computed by {p.op!r}; only leaves can be optimized")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} ({p.label or 'unnamed'}) appears more than once")
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(f"{name}: unknown hyperparameters {sorted(unknown)}; valid: {sorted(self.defaults)}")
+        full = {**self.defaults, **group, "params": params}
+        self._check(full)
+        self.param_groups.append(full)
+
+    def _check(self, group: dict) -> None:
+        name = type(self).__name__
+        for key, value in group.items():
+            if key in ("params", "betas", "nesterov", "amsgrad", "centered"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name}: {key} must be a number, got {value!r}")
+            if value < 0 or value != value:
+                raise ValueError(f"{name}: {key} must be >= 0, got {value}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear gradients: None (or zeros with set_to_none=False) for Tensors, 0.0 for Values."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if isinstance(p, Value):
+                    p.grad = 0.0
+                elif set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = np.zeros_like(p.data)
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place; builds no graph."""
+        state = self.state
+        for group in self.param_groups:
+            update = self._update
+            for p in group["params"]:
+                if type(p) is Value:
+                    p.data = float(update(np.float64(p.data), np.float64(p.grad), state.setdefault(id(p), {}), group))
+                elif p.grad is not None and p.requires_grad:
+                    key = id(p)
+                    s = state.get(key)
+                    if s is None:
+                        s = state[key] = {}
+                    p.data[...] = update(p.data, p.grad, s, group)  # in place: views of the weights stay valid
+
+    def _update(self, x: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum and weight decay (L2).
+
+    g = grad + weight_decay * p; with momentum: buf = momentum * buf + (1 - dampening) * g
+    (buf = g on the first step), then g = g + momentum * buf (nesterov) or g = buf;
+    p = p - lr * g.
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def _update(self, x, g, state, group):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * x
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = np.array(g, copy=True)
+            else:
+                buf = buf * momentum + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = buf
+            g = g + momentum * buf if group["nesterov"] else buf
+        return x - group["lr"] * g
+
+
+def _betas(name: str, betas: Any) -> tuple:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"{name}: betas[{i}] must be in [0, 1), got {b}")
+    return tuple(float(b) for b in betas)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): steps scaled by running averages of the gradient and its square.
+
+    m = m + (1 - b1)(g - m); v = b2 v + (1 - b2) g^2; p = p - lr/(1 - b1^t) * m /
+    (sqrt(v) / sqrt(1 - b2^t) + eps). weight_decay adds weight_decay * p to g (L2, unlike
+    AdamW); amsgrad uses the largest v seen so far.
+    """
+
+    decoupled = False
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+        betas = _betas(type(self).__name__, betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _update(self, x, g, state, group):
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd and self.decoupled:
+            x = x * (1 - lr * wd)  # AdamW: shrink the weights directly, outside the moment estimates
+        elif wd:
+            g = g + wd * x
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(x), exp_avg_sq=np.zeros_like(x))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(x)
+        state["step"] += 1
+        t = state["step"]
+        m = state["exp_avg"] = state["exp_avg"] + (1 - beta1) * (g - state["exp_avg"])
+        v = state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * g * g
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
+        step_size = lr / (1 - beta1 ** t)
+        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
+        return x - step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): p = p (1 - lr wd) before the Adam step.
+
+    Default weight_decay 0.01, as PyTorch.
+    """
+
+    decoupled = True
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): divide the step by a running root-mean-square of recent gradients.
+
+    v = alpha v + (1 - alpha) g^2; centered subtracts the squared running mean of g;
+    p = p - lr g / (sqrt(v) + eps), or through a momentum buffer b = momentum b + g / (sqrt(v) + eps).
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered))
+
+    def _update(self, x, g, state, group):
+        alpha = group["alpha"]
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * x
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(x))
+            if group["momentum"]:
+                state["momentum_buffer"] = np.zeros_like(x)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(x)
+        state["step"] += 1
+        sq = state["square_avg"] = state["square_avg"] * alpha + (1 - alpha) * g * g
+        if group["centered"]:
+            avg_g = state["grad_avg"] = state["grad_avg"] + (1 - alpha) * (g - state["grad_avg"])
+            avg = np.sqrt(sq - avg_g * avg_g)
+        else:
+            avg = np.sqrt(sq)
+        avg = avg + group["eps"]
+        if group["momentum"]:
+            buf = state["momentum_buffer"] = state["momentum_buffer"] * group["momentum"] + g / avg
+            return x - group["lr"] * buf
+        return x - group["lr"] * (g / avg)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011): each weight's step shrinks with the sum of its squared gradients.
+
+    s = s + g^2; p = p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps).
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _update(self, x, g, state, group):
+        if not state:
+            state.update(step=0, sum=np.full_like(x, group["initial_accumulator_value"]))
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * x
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"] = state["sum"] + g * g
+        return x - clr * (g / (np.sqrt(s) + group["eps"]))

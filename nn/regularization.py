@@ -1,0 +1,106 @@
+"""Layers that behave differently while training: `Dropout` and `BatchNorm1d`.
+
+Both follow `module.training`: call `model.eval()` before evaluating and `model.train()`
+before training again.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from autograd import Tensor
+
+from . import functional as F
+from .layers import _positive_int
+from .module import Module, Parameter
+
+
+class Dropout(Module):
+    """While training, zero each entry with probability p and scale the survivors by 1/(1 - p).
+
+    Scaling during training (inverted dropout) keeps each unit's expected value the same,
+    so evaluation is the identity. The mask comes from numpy's global RNG. Raises
+    ValueError for p outside [0, 1).
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class BatchNorm1d(Module):
+    """Normalize each feature over the batch, then scale by `weight` and shift by `bias`.
+
+    Input (N, C) or (N, C, L). Training uses the batch's mean and biased variance and
+    updates `running_mean` and `running_var` (with the unbiased variance, as PyTorch):
+    running = (1 - momentum) * running + momentum * batch; momentum=None averages all
+    batches seen. Evaluation uses the running statistics. Raises ValueError for an input
+    of the wrong rank or feature count, and for a single value per feature in training.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features = _positive_int("BatchNorm1d", "num_features", num_features)
+        if not eps > 0:
+            raise ValueError(f"BatchNorm1d: eps must be positive, got {eps!r}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.eps, self.momentum = float(eps), momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        dtype = np.dtype(np.float64 if dtype is None else dtype)
+        if self.affine:
+            self.weight = Parameter(np.ones(num_features), label="weight", dtype=dtype)
+            self.bias = Parameter(np.zeros(num_features), label="bias", dtype=dtype)
+        else:
+            self.weight = self.bias = None
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+
+    def forward(self, x: Any) -> Tensor:
+        x = F.as_tensor(x, "BatchNorm1d")
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
+                             f"or (N, {self.num_features}, L), got shape {x.shape}")
+        axes = (0,) if x.ndim == 2 else (0, 2)
+        shape = (self.num_features,) if x.ndim == 2 else (self.num_features, 1)  # broadcasts per feature
+        if self.training or not self.track_running_stats:
+            count = x.size // self.num_features
+            if count < 2:
+                raise ValueError(f"BatchNorm1d({self.num_features}): expected more than 1 value per feature "
+                                 f"when training, got input of shape {x.shape}")
+            mean = x.mean(axis=axes, keepdims=True)
+            var = x.var(axis=axes, keepdims=True)
+            if self.training and self.track_running_stats:
+                self._update_running(mean.data.reshape(-1), var.data.reshape(-1) * count / (count - 1))
+            x_hat = (x - mean) / (var + self.eps).sqrt()
+        else:
+            mean = self.running_mean.reshape(shape).astype(x.dtype)
+            std = np.sqrt(self.running_var + self.eps).reshape(shape).astype(x.dtype)
+            x_hat = (x - mean) / std
+        if not self.affine:
+            return x_hat
+        if x.ndim == 2:
+            return x_hat * self.weight + self.bias
+        return x_hat * self.weight.reshape(shape) + self.bias.reshape(shape)
+
+    def _update_running(self, mean: np.ndarray, unbiased_var: np.ndarray) -> None:
+        self.num_batches_tracked[...] += 1
+        m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        self.running_mean[...] = (1 - m) * self.running_mean + m * mean
+        self.running_var[...] = (1 - m) * self.running_var + m * unbiased_var
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")

@@ -1,0 +1,280 @@
+"""Optimizers, learning-rate schedules and gradient clipping against PyTorch, step by step."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Tensor, Value, is_grad_enabled
+
+
+def small_model(seed: int = 0, dtype=np.float64) -> nn.Sequential:
+    np.random.seed(seed)
+    return nn.Sequential(nn.Linear(3, 4, dtype=dtype), nn.Tanh(), nn.Linear(4, 2, dtype=dtype))
+
+
+def torch_copy(torch, model: nn.Sequential):
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    ref.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+    return ref
+
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+    ("Adam", dict(lr=0.02, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.02, weight_decay=0.5, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.05)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5, eps=1e-8)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{k}" for n, k in OPTIMIZERS])
+def test_optimizer_matches_torch_over_several_steps(torch, rng, name, kwargs):
+    model = small_model()
+    ref = torch_copy(torch, model)
+    opt = getattr(nn.optim, name)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, name)(ref.parameters(), **kwargs)
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    for _ in range(6):
+        opt.zero_grad()
+        nn.MSELoss()(model(Tensor(X)), Y).backward()
+        opt.step()
+        topt.zero_grad()
+        torch.nn.MSELoss()(ref(torch.tensor(X)), torch.tensor(Y)).backward()
+        topt.step()
+    for (key, ours), theirs in zip(model.state_dict().items(), ref.state_dict().values()):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_sgd_float32_stays_float32_and_close_to_torch(torch, rng):
+    model = small_model(dtype=np.float32)
+    ref = torch_copy(torch, model).float()
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    X, Y = rng.normal(size=(8, 3)).astype(np.float32), rng.normal(size=(8, 2)).astype(np.float32)
+    for _ in range(5):
+        opt.zero_grad()
+        nn.MSELoss()(model(Tensor(X)), Y).backward()
+        opt.step()
+        topt.zero_grad()
+        torch.nn.MSELoss()(ref(torch.tensor(X)), torch.tensor(Y)).backward()
+        topt.step()
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    for ours, theirs in zip(model.state_dict().values(), ref.state_dict().values()):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_step_builds_no_graph_and_updates_in_place():
+    model = small_model()
+    weight = model[0].weight
+    array = weight.data
+    opt = nn.optim.Adam(model.parameters(), lr=0.1)
+    model(Tensor(np.ones((2, 3)))).sum().backward()
+    opt.step()
+    assert weight.data is array and weight.is_leaf and weight.fn is None
+    assert is_grad_enabled()
+
+
+def test_parameters_without_gradient_or_frozen_are_skipped():
+    model = small_model()
+    before = model.state_dict()
+    opt = nn.optim.SGD(model.parameters(), lr=1.0, weight_decay=0.5)
+    opt.step()  # no backward yet: every grad is None, nothing moves (not even by weight decay)
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())
+    model(Tensor(np.ones((2, 3)))).sum().backward()
+    model[2].weight.requires_grad_(False)
+    opt.step()
+    after = model.state_dict()
+    assert np.array_equal(after["2.weight"], before["2.weight"])
+    assert not np.array_equal(after["0.weight"], before["0.weight"])
+
+
+def test_optimizers_train_value_parameters_of_scalar_networks():
+    np.random.seed(1)
+    neuron = nn.Neuron(2, activation=None)
+    opt = nn.optim.SGD(neuron.parameters(), lr=0.1, momentum=0.5)
+    data = [([1.0, 2.0], 5.0), ([0.0, 1.0], 1.0), ([2.0, 0.0], 3.0), ([1.0, 1.0], 3.0)]  # y = 2 x0 + 2 x1 - 1
+    for _ in range(300):
+        opt.zero_grad()
+        loss = nn.MSELoss()([neuron(x) for x, _ in data], [y for _, y in data])
+        loss.backward()
+        opt.step()
+    assert loss.data < 1e-6
+    assert [w.data for w in neuron.w] == pytest.approx([2.0, 2.0], abs=1e-3)
+    assert neuron.b.data == pytest.approx(-1.0, abs=1e-3)
+    assert all(isinstance(p.data, float) for p in neuron.parameters())
+    opt.zero_grad()
+    assert all(p.grad == 0.0 for p in neuron.parameters())
+
+
+def test_param_groups_have_their_own_lr(torch, rng):
+    model = small_model()
+    ref = torch_copy(torch, model)
+    opt = nn.optim.SGD([{"params": model[0].parameters(), "lr": 0.5}, {"params": model[2].parameters()}],
+                       lr=0.01, momentum=0.9)
+    topt = torch.optim.SGD([{"params": ref[0].parameters(), "lr": 0.5}, {"params": ref[2].parameters()}],
+                           lr=0.01, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.01]
+    X = rng.normal(size=(4, 3))
+    for _ in range(3):
+        opt.zero_grad()
+        model(Tensor(X)).sum().backward()
+        opt.step()
+        topt.zero_grad()
+        ref(torch.tensor(X)).sum().backward()
+        topt.step()
+    for ours, theirs in zip(model.state_dict().values(), ref.state_dict().values()):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10)
+
+
+def test_zero_grad_can_keep_zero_arrays():
+    model = small_model()
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    model(Tensor(np.ones((1, 3)))).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert all(np.array_equal(p.grad, np.zeros_like(p.data)) for p in model.parameters())
+    opt.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+# ---- bad input ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_no_parameters_or_negative_lr_is_a_value_error(name):
+    cls = getattr(nn.optim, name)
+    with pytest.raises(ValueError, match=f"{name}: got an empty parameter list"):
+        cls([], lr=0.1)
+    with pytest.raises(ValueError, match=f"{name}: got an empty parameter list"):
+        cls(nn.ReLU().parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=f"{name}: lr must be >= 0, got -0.1"):
+        cls(small_model().parameters(), lr=-0.1)
+
+
+def test_optimizer_argument_errors():
+    params = small_model().parameters()
+    with pytest.raises(ValueError, match="nesterov momentum needs momentum > 0 and dampening = 0"):
+        nn.optim.SGD(params, lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match=r"betas\[1\] must be in \[0, 1\), got 1.0"):
+        nn.optim.Adam(params, betas=(0.9, 1.0))
+    with pytest.raises(TypeError, match="betas must be a pair"):
+        nn.optim.Adam(params, betas=0.9)
+    with pytest.raises(ValueError, match="momentum must be >= 0"):
+        nn.optim.SGD(params, lr=0.1, momentum=-1)
+    with pytest.raises(TypeError, match="lr must be a number"):
+        nn.optim.SGD(params, lr="fast")
+    with pytest.raises(ValueError, match="appears more than once"):
+        nn.optim.SGD(params + params[:1], lr=0.1)
+    with pytest.raises(TypeError, match="got a single Tensor; wrap it in a list"):
+        nn.optim.SGD(params[0], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 0 is a ndarray"):
+        nn.optim.SGD([np.ones(3)], lr=0.1)
+    with pytest.raises(ValueError, match="only leaves can be optimized"):
+        nn.optim.SGD([params[0] * 2], lr=0.1)
+    with pytest.raises(TypeError, match=r"unknown hyperparameters \['momentum'\]"):
+        nn.optim.Adam([{"params": params, "momentum": 0.9}])
+
+
+def test_optimizer_repr_shows_hyperparameters():
+    text = repr(nn.optim.SGD(small_model().parameters(), lr=0.1))
+    assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
+
+
+# ---- schedulers --------------------------------------------------------------------------------------------
+
+SCHEDULERS = [
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("CosineAnnealingLR", dict(T_max=5)),
+    ("CosineAnnealingLR", dict(T_max=4, eta_min=0.01)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=[f"{n}{k}" for n, k in SCHEDULERS])
+def test_schedulers_match_torch(torch, name, kwargs):
+    ours_opt = nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=0.1)
+    ref_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    ours = getattr(nn.optim, name)(ours_opt, **kwargs)
+    ref = getattr(torch.optim.lr_scheduler, name)(ref_opt, **kwargs)
+    for _ in range(12):  # past T_max: the cosine comes back up, as torch's does
+        assert ours.get_last_lr() == pytest.approx(ref.get_last_lr(), rel=1e-12, abs=1e-15)
+        assert ours_opt.param_groups[0]["lr"] == pytest.approx(ref_opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+        ours_opt.step()
+        ref_opt.step()
+        ours.step()
+        ref.step()
+
+
+def test_scheduler_shape_by_hand():
+    opt = nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
+    sched = nn.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)
+    lrs = []
+    for _ in range(5):
+        lrs.append(sched.get_last_lr()[0])
+        sched.step()
+    assert lrs == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01])
+    cosine = nn.optim.CosineAnnealingLR(nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=1.0), T_max=2)
+    cosine.step()
+    assert cosine.get_last_lr()[0] == pytest.approx(0.5)
+
+
+def test_scheduler_argument_errors():
+    opt = nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match="step_size must be positive"):
+        nn.optim.StepLR(opt, step_size=0)
+    with pytest.raises(TypeError, match="T_max must be an int"):
+        nn.optim.CosineAnnealingLR(opt, T_max=2.5)
+    with pytest.raises(TypeError, match="expected an optimizer"):
+        nn.optim.ExponentialLR("sgd", gamma=0.9)
+
+
+# ---- gradient clipping -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("max_norm,norm_type", [(0.5, 2.0), (100.0, 2.0), (0.1, 1.0), (0.2, math.inf)])
+def test_clip_grad_norm_matches_torch(torch, rng, max_norm, norm_type):
+    model = small_model()
+    ref = torch_copy(torch, model)
+    X = rng.normal(size=(5, 3))
+    model(Tensor(X)).sum().backward()
+    ref(torch.tensor(X)).sum().backward()
+    shared = model[0].weight.grad  # the clip must not write into an array the graph may share
+    saved = shared.copy()
+    total = nn.utils.clip_grad_norm_(model.parameters(), max_norm, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(ref.parameters(), max_norm, norm_type)
+    assert total == pytest.approx(float(ttotal), rel=1e-12)
+    assert np.array_equal(shared, saved)
+    for p, tp in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_value_and_value_parameters():
+    v, w = Value(1.0), Value(2.0)
+    v.grad, w.grad = 3.0, -4.0
+    assert nn.utils.clip_grad_norm_([v, w], 1.0) == pytest.approx(5.0)
+    assert (v.grad, w.grad) == pytest.approx((0.6, -0.8), rel=1e-5)
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    t.grad = np.array([-3.0, 0.5])
+    nn.utils.clip_grad_value_([t], 1.0)
+    assert t.grad.tolist() == [-1.0, 0.5]
+    assert nn.utils.clip_grad_norm_([Tensor([1.0], requires_grad=True)], 1.0) == 0.0  # no grads yet
+
+
+def test_clipping_errors():
+    t = Tensor([1.0], requires_grad=True)
+    t.grad = np.array([np.inf])
+    with pytest.raises(ValueError, match="the total gradient norm is inf"):
+        nn.utils.clip_grad_norm_([t], 1.0, error_if_nonfinite=True)
+    with pytest.raises(ValueError, match="max_norm must be a number >= 0"):
+        nn.utils.clip_grad_norm_([t], -1.0)
+    with pytest.raises(TypeError, match="parameter 0 is a list"):
+        nn.utils.clip_grad_norm_([[1.0]], 1.0)

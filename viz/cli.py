@@ -1,0 +1,195 @@
+"""The `circuitgrad` command: draw an expression's forward and backward pass, or run the demo.
+
+Errors print one line to stderr (`circuitgrad: error: ...`) and exit with status 2; the
+command never shows a traceback for a mistake in what was typed.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import keyword
+import re
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .expression import FUNCTIONS, ExpressionError, build
+
+PROG = "circuitgrad"
+EXAMPLE = 'circuitgrad draw "(x + y) * z" x=-2 y=5 z=-4 -o circuit.svg'
+
+DESCRIPTION = f"""\
+Draw a computation's forward values and gradients as a CS231n-style circuit.
+
+commands:
+  draw   build an expression from named numbers, run backward, and write the picture
+  demo   run the circuitgrad demo (viz/demo.py)
+
+example:
+  {EXAMPLE}
+  (writes circuit.svg: x, y, z on the left, a + and a * gate, each wire with its value
+   above in green and its gradient below in red; f = -12, df/dx = -4, df/dy = -4, df/dz = 3)
+
+run `circuitgrad draw --help` for the expression syntax."""
+
+DRAW_HELP = f"""\
+Build EXPR from the given NAME=VALUE numbers, run backward from it, and write the picture.
+
+EXPR may use numbers, the names given values, + - * / ** (numbers are floats), unary minus,
+parentheses and the functions
+  {", ".join(FUNCTIONS)}
+(leaky_relu(x, slope) takes an optional slope). Nothing else is accepted: the expression
+is checked against this list, never run as Python. A number next to a value stays inside its gate, as in the CS231n
+figures: 1 + exp(-x) draws the gates *-1, exp and +1.
+
+examples:
+  {EXAMPLE}
+  circuitgrad draw "1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 -o neuron.png
+  circuitgrad draw "tanh(x*w + b)" x=0.5 w=-1 b=0.2 --style record --steps steps/
+  circuitgrad draw -o neg.svg -- "-x * y" x=3 y=2   (an EXPR starting with - goes after --,
+                                                    and options before it)
+
+The picture format follows the output's suffix: .svg, .png or .pdf. Drawing needs the
+Graphviz `dot` program (Debian: apt-get install graphviz)."""
+
+
+class UsageError(Exception):
+    """A mistake on the command line; main() prints it on one line and exits 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage and exits; the project's rule is one line, no traceback.
+    def error(self, message: str) -> None:  # type: ignore[override]
+        hint = ""
+        if "unrecognized arguments: -" in message:
+            hint = ' (an EXPR that starts with "-" needs -- before it: circuitgrad draw -o out.svg -- "-x * y" x=1 y=2)'
+        raise UsageError(f"{message} (see `{self.prog} --help`){hint}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="{draw,demo}")
+    draw = commands.add_parser("draw", help="draw an expression's circuit", description=DRAW_HELP,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    draw.add_argument("expr", metavar="EXPR", help='the expression, quoted: "(x + y) * z"')
+    draw.add_argument("values", metavar="NAME=VALUE", nargs="*", default=[], help="a number for each name in EXPR: x=-2")
+    draw.add_argument("-o", "--output", default="circuit.svg", metavar="FILE",
+                      help="picture to write: .svg, .png or .pdf (default: circuit.svg)")
+    draw.add_argument("--style", choices=("circuit", "record"), default="circuit",
+                      help="circuit: CS231n gates with values on the wires (default); record: a box per value")
+    draw.add_argument("--steps", metavar="FOLDER",
+                      help="also write one picture per backprop step (step_01.svg, ...) into FOLDER")
+    draw.add_argument("--precision", type=int, default=2, metavar="N", help="decimals shown (default: 2)")
+    commands.add_parser("demo", help="run the demo", description="Run the circuitgrad demo (viz/demo.py).")
+    return parser
+
+
+def parse_values(items: Sequence[str]) -> dict:
+    """`["x=-2", "y=5"]` -> {"x": -2.0, "y": 5.0}; raises UsageError naming a bad item."""
+    values: dict = {}
+    for item in items:
+        if item.startswith("-"):
+            raise UsageError(f"{item!r} came after --, so it was read as NAME=VALUE; put options before --: "
+                             'circuitgrad draw -o out.svg -- "-x * y" x=1 y=2')
+        m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*", item)
+        if not m:
+            raise UsageError(f"{item!r} is not NAME=VALUE (like x=-2); names are letters, digits and _")
+        name, text = m.groups()
+        if keyword.iskeyword(name) or name in FUNCTIONS:
+            raise UsageError(f"{name!r} cannot be a name: it is a Python keyword or one of the functions")
+        if name in values:
+            raise UsageError(f"{name} is given twice")
+        try:
+            number = float(text)
+        except ValueError:
+            raise UsageError(f"{name}={text}: {text!r} is not a number") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise UsageError(f"{name}={text}: give a finite number")
+        values[name] = number
+    return values
+
+
+def _used_names(expr: str) -> set:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr))
+
+
+def _draw(args: argparse.Namespace) -> int:
+    # Imported here so `circuitgrad --help` answers at once.
+    from autograd import topological_order
+    from .graph_view import format_number
+    from .render import FORMATS, render
+    from .steps import save_steps
+
+    if not 0 <= args.precision <= 15:
+        raise UsageError(f"--precision must be from 0 to 15, got {args.precision}")
+    out = Path(args.output)
+    if out.suffix.lower() not in FORMATS:
+        raise UsageError(f"cannot tell the picture format from {args.output!r}; end it in .svg, .png or .pdf")
+    values = parse_values(args.values)
+    root = build(args.expr, values)
+    root.backward()
+
+    fmt = lambda v: format_number(v, args.precision + 2)  # noqa: E731
+    print(f"f = {fmt(root.data)}")
+    leaves = {n.label: n for n in topological_order(root) if n.is_leaf and n.label in values}
+    if leaves:
+        print("   ".join(f"df/d{name} = {fmt(leaves[name].grad)}" for name in values if name in leaves))
+    for name in values:
+        if name not in _used_names(args.expr):
+            print(f"{PROG}: note: {name} is not used in the expression", file=sys.stderr)
+
+    render(root, out, style=args.style, precision=args.precision)
+    print(f"wrote {out}")
+    if args.steps:
+        paths = save_steps(root, args.steps, fmt="png" if out.suffix.lower() == ".png" else "svg",
+                           style=args.style, precision=args.precision)
+        print(f"wrote {len(paths)} backprop steps: {paths[0]} ... {paths[-1].name}")
+    return 0
+
+
+def _demo() -> int:
+    try:
+        demo = importlib.import_module("viz.demo")
+    except ModuleNotFoundError as e:
+        if e.name != "viz.demo":
+            raise
+        raise UsageError("the demo is not available in this version (viz/demo.py is missing)") from None
+    result = demo.main()
+    return result if isinstance(result, int) else 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line with `argv` (default: sys.argv[1:]); returns the exit status."""
+    from .render import GraphvizNotFound
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as e:  # --help and --version end here
+            return int(e.code or 0)
+        if args.command == "draw":
+            return _draw(args)
+        if args.command == "demo":
+            return _demo()
+        raise UsageError(f"give a command: draw or demo, e.g. {EXAMPLE}")
+    except UsageError as e:
+        return _fail(str(e))
+    except (ExpressionError, GraphvizNotFound) as e:
+        return _fail(str(e))
+    except OSError as e:
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        return _fail(f"cannot write{where}: {e.strerror or e}")
+    except (ValueError, TypeError, ArithmeticError, RuntimeError) as e:
+        return _fail(str(e))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Arithmetic typed on the command line, built into a graph of `Value`s without `eval`.
+
+`build("(x + y) * z", {"x": -2, "y": 5, "z": -4})` walks Python's syntax tree and accepts
+only numbers, the given names, `+ - * / **`, unary minus, parentheses and calls of the
+engine's functions. Anything else is refused before anything runs, with an
+`ExpressionError` that names the construct. Numbers are floats, so `9**9**9**9` overflows
+at once with a clear error instead of building a huge integer.
+"""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from typing import Any, Union
+
+from autograd import Value
+
+# One-argument functions of a Value, by the name typed on the command line.
+FUNCTIONS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "step", "selu", "leaky_relu")
+MAX_LENGTH = 5000  # characters; longer text is not a diagram anyone can read
+
+_BINARY = {ast.Add: ("+", operator.add), ast.Sub: ("-", operator.sub), ast.Mult: ("*", operator.mul),
+           ast.Div: ("/", operator.truediv), ast.Pow: ("**", operator.pow)}
+_ALLOWED = "numbers, the names you gave values, + - * / **, parentheses and the functions " + ", ".join(FUNCTIONS)
+
+Built = Union[Value, float]
+
+
+class ExpressionError(ValueError):
+    """The expression uses something outside the whitelist, or cannot be computed."""
+
+
+def build(text: str, values: dict) -> Value:
+    """Parse `text` and compute it on leaves `Value(values[name], label=name)`.
+
+    Returns the output Value (a lone number becomes a leaf of its own). Raises
+    ExpressionError naming the problem: a syntax error, a construct outside the
+    whitelist, an unknown name, an overflow or a value outside a function's domain.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError('the expression is empty; write one like "(x + y) * z"')
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        where = f" at column {e.offset}" if e.offset else ""
+        shown = text.strip() if len(text.strip()) <= 60 else text.strip()[:57] + "..."
+        raise ExpressionError(f"cannot parse {shown!r}: {e.msg}{where}") from None
+    except (ValueError, RecursionError, MemoryError) as e:  # e.g. a 5000-digit integer literal
+        raise ExpressionError(f"cannot parse the expression: {e}") from None
+    leaves = {name: Value(float(v), name) for name, v in values.items()}
+    try:
+        result = _Builder(leaves).visit(tree.body)
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply to draw; split it into smaller ones") from None
+    except OverflowError as e:
+        raise ExpressionError(f"overflow: {e}") from None
+    except ArithmeticError as e:  # autograd's DomainError (log of 0, ...) and ZeroDivisionError
+        raise ExpressionError(str(e)) from None
+    return result if isinstance(result, Value) else Value(result, _number(result).strip("()"))
+
+
+def _number(x: float) -> str:
+    text = str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+    return f"({text})" if x < 0 else text
+
+
+def _finite(x: Any, what: str) -> float:
+    if isinstance(x, complex):
+        raise ExpressionError(f"{what} is not a real number (a negative base to a fractional power)")
+    if not math.isfinite(x):
+        raise ExpressionError(f"{what} overflows a float")
+    return x
+
+
+class _Builder(ast.NodeVisitor):
+    """Computes each allowed node; `generic_visit` refuses every other kind."""
+
+    def __init__(self, leaves: dict) -> None:
+        self.leaves = leaves
+
+    def generic_visit(self, node: ast.AST) -> Any:
+        what = {ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "lambda",
+                ast.Compare: "comparison", ast.BoolOp: "and/or", ast.IfExp: "if/else",
+                ast.NamedExpr: "assignment (:=)", ast.Starred: "*unpacking"}.get(type(node))
+        segment = f" ({ast.unparse(node)[:40]})" if isinstance(node, ast.expr) else ""
+        raise ExpressionError(f"{what or type(node).__name__ + ' expressions'}{segment} not allowed; "
+                              f"use {_ALLOWED}")
+
+    def visit_Constant(self, node: ast.Constant) -> float:
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExpressionError(f"{v!r} is not a number; use {_ALLOWED}")
+        try:
+            number = float(v)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ExpressionError(f"the number {ast.unparse(node)[:20]} is too large for a float "
+                                  "(the largest is about 1.8e308)")
+        return number
+
+    def visit_Name(self, node: ast.Name) -> Value:
+        if node.id in self.leaves:
+            return self.leaves[node.id]
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"{node.id} is a function; call it, e.g. {node.id}(x)")
+        raise ExpressionError(f"{node.id!r} has no value; give it one on the command line, e.g. {node.id}=1.5")
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Built:
+        if isinstance(node.op, ast.USub):
+            return -self.visit(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return self.visit(node.operand)
+        raise ExpressionError(f"the operator {'not' if isinstance(node.op, ast.Not) else '~'} is not allowed; "
+                              f"use {_ALLOWED}")
+
+    def visit_BinOp(self, node: ast.BinOp) -> Built:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+                      ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}.get(type(node.op), type(node.op).__name__)
+            raise ExpressionError(f"the operator {symbol} is not allowed; use {_ALLOWED}")
+        symbol, fn = op
+        a, b = self.visit(node.left), self.visit(node.right)
+        if isinstance(a, Value) or isinstance(b, Value):
+            return fn(a, b)  # a number on one side stays inside the gate: x + 1 is one "+1" gate
+        try:
+            return _finite(fn(a, b), f"{_number(a)} {symbol} {_number(b)}")
+        except ZeroDivisionError:
+            raise ExpressionError(f"division by zero in {_number(a)} {symbol} {_number(b)}") from None
+        except OverflowError:
+            raise ExpressionError(f"{_number(a)} {symbol} {_number(b)} overflows a float") from None
+
+    def visit_Call(self, node: ast.Call) -> Built:
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FUNCTIONS:
+            called = ast.unparse(node.func)[:40]
+            raise ExpressionError(f"calling {called} is not allowed; the functions are {', '.join(FUNCTIONS)}")
+        if node.keywords:
+            raise ExpressionError(f"{name}: keyword arguments are not allowed; write {name}(x)")
+        wanted = "1 or 2 arguments (x, slope)" if name == "leaky_relu" else "1 argument"
+        if not 1 <= len(node.args) <= (2 if name == "leaky_relu" else 1):
+            raise ExpressionError(f"{name} takes {wanted}, got {len(node.args)}")
+        args = [self.visit(a) for a in node.args]
+        x = args[0]
+        extra = []
+        if len(args) == 2:
+            if isinstance(args[1], Value):
+                raise ExpressionError("leaky_relu: the slope must be a number, not a named value")
+            extra = [args[1]]
+        if isinstance(x, Value):
+            return getattr(x, name)(*extra)
+        # A function of a plain number is worked out at once with the engine's own function.
+        return getattr(Value(x), name)(*extra).data
