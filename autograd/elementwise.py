@@ -18,9 +18,12 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    return g  # a fresh array of `shape`, not a view (leaves may keep it without a copy)
 
 
 class Add(Op):
@@ -176,7 +179,9 @@ class Sigmoid(Op):
     def forward(ctx, a):
         # e^(-|x|) never overflows; pick 1/(1+e^-x) or e^x/(1+e^x) by sign.
         e = np.exp(-np.abs(a))
-        return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        s = 1 / (1 + e)
+        np.copyto(s, e * s, where=a < 0)
+        return s
 
     @staticmethod
     def backward(out, g):

@@ -120,10 +120,10 @@ class Node:
         raise NotImplementedError
 
     @staticmethod
-    def _own(grad: Any) -> Any:
-        """The first gradient a leaf keeps. Numbers are immutable; Tensor copies its arrays, because an
-        op may hand one array to several parents or pass on a read-only view (sum's broadcast), and a
-        user or optimizer editing `leaf.grad` in place must change only that leaf's gradient."""
+    def _own(grad: Any, stored: set) -> Any:
+        """The first gradient a leaf keeps. Numbers are immutable, so a Value keeps it as is; Tensor
+        copies an array that another node already holds in this pass (`stored` has their ids), that is
+        read-only or that is a view, so that editing `leaf.grad` in place changes that leaf alone."""
         return grad
 
 
@@ -171,7 +171,8 @@ def backpropagate(root: Node, seed: Any) -> list[Node]:
     for node in order:
         if node.fn is not None:
             node.grad = node._grad_init
-    _accumulate(root, seed)
+    stored: set = set()  # ids of gradient arrays that nodes hold in this pass (Tensor only)
+    _store(root, seed, stored)
     for node in reversed(order):
         fn = node.fn
         grad = node.grad
@@ -180,14 +181,20 @@ def backpropagate(root: Node, seed: Any) -> list[Node]:
         for parent, g in zip(node.parents, fn.backward(node, grad)):
             if g is not None and parent.requires_grad:
                 old = parent.grad
-                # A new object, never `+=`: an op may hand the same gradient to two parents.
-                if old is not None:
+                if old is not None:  # a new object, never `+=`: an op may hand one array to two parents
                     parent.grad = old + g
-                else:  # a leaf keeps a gradient of its own (see Node._own)
-                    parent.grad = g if parent.fn is not None else parent._own(g)
+                else:  # only Tensors get here: a Value's gradient starts at 0.0
+                    _store(parent, g, stored)
     return order
 
 
-def _accumulate(node: Node, grad: Any) -> None:
+def _store(node: Node, grad: Any, stored: set) -> None:
+    """A node's first gradient in this pass; a leaf takes one of its own (see Node._own)."""
     old = node.grad
-    node.grad = (grad if node.fn is not None else node._own(grad)) if old is None else old + grad
+    if old is not None:
+        node.grad = old + grad
+        return
+    if node.fn is None:
+        grad = node._own(grad, stored)
+    stored.add(id(grad))
+    node.grad = grad

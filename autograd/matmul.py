@@ -41,7 +41,9 @@ class MatMul(Op):
             g = np.expand_dims(g, -2)
         da = db = None
         if A.requires_grad:  # dA = dC B^T
-            da = unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape).reshape(A.shape)
+            da = unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape)
+            da = da if da.shape == A.shape else da.reshape(A.shape)
         if B.requires_grad:  # dB = A^T dC
-            db = unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape).reshape(B.shape)
+            db = unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape)
+            db = db if db.shape == B.shape else db.reshape(B.shape)
         return da, db

@@ -46,7 +46,12 @@ class Tensor(Node):
 
     __slots__ = ("requires_grad",)
     __array_priority__ = 1000  # so `ndarray * Tensor` comes to Tensor.__rmul__
-    _own = staticmethod(np.array)  # a leaf's first gradient is copied: writable, shared with no other node
+    @staticmethod
+    def _own(grad: np.ndarray, stored: set) -> np.ndarray:
+        # Copy only when needed: most gradients are fresh arrays no other node holds.
+        if id(grad) in stored or grad.base is not None or not grad.flags.writeable:
+            return grad.copy()
+        return grad
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -130,7 +135,7 @@ class Tensor(Node):
                 raise ValueError(f"backward: output has shape {self.shape}; pass grad= an array of that shape, "
                                  "or reduce it first (e.g. .sum() or .mean())")
             return np.ones_like(self.data)
-        seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+        seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad has shape {seed.shape} but the output has shape {self.shape}")
         return seed
