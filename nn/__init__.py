@@ -8,16 +8,21 @@
     history = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=1.0), (X, y), epochs=2000)
 
 Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
-Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`.
+Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`, recurrent
+cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
 (batches, splits, datasets), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
 """
 from . import data, functional, init, lr_scheduler, optim, utils  # noqa: F401
+from .attention import MultiheadAttention
+from .autoencoder import DenoisingAutoencoder, TiedAutoencoder
 from .containers import ModuleList, Sequential
+from .embedding import Embedding
 from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Step,
                      Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, trace_modules
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .regularization import BatchNorm1d, Dropout
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .serialization import load, save
@@ -28,6 +33,8 @@ __all__ = [
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
     "LogSoftmax", "Dropout", "BatchNorm1d",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
+    "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "fit", "evaluate", "EarlyStopping", "History", "save", "load",
     "data", "functional", "init", "optim", "lr_scheduler", "utils",

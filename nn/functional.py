@@ -360,5 +360,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
 __all__ = [
     "linear", "LinearOp", "BinaryCrossEntropyOp", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "dropout", "one_hot",
-    "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax",
+    "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax", "scaled_dot_product_attention",
 ]
+
+from .attention import scaled_dot_product_attention  # noqa: E402  (F.scaled_dot_product_attention, as PyTorch)
