@@ -127,12 +127,13 @@ class Node:
         return grad
 
 
-def topological_order(root: Node) -> list[Node]:
+def topological_order(root: Node, leaves: bool = True) -> list[Node]:
     """Every node `root` depends on, each after all of its parents, `root` last.
 
     Iterative depth-first search with an explicit stack, so a graph a million nodes deep
     works without touching Python's recursion limit. Each node appears once even when it is
     used many times; that is what makes a reused node's gradient the sum of its uses.
+    `leaves=False` leaves out the leaves, which the backward walk has nothing to do for.
     """
     order: list[Node] = []
     state: dict = {}  # node -> False while its parents are being visited, True once placed
@@ -150,7 +151,7 @@ def topological_order(root: Node) -> list[Node]:
             state[node] = False
             push(node)  # placed when popped again, after everything pushed above it
             for parent in parents:
-                if parent not in state:
+                if parent not in state and (leaves or parent.parents):
                     push(parent)
         elif seen is False:
             state[node] = True
@@ -165,9 +166,9 @@ def backpropagate(root: Node, seed: Any) -> list[Node]:
     do, so reset them between steps with `zero_grad()` (or `x.grad = 0.0` on a Value).
     Interior nodes are reset at the start of each pass and then hold that pass's
     gradient, which is what a diagram of one forward and backward pass shows.
-    Returns the nodes in topological order (root last), for callers that draw them.
+    Returns the nodes whose op it ran, in topological order (root last).
     """
-    order = topological_order(root)
+    order = topological_order(root, leaves=False)  # only a leaf root stays in it
     for node in order:
         if node.fn is not None:
             node.grad = node._grad_init

@@ -54,12 +54,14 @@ def test_topological_order_of_tensors_and_of_a_lone_leaf():
     assert topological_order(x) == [x]
 
 
-def test_backpropagate_returns_the_order_and_seeds_the_root():
+def test_backpropagate_returns_the_ops_it_ran_in_order_and_seeds_the_root():
     x = Value(3.0)
-    y = x * x
+    h = x * x
+    y = h + x
     order = backpropagate(y, 2.0)
-    assert order[-1] is y and x in order
-    assert (y.grad, x.grad) == (2.0, 12.0)
+    assert order == [h, y]
+    assert topological_order(y, leaves=False) == [h, y]
+    assert (y.grad, h.grad, x.grad) == (2.0, 2.0, 14.0)
 
 
 # ---- accumulation semantics ----------------------------------------------------------------------------
