@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd import Tensor
 
+from . import trace as _trace
 from .module import Module, Parameter
 
 State = Union[Tensor, tuple]
@@ -182,6 +183,12 @@ class _Recurrent(Module):
         get = lambda n: getattr(self, f"{n}_l{k}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
+    def _step(self, k: int, x_t: Tensor, state: State) -> State:
+        params = self._layer(k)
+        if self.kind == "RNN":
+            return rnn_step(x_t, state, *params, self.nonlinearity)
+        return _STEPS[self.kind](x_t, state, *params)
+
     def _initial(self, x: Tensor, state: Any, batch: tuple) -> list:
         """One initial state per layer, each (batch..., hidden) or (h, c) for LSTM."""
         name = type(self).__name__
@@ -218,14 +225,15 @@ class _Recurrent(Module):
         time_axis = 1 if (self.batch_first and x.ndim == 3) else 0
         batch = (x.shape[1 - time_axis],) if x.ndim == 3 else ()
         states = self._initial(x, state, batch)
-        step = _STEPS[self.kind]
         inputs = [x[:, t] if time_axis == 1 else x[t] for t in range(x.shape[time_axis])]
         for k in range(self.num_layers):
-            params = self._layer(k)
             s = states[k]
             outputs = []
-            for x_t in inputs:
-                s = rnn_step(x_t, s, *params, self.nonlinearity) if self.kind == "RNN" else step(x_t, s, *params)
+            for t, x_t in enumerate(inputs):
+                if _trace.active is not None:  # drawn as one box per time step
+                    s = TimeStep(self, k, t)(x_t, s)
+                else:
+                    s = self._step(k, x_t, s)
                 outputs.append(s[0] if self.kind == "LSTM" else s)
             states[k] = s
             inputs = outputs
@@ -233,6 +241,24 @@ class _Recurrent(Module):
         if self.kind == "LSTM":
             return out, (stack([s[0] for s in states]), stack([s[1] for s in states]))
         return out, stack(states)
+
+
+class TimeStep(Module):
+    """One step of a recurrent layer, made only while `trace_modules()` is on, so that a diagram
+    of the unrolled layer puts each time step in a box of its own (and `collapse=True` draws
+    each step as one box). It owns no parameters: it runs its layer's step."""
+
+    def __init__(self, layer: "_Recurrent", k: int, t: int) -> None:
+        super().__init__()
+        object.__setattr__(self, "_layer_ref", layer)  # not registered: the layer is not its child
+        self.k, self.t = k, t
+        self.trace_name = f"t={t}" if layer.num_layers == 1 else f"l{k} t={t}"
+
+    def extra_repr(self) -> str:
+        return f"{type(self._layer_ref).__name__} layer {self.k}"
+
+    def forward(self, x_t: Tensor, state: State) -> State:
+        return self._layer_ref._step(self.k, x_t, state)
 
 
 class RNN(_Recurrent):

@@ -123,8 +123,9 @@ class ModuleTrace:
 
 def _child_path(parent: ModuleCall, module: Any) -> str:
     """Where `module` sits below the calling module ("layers.0" when an MLP loops over its
-    ModuleList), joined to the caller's path; the class name for a module made on the fly."""
-    name = type(module).__name__
+    ModuleList), joined to the caller's path; for a module made on the fly, its `trace_name`
+    (a recurrent layer's "t=3") or else its class name."""
+    name = getattr(module, "trace_name", None) or type(module).__name__
     named = getattr(parent.module, "named_modules", None)
     if named is not None:
         for key, child in named():

@@ -194,3 +194,17 @@ def test_embedding_index_out_of_range():
         Embedding(5, 2)([-1])
     with pytest.raises(ValueError, match="ids must be integers"):
         Embedding(5, 2)(np.array([0.5]))
+
+
+def test_traced_layer_groups_each_time_step_and_computes_the_same():
+    import nn
+    np.random.seed(8)
+    lstm = nn.LSTM(2, 3, num_layers=2)
+    seq = Tensor(np.random.randn(4, 1, 2))
+    plain, _ = lstm(seq)
+    with nn.trace_modules() as trace:
+        traced, _ = lstm(seq)
+    np.testing.assert_array_equal(plain.data, traced.data)
+    steps = [c.title for c in trace.calls if c.parent is not None]
+    assert steps == [f"l{k} t={t}: TimeStep" for k in range(2) for t in range(4)]
+    assert [n for n, _ in lstm.named_parameters()] == [n for n, _ in torch.nn.LSTM(2, 3, 2).named_parameters()]
