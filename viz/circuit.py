@@ -13,6 +13,7 @@ from typing import Any
 
 from . import theme as T
 from .graph_view import NodeView
+from .style import Style
 
 BAR_LENGTH = 64  # points; the wire grows with its text
 TEXT_MARGIN = 8  # points of bare wire either side of the numbers
@@ -21,11 +22,8 @@ WIRE_WIDTH = 2  # points; edges use the same pen so bar and edge join seamlessly
 _OUT_PORT = {"LR": "e", "RL": "w", "TB": "s", "BT": "n"}
 
 
-class CircuitStyle:
+class CircuitStyle(Style):
     """Draws NodeViews as gates and labelled wires (see the module docstring)."""
-
-    def __init__(self, rankdir: str = "LR") -> None:
-        self.rankdir = rankdir
 
     # ---- graph-wide attributes ---------------------------------------------------------
 
@@ -41,28 +39,9 @@ class CircuitStyle:
 
     # ---- one autograd node ---------------------------------------------------------------
 
-    def add_node(self, g: Any, view: NodeView, highlight: bool = False) -> None:
-        """The node's gate (unless it is an input) and its wire, with the edge between them."""
-        if view.op:
-            color = T.HIGHLIGHT_COLOR if highlight else T.WIRE_COLOR
-            g.node(view.id, label=view.op, fontsize=str(T.GATE_SIZE), color=color,
-                   penwidth="2.2" if highlight else "1.2", tooltip=T.tooltip(view.tooltip),
-                   style="filled", fillcolor=T.HIGHLIGHT_FILL if highlight else "white",
-                   **T.gate_shape(view.op))
-        self.add_output(g, view, highlight)
-        if view.op:
-            self.feed(g, view.id, view, highlight)
-
-    def add_output(self, g: Any, view: NodeView, highlight: bool = False) -> None:
-        """Only the wire: the node's gate is hidden inside a collapsed module's box."""
-        g.node(self.out_id(view), label=self._wire(view, highlight), shape="plaintext",
-               tooltip=T.tooltip(view.tooltip))
-
-    def out_id(self, view: NodeView) -> str:
-        return view.id + "v"
-
-    def in_id(self, view: NodeView) -> str:
-        return view.id
+    def gate_attrs(self, view: NodeView, highlight: bool) -> dict:
+        return {"fontsize": str(T.GATE_SIZE), "color": T.HIGHLIGHT_COLOR if highlight else T.WIRE_COLOR,
+                "penwidth": "2.2" if highlight else "1.2", "fillcolor": T.HIGHLIGHT_FILL if highlight else "white"}
 
     def connect(self, g: Any, parent: NodeView, dst: str) -> None:
         """An arrow from the far end of `parent`'s wire into the gate or box `dst`."""
@@ -78,13 +57,10 @@ class CircuitStyle:
         g.node("out_end", shape="point", width="0", style="invis")
         g.edge(f"{self.out_id(root)}:w:{_OUT_PORT[self.rankdir]}", "out_end", tailclip="false")
 
-    def add_box(self, g: Any, box_id: str, title: str, detail: str, tip: str) -> None:
-        """A collapsed module: one rounded box that stands for every gate made inside it."""
-        T.module_box(g, box_id, title, detail, tip)
-
     # ---- the wire's label --------------------------------------------------------------
 
-    def _wire(self, view: NodeView, highlight: bool) -> str:
+    def value_label(self, view: NodeView, highlight: bool) -> str:
+        """The wire: name, value above the bar, gradient below."""
         above = []
         if view.name and not view.is_leaf:
             above.append(T.font(view.name, T.MUTED_COLOR, T.SMALL_SIZE + 1, italic=True))

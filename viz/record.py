@@ -10,15 +10,13 @@ from typing import Any
 
 from . import theme as T
 from .graph_view import NodeView
+from .style import Style
 
 _CAPTION = 9  # point size of the small "data" / "grad" captions
 
 
-class RecordStyle:
+class RecordStyle(Style):
     """Draws NodeViews as value boxes and op circles (see the module docstring)."""
-
-    def __init__(self, rankdir: str = "LR") -> None:
-        self.rankdir = rankdir
 
     def graph_attrs(self) -> dict:
         return {"rankdir": self.rankdir, "nodesep": "0.25", "ranksep": "0.35", "bgcolor": "white",
@@ -32,27 +30,9 @@ class RecordStyle:
 
     # ---- one autograd node ---------------------------------------------------------------
 
-    def add_node(self, g: Any, view: NodeView, highlight: bool = False) -> None:
-        """The value's box and, unless it is an input, the circle of the op that made it."""
-        if view.op:
-            g.node(view.id, label=view.op, fontsize=str(T.GATE_SIZE - 2), style="filled",
-                   fillcolor=T.HIGHLIGHT_FILL if highlight else "#eceff1",
-                   color=T.HIGHLIGHT_COLOR if highlight else "#90a4ae",
-                   penwidth="2" if highlight else "1", tooltip=T.tooltip(view.tooltip), **T.gate_shape(view.op))
-        self.add_output(g, view, highlight)
-        if view.op:
-            self.feed(g, view.id, view, highlight)
-
-    def add_output(self, g: Any, view: NodeView, highlight: bool = False) -> None:
-        """Only the value's box (its op is hidden inside a collapsed module's box)."""
-        g.node(self.out_id(view), label=self._box(view, highlight), shape="plaintext",
-               tooltip=T.tooltip(view.tooltip))
-
-    def out_id(self, view: NodeView) -> str:
-        return view.id + "v"
-
-    def in_id(self, view: NodeView) -> str:
-        return view.id
+    def gate_attrs(self, view: NodeView, highlight: bool) -> dict:
+        return {"fontsize": str(T.GATE_SIZE - 2), "fillcolor": T.HIGHLIGHT_FILL if highlight else "#eceff1",
+                "color": T.HIGHLIGHT_COLOR if highlight else "#90a4ae", "penwidth": "2" if highlight else "1"}
 
     def connect(self, g: Any, parent: NodeView, dst: str) -> None:
         g.edge(self.out_id(parent), dst)
@@ -63,13 +43,10 @@ class RecordStyle:
     def finish(self, g: Any, root: NodeView) -> None:
         pass  # the output is the box nothing points away from; its grad cell shows the seed
 
-    def add_box(self, g: Any, box_id: str, title: str, detail: str, tip: str) -> None:
-        """A collapsed module: one rounded box that stands for every gate made inside it."""
-        T.module_box(g, box_id, title, detail, tip)
-
     # ---- the value's box ----------------------------------------------------------------
 
-    def _box(self, view: NodeView, highlight: bool) -> str:
+    def value_label(self, view: NodeView, highlight: bool) -> str:
+        """The value's box: label | data | grad."""
         cells = []
         if view.name:
             cells.append(T.font(view.name, bold=True))

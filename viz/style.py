@@ -1,0 +1,47 @@
+"""What the two diagram styles share: every autograd node is drawn as its op's gate (none for
+an input) and a label node for its value, fed by an edge from the gate. A style says how the
+gate and the label look (`gate_attrs`, `value_label`) and how edges attach."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import theme as T
+from .graph_view import NodeView
+
+
+class Style:
+    def __init__(self, rankdir: str = "LR") -> None:
+        self.rankdir = rankdir
+
+    def gate_attrs(self, view: NodeView, highlight: bool) -> dict:
+        raise NotImplementedError
+
+    def value_label(self, view: NodeView, highlight: bool) -> str:
+        raise NotImplementedError
+
+    def feed(self, g: Any, src: str, view: NodeView, highlight: bool = False) -> None:
+        raise NotImplementedError
+
+    def add_node(self, g: Any, view: NodeView, highlight: bool = False) -> None:
+        """The node's gate (unless it is an input) and its value, with the edge between them."""
+        if view.op:
+            g.node(view.id, label=view.op, style="filled", tooltip=T.tooltip(view.tooltip),
+                   **self.gate_attrs(view, highlight), **T.gate_shape(view.op))
+        self.add_output(g, view, highlight)
+        if view.op:
+            self.feed(g, view.id, view, highlight)
+
+    def add_output(self, g: Any, view: NodeView, highlight: bool = False) -> None:
+        """Only the value (its gate is hidden inside a collapsed module's box)."""
+        g.node(self.out_id(view), label=self.value_label(view, highlight), shape="plaintext",
+               tooltip=T.tooltip(view.tooltip))
+
+    def out_id(self, view: NodeView) -> str:
+        return view.id + "v"
+
+    def in_id(self, view: NodeView) -> str:
+        return view.id
+
+    def add_box(self, g: Any, box_id: str, title: str, detail: str, tip: str) -> None:
+        """A collapsed module: one rounded box that stands for every gate made inside it."""
+        T.module_box(g, box_id, title, detail, tip)
