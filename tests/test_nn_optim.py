@@ -40,19 +40,24 @@ OPTIMIZERS = [
 
 
 @pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{k}" for n, k in OPTIMIZERS])
-def test_optimizer_matches_torch_over_several_steps(torch, rng, name, kwargs):
-    model = small_model()
-    ref = torch_copy(torch, model)
-    opt = getattr(nn.optim, name)(model.parameters(), **kwargs)
-    topt = getattr(torch.optim, name)(ref.parameters(), **kwargs)
-    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
-    for _ in range(6):
+def train_both(torch, model, ref, opt, topt, X, Y, steps):
+    """The same MSE steps on our model and its PyTorch copy."""
+    for _ in range(steps):
         opt.zero_grad()
         nn.MSELoss()(model(Tensor(X)), Y).backward()
         opt.step()
         topt.zero_grad()
         torch.nn.MSELoss()(ref(torch.tensor(X)), torch.tensor(Y)).backward()
         topt.step()
+
+
+def test_optimizer_matches_torch_over_several_steps(torch, rng, name, kwargs):
+    model = small_model()
+    ref = torch_copy(torch, model)
+    opt = getattr(nn.optim, name)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, name)(ref.parameters(), **kwargs)
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    train_both(torch, model, ref, opt, topt, X, Y, steps=6)
     for (key, ours), theirs in zip(model.state_dict().items(), ref.state_dict().values()):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
 
@@ -63,13 +68,7 @@ def test_sgd_float32_stays_float32_and_close_to_torch(torch, rng):
     opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     topt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
     X, Y = rng.normal(size=(8, 3)).astype(np.float32), rng.normal(size=(8, 2)).astype(np.float32)
-    for _ in range(5):
-        opt.zero_grad()
-        nn.MSELoss()(model(Tensor(X)), Y).backward()
-        opt.step()
-        topt.zero_grad()
-        torch.nn.MSELoss()(ref(torch.tensor(X)), torch.tensor(Y)).backward()
-        topt.step()
+    train_both(torch, model, ref, opt, topt, X, Y, steps=5)
     assert all(p.dtype == np.float32 for p in model.parameters())
     for ours, theirs in zip(model.state_dict().values(), ref.state_dict().values()):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5, atol=1e-6)
