@@ -39,7 +39,6 @@ OPTIMIZERS = [
 ]
 
 
-@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{k}" for n, k in OPTIMIZERS])
 def train_both(torch, model, ref, opt, topt, X, Y, steps):
     """The same MSE steps on our model and its PyTorch copy."""
     for _ in range(steps):
@@ -51,6 +50,7 @@ def train_both(torch, model, ref, opt, topt, X, Y, steps):
         topt.step()
 
 
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{k}" for n, k in OPTIMIZERS])
 def test_optimizer_matches_torch_over_several_steps(torch, rng, name, kwargs):
     model = small_model()
     ref = torch_copy(torch, model)
