@@ -19,8 +19,8 @@ from autograd import Value
 from .render import render
 from .steps import save_steps
 
-# Epochs at which the seed tutorial's PyTorch run is quoted, and its loss there (torch.manual_seed(777)).
-SEED_CURVE = {0: 0.6949, 1000: 0.6931, 5600: 0.0033, 10000: 0.000157}
+# Epochs at which the seed tutorial prints its PyTorch run's loss (torch.manual_seed(777)).
+SEED_CURVE = {0: 0.6948984, 1000: 0.693138, 5400: 0.0097038, 5500: 0.0050257, 5600: 0.0032926, 10000: 0.000157}
 
 
 def cs231n_circuit() -> Value:
@@ -43,23 +43,31 @@ def sigmoid_neuron() -> Value:
     return f
 
 
-def _xor_network(seed: int):
+# The initial weights PyTorch draws for this net after torch.manual_seed(777), as the seed
+# tutorial does (261 numbers, saved once with torch 2.13), so the demo retraces its curve
+# without torch installed.
+SEED_WEIGHTS = Path(__file__).with_name("data") / "xor_seed777.npz"
+
+
+def xor_network():
+    """2-10-10-10-1 with sigmoids, in float32 like the tutorial, starting from its weights."""
     import nn
 
-    np.random.seed(seed)
-    return nn.Sequential(nn.Linear(2, 10), nn.Sigmoid(), nn.Linear(10, 10), nn.Sigmoid(),
-                         nn.Linear(10, 10), nn.Sigmoid(), nn.Linear(10, 1), nn.Sigmoid())
+    model = nn.Sequential(*(layer for n_in, n_out in ((2, 10), (10, 10), (10, 10), (10, 1))
+                            for layer in (nn.Linear(n_in, n_out, dtype=np.float32), nn.Sigmoid())))
+    model.load_state_dict(nn.load(SEED_WEIGHTS))
+    return model
 
 
-def train_xor(epochs: int = 10001, seed: int = 777, progress: bool = True) -> tuple:
-    """The seed's XOR net trained full-batch; returns (model, history, X, y)."""
+def train_xor(epochs: int = 10001, progress: bool = True) -> tuple:
+    """The seed's XOR net trained full batch with BCE and SGD lr=1; returns (model, history, X, y)."""
     import nn
 
     X, y = nn.data.xor()
-    model = _xor_network(seed)
+    model = xor_network()
     optimizer = nn.optim.SGD(model.parameters(), lr=1.0)
-    history = nn.fit(model, nn.BCELoss(), optimizer, (X, y), epochs=epochs, progress=progress,
-                     metrics=["accuracy"])
+    history = nn.fit(model, nn.BCELoss(), optimizer, (X.astype(np.float32), y.astype(np.float32)),
+                     epochs=epochs, progress=progress, metrics=["accuracy"])
     return model, history, X, y
 
 
@@ -107,7 +115,7 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
     losses = history["loss"]
     for epoch in sorted(set(SEED_CURVE) | {len(losses) - 1}):
         if epoch < len(losses):
-            seed = f"   (seed tutorial, PyTorch: {SEED_CURVE[epoch]:.4g})" if epoch in SEED_CURVE else ""
+            seed = f"   (seed tutorial: {SEED_CURVE[epoch]:.6g})" if epoch in SEED_CURVE else ""
             echo(f"   epoch {epoch:>5}: loss {losses[epoch]:.6f}{seed}")
     echo(f"   trained in {seconds:.1f} s ({1e6 * seconds / max(len(losses), 1):.0f} us an epoch); "
          f"accuracy {history['accuracy'][-1]:.2f}")
