@@ -9,7 +9,7 @@ import numbers
 from typing import Union
 
 from . import scalar_ops as ops
-from .graph import Node, grad_mode
+from .graph import Node, backpropagate_scalars, grad_mode
 
 Number = Union[int, float]
 _new = object.__new__
@@ -71,6 +71,15 @@ class Value(Node):
         name = f"{self.label!r}, " if self.label else ""
         made = f", op={self.op!r}" if self.fn is not None else ""
         return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g}{made})"
+
+    def backward(self, grad: Union[Number, None] = None) -> None:
+        """Backpropagate from this Value, seeding d(self)/d(self) = 1 (or `grad`).
+
+        Every Value this one depends on gets `.grad` = d(self)/d(that Value). Leaves add to
+        what they already hold (reset with `x.grad = 0.0` or `zero_grad()`); interior nodes
+        hold this pass's gradient.
+        """
+        backpropagate_scalars(self, self._seed(grad))
 
     def _seed(self, grad) -> float:
         return 1.0 if grad is None else _check_number("backward", grad)

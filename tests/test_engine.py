@@ -64,6 +64,51 @@ def test_backpropagate_returns_the_ops_it_ran_in_order_and_seeds_the_root():
     assert (y.grad, h.grad, x.grad) == (2.0, 2.0, 14.0)
 
 
+def _random_scalar_graph(rng, n_ops=200):
+    """A random graph over every kind of scalar op, with reuse, from four leaves."""
+    leaves = [Value(float(v), f"x{i}") for i, v in enumerate(rng.uniform(0.5, 1.5, size=4))]
+    nodes = list(leaves)
+    unary = [lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: a * 0.7 + 0.1, lambda a: a.relu(),
+             lambda a: (a * a + 1.0).sqrt(), lambda a: 1.0 / (a * a + 1.0), lambda a: -a]
+    binary = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+              lambda a, b: a / (b * b + 1.0), lambda a, b: (a * a + 1.0) ** (b.sigmoid())]
+    for _ in range(n_ops):
+        i, j = rng.integers(0, len(nodes), size=2)
+        if rng.random() < 0.4:
+            nodes.append(unary[rng.integers(len(unary))](nodes[i]))
+        else:
+            nodes.append(binary[rng.integers(len(binary))](nodes[i], nodes[j]))
+    return leaves, nodes[-1]
+
+
+def test_value_backward_gives_exactly_what_the_general_walk_gives(rng):
+    # Value.backward takes a float-only path through the same order and the same ops.
+    leaves, root = _random_scalar_graph(rng)
+    backpropagate(root, 1.5)
+    general = [x.grad for x in leaves]
+    for x in leaves:
+        x.grad = 0.0
+    root.backward(1.5)
+    assert [x.grad for x in leaves] == general
+    assert any(g != 0.0 for g in general)
+
+
+class _Sum3(Op):
+    name = "sum3"
+
+    @staticmethod
+    def backward(out, g):
+        return g, 2.0 * g, 3.0 * g  # d(a + 2b + 3c) / d(a, b, c)
+
+
+def test_value_backward_handles_an_op_with_three_operands():
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    out = Value(a.data + 2 * b.data + 3 * c.data)
+    out.parents, out.fn = (a, b, c), _Sum3  # as an op of three operands would make it
+    (out * out).backward()
+    assert (a.grad, b.grad, c.grad) == (2 * 14.0, 4 * 14.0, 6 * 14.0)
+
+
 # ---- accumulation semantics ----------------------------------------------------------------------------
 
 def test_leaves_accumulate_interior_nodes_hold_the_latest_pass():
