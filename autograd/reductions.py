@@ -47,6 +47,17 @@ def expand(g: np.ndarray, shape: tuple, ctx: tuple) -> np.ndarray:
     return g
 
 
+def spread(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """`g` (with its reduced axes restored) copied over `shape`, as a fresh writable array.
+
+    `np.broadcast_to` would give a view without copying, but costs several microseconds a
+    call, more than copying a small gradient, and a leaf must copy a view anyway.
+    """
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
+
+
 class Sum(Op):
     name = "sum"
 
@@ -57,7 +68,7 @@ class Sum(Op):
     @staticmethod
     def backward(out, g):
         a = out.parents[0]
-        return (np.broadcast_to(expand(g, a.shape, out.ctx), a.shape),)  # d(sum x)/dx_i = 1
+        return (spread(expand(g, a.shape, out.ctx), a.shape),)  # d(sum x)/dx_i = 1
 
 
 class Mean(Op):
@@ -71,7 +82,7 @@ class Mean(Op):
     def backward(out, g):
         a = out.parents[0]
         n = count(a, out.ctx)
-        return (np.broadcast_to(expand(g, a.shape, out.ctx) / np.asarray(n, g.dtype), a.shape),)  # 1/N each
+        return (spread(expand(g, a.shape, out.ctx) / np.asarray(n, g.dtype), a.shape),)  # 1/N each
 
 
 class Max(Op):
