@@ -1,16 +1,13 @@
-"""`python -m bench [--quick]`: the scalar bench, the tensor bench, then `bench/viz_render.py` if present.
+"""`python -m bench [--quick]`: the scalar bench, the tensor bench, then the viz render bench.
 
 Prints Markdown (paste-able into the README). `--quick` shrinks sizes and repeats for a smoke
-run of a few tens of seconds; its figures are rough. `viz_render.main` is called with
-`quick=` if it takes that keyword, with an argv list (`["--quick"]` or `[]`) if it takes one
-positional argument, else with no arguments; a non-zero int it returns becomes the exit status.
+run of a few tens of seconds; its figures are rough. Exits 1 when the render bench cannot
+run (no Graphviz `dot`).
 """
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import importlib.util
-import inspect
 import os
 import platform
 import sys
@@ -26,26 +23,6 @@ def _version(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def _run_viz_render(quick: bool) -> int:
-    """Run bench/viz_render.py's main if the file exists; its return value if an int (0 = fine)."""
-    if importlib.util.find_spec("bench.viz_render") is None:
-        return 0
-    from bench import viz_render
-
-    params = inspect.signature(viz_render.main).parameters
-    if "quick" in params:
-        code = viz_render.main(quick=quick)
-    elif params:
-        code = viz_render.main(["--quick"] if quick else [])
-    else:
-        saved, sys.argv = sys.argv, ["bench.viz_render"]
-        try:
-            code = viz_render.main()
-        finally:
-            sys.argv = saved
-    return code if isinstance(code, int) else 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -65,7 +42,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scalar.main(quick)
     from bench import tensor
     tensor.main(quick)
-    code = _run_viz_render(quick)
+    from bench import viz_render
+    code = viz_render.main(["--quick"] if quick else [])
     print(f"\n(whole run: {fmt_time(clock() - start)})")
     return code
 

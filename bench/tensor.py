@@ -10,8 +10,8 @@
     place); numpy is the same step with a hand-derived backward, the lower bound; PyTorch runs
     nn.Sequential + F.cross_entropy + optim.SGD with one thread and with its default threads.
 (b) one epoch of the seed tutorial's XOR net (2-10-10-10-1, sigmoid, BCE, SGD lr=1, the 4
-    samples as one batch) in float32, from PyTorch's `manual_seed(777)` weights when torch is
-    installed, so the loss curve can be checked against the tutorial's.
+    samples as one batch) in float32, from PyTorch's `manual_seed(777)` weights (shipped with the
+    demo, so no torch is needed), so the loss curve can be checked against the tutorial's.
 
 All three start from the same weights; their losses are compared before anything is timed.
 PyTorch is optional: without it its rows print "skipped (torch not installed)".
@@ -163,18 +163,13 @@ def xor_torch_model(torch: Any) -> Any:
     return torch.nn.Sequential(*layers)
 
 
-def xor_params(torch: Optional[Any]) -> list:
-    """[W1, b1, ...] with W as in x out: PyTorch's seed-777 weights, else its init rule from numpy."""
-    if torch is not None:
-        linears = [m for m in xor_torch_model(torch) if isinstance(m, torch.nn.Linear)]
-        return [a for m in linears for a in (m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy())]
-    rng = np.random.default_rng(777)
-    params = []
-    for n_in, n_out in zip(XOR_SIZES, XOR_SIZES[1:]):
-        bound = 1 / np.sqrt(n_in)
-        params.append(rng.uniform(-bound, bound, (n_in, n_out)).astype(np.float32))
-        params.append(rng.uniform(-bound, bound, n_out).astype(np.float32))
-    return params
+def xor_params() -> list:
+    """[W1, b1, ...] with W as in x out: PyTorch's manual_seed(777) weights, as shipped for the demo."""
+    from viz.demo import SEED_WEIGHTS
+
+    saved = np.load(SEED_WEIGHTS)
+    return [saved[f"{i}.{kind}"].T.copy() if kind == "weight" else saved[f"{i}.{kind}"].copy()
+            for i in (0, 2, 4, 6) for kind in ("weight", "bias")]
 
 
 def circuitgrad_xor(params: list) -> Callable[[], float]:
@@ -234,14 +229,14 @@ def torch_xor(torch: Any) -> Callable[[], float]:
 
 def bench_xor(quick: bool) -> dict:
     torch = load_torch()
-    params = xor_params(torch)
+    params = xor_params()
     epochs = {"numpy": numpy_xor(params), "circuitgrad": circuitgrad_xor(params)}
     if torch:
         epochs["torch"] = torch_xor(torch)
     # The tutorial runs 10,001 epochs and prints the cost of each before its update; so do we,
     # timing all but the first, and keep the first and last costs to compare with it.
     rounds, per_round = (5, 100) if quick else (20, 500)
-    res: dict = {"epochs": rounds * per_round + 1, "seeded": torch is not None}
+    res: dict = {"epochs": rounds * per_round + 1}
     costs: dict = {name: [epoch()] for name, epoch in epochs.items()}
     timed = interleaved({name: (lambda e=epoch, c=costs[name]: c.append(e())) for name, epoch in epochs.items()},
                         rounds, per_round)
@@ -291,10 +286,9 @@ def main(quick: bool = False) -> None:
                   fmt_ratio(ratio) if ratio else "-", "> 1x (faster than PyTorch)",
                   verdict(ratio > 1.0) if ratio else "-"]]))
     names = [n for n in ("circuitgrad", "numpy", "torch") if ("first", n) in b]
-    source = "PyTorch's manual_seed(777) weights" if b["seeded"] else "numpy-drawn weights (torch not installed)"
-    print(f"\nCost at epoch 0 and {b['epochs'] - 1:,} from {source}: " +
+    print(f"\nCost at epoch 0 and {b['epochs'] - 1:,} from PyTorch's manual_seed(777) weights: " +
           "; ".join(f"{n} {b['first', n]:.6f} -> {b['last', n]:.6g}" for n in names) +
-          (" (the seed tutorial prints 0.694898 -> 0.000157 at 10,000)" if b["seeded"] and not quick else ""))
+          (" (the seed tutorial prints 0.694898 -> 0.000157 at 10,000)" if not quick else ""))
     goals.append(("(b) XOR epoch: PyTorch / circuitgrad", fmt_ratio(ratio) if ratio else "-", "> 1x",
                   verdict(ratio > 1.0) if ratio else SKIPPED))
     heading("Tensor goals (issue 4)")
@@ -307,7 +301,7 @@ def profile(kind: str = "mlp", dtype: Any = np.float32) -> None:
     `kind` is "mlp" for (a) (in `dtype`) or "xor" for (b) (float32, as the tutorial).
     """
     if kind == "xor":
-        params = xor_params(load_torch())
+        params = xor_params()
         weights = [Tensor(p.copy(), requires_grad=True) for p in params]
         X, Y, not_Y = Tensor(XOR_X), Tensor(XOR_Y), Tensor(1 - XOR_Y)
         lr, steps, title = 1.0, 3000, "XOR 2-10-10-10-1 epoch, float32"
