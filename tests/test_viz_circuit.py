@@ -109,6 +109,20 @@ def test_other_directions_show_the_same_numbers(cs231n, rankdir):
     assert sorted(texts(svg, GRAD_COLOR)) == sorted(["-4", "-4", "3", "-4", "1"])
 
 
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_an_operand_used_twice_gets_two_arrows_that_do_not_overlap(rankdir):
+    # In x * x the gate has two inputs; drawn on top of each other they would read as one.
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward()
+    dot = viz.draw(y, rankdir=rankdir)
+    edges = [line.split("[")[0].split("->") for line in dot.body if "->" in line]
+    from_x = [head.strip() for tail, head in edges if tail.strip().startswith("n0v")]  # x's wire is node 0
+    assert len(from_x) == 2 and len(set(from_x)) == 2, from_x  # two arrows, entering at different ports
+    assert {h.split(":")[0] for h in from_x} == {"n1"}  # both into the * gate
+    assert texts(dot.pipe(format="svg"), GRAD_COLOR)[0] == "6"  # d(x*x)/dx = 2x, on x's one wire
+
+
 def test_named_intermediate_value_is_shown():
     x, y = Value(1.5, "x"), Value(2.0, "y")
     q = x * y

@@ -85,6 +85,7 @@ def test_collapse_true_draws_each_layer_as_one_box(tensor_mlp):
     for title in ("0: Linear(2, 3)", "1: Sigmoid", "2: Linear(3, 1)", "3: Sigmoid"):
         assert title in words
     assert "weight (3, 2)  bias (3,)" in words     # a layer's box lists its parameters
+    assert words.count("1 node inside") == 2  # a box without parameters says how much it hides
     assert "linear" not in words and "weight" not in words  # the insides are hidden
     assert set(clusters(svg)) == {"Sequential"}  # the model is still a cluster around the boxes
     # Each layer's output wire is still drawn, with its gradient.
@@ -101,6 +102,7 @@ def test_collapse_a_list_of_modules(tensor_mlp):
     svg = viz.draw(loss, trace=trace, collapse=[model]).pipe(format="svg")
     words = texts(svg)
     assert "Sequential" in words and clusters(svg) == {}
+    assert "4 parameters, 8 nodes inside" in words
     assert "sigmoid" not in words and "X" in words and "mean" in words
     svg = viz.draw(loss, trace=trace, collapse=[model[0]]).pipe(format="svg")
     assert "0: Linear(2, 3)" in texts(svg)

@@ -20,6 +20,8 @@ TEXT_MARGIN = 8  # points of bare wire either side of the numbers
 WIRE_WIDTH = 2  # points; edges use the same pen so bar and edge join seamlessly
 # Where a wire's outgoing edges leave the bar, per drawing direction.
 _OUT_PORT = {"LR": "e", "RL": "w", "TB": "s", "BT": "n"}
+# Where the arrows of an operand used twice or more (x * x) enter the gate, so they do not overlap.
+_SPREAD_PORTS = {"LR": ("nw", "sw", "w"), "RL": ("ne", "se", "e"), "TB": ("nw", "ne", "n"), "BT": ("sw", "se", "s")}
 
 
 class CircuitStyle(Style):
@@ -43,8 +45,13 @@ class CircuitStyle(Style):
         return {"fontsize": str(T.GATE_SIZE), "color": T.HIGHLIGHT_COLOR if highlight else T.WIRE_COLOR,
                 "penwidth": "2.2" if highlight else "1.2", "fillcolor": T.HIGHLIGHT_FILL if highlight else "white"}
 
-    def connect(self, g: Any, parent: NodeView, dst: str) -> None:
-        """An arrow from the far end of `parent`'s wire into the gate or box `dst`."""
+    def connect(self, g: Any, parent: NodeView, dst: str, nth: int = 0, uses: int = 1) -> None:
+        """An arrow from the far end of `parent`'s wire into the gate or box `dst`.
+
+        The `nth` of `uses` arrows from one wire into one gate enters at its own side of it.
+        """
+        if uses > 1:
+            dst = f"{dst}:{_SPREAD_PORTS[self.rankdir][min(nth, 2)]}"
         g.edge(f"{self.out_id(parent)}:w:{_OUT_PORT[self.rankdir]}", dst, tailclip="false")
 
     def feed(self, g: Any, src: str, view: NodeView, highlight: bool = False) -> None:

@@ -223,6 +223,7 @@ def box_detail(layout: Layout, view: GraphView, g: int) -> str:
     hidden = sum(1 for b in layout.box_of if b == g)
     if params and len(params) <= 3:
         return "  ".join(f"{p.name} {p.shape.rsplit(' ', 1)[0]}" if p.shape else p.name for p in params)
+    nodes = f"{hidden} node{'' if hidden == 1 else 's'} inside"
     if params:
-        return f"{len(params)} parameters, {hidden} nodes inside"
-    return f"{hidden} nodes inside"
+        return f"{len(params)} parameters, {nodes}"
+    return nodes

@@ -198,13 +198,14 @@ def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any) -> None:
             continue
         if mode == OUTPUT:
             painter.feed(dot, dst, nv)
-        for p in nv.parents:
+        for k, p in enumerate(nv.parents):
             if box is not None and layout.box_of[p] == box:
                 continue  # wiring inside a collapsed module is not drawn
             if mode != FULL and (p, dst) in seen:
                 continue  # one arrow per input into a box, however often it is used inside
             seen.add((p, dst))
-            painter.connect(dot, view.nodes[p], dst)
+            # x * x: one arrow per use, told apart so that the gate visibly has two inputs
+            painter.connect(dot, view.nodes[p], dst, nth=nv.parents[:k].count(p), uses=nv.parents.count(p))
 
 
 def render(root: Union[Node, graphviz.Digraph], path: Union[str, PathLike], **draw_options: Any) -> Path:
