@@ -194,8 +194,10 @@ class _Recurrent(Module):
         name = type(self).__name__
         want = (self.num_layers,) + batch + (self.hidden_size,)
         if state is None:
-            zeros = lambda: Tensor(np.zeros(want[1:], dtype=x.dtype))  # noqa: E731
-            return [(zeros(), zeros()) if self.kind == "LSTM" else zeros() for _ in range(self.num_layers)]
+            def zeros(kind: str, k: int) -> Tensor:  # named, so a diagram shows h0 rather than "const"
+                return Tensor(np.zeros(want[1:], dtype=x.dtype), label=f"{kind}0" + (f" l{k}" if k else ""))
+            return [(zeros("h", k), zeros("c", k)) if self.kind == "LSTM" else zeros("h", k)
+                    for k in range(self.num_layers)]
         if self.kind == "LSTM":
             if not isinstance(state, tuple) or len(state) != 2:
                 raise ValueError(f"{name}: the initial state must be a tuple (h_0, c_0)")
@@ -226,6 +228,9 @@ class _Recurrent(Module):
         batch = (x.shape[1 - time_axis],) if x.ndim == 3 else ()
         states = self._initial(x, state, batch)
         inputs = [x[:, t] if time_axis == 1 else x[t] for t in range(x.shape[time_axis])]
+        for t, x_t in enumerate(inputs):
+            if x_t.is_leaf and not x_t.label:  # a slice of an input that needs no gradient
+                x_t.label = f"{x.label or 'x'}[t={t}]"
         for k in range(self.num_layers):
             s = states[k]
             outputs = []

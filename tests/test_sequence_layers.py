@@ -208,3 +208,22 @@ def test_traced_layer_groups_each_time_step_and_computes_the_same():
     steps = [c.title for c in trace.calls if c.parent is not None]
     assert steps == [f"l{k} t={t}: TimeStep" for k in range(2) for t in range(4)]
     assert [n for n, _ in lstm.named_parameters()] == [n for n, _ in torch.nn.LSTM(2, 3, 2).named_parameters()]
+
+
+def test_inputs_and_initial_states_are_named_in_a_diagram():
+    # Slices of an input that needs no gradient, and the zero initial states, are constants;
+    # they carry names so that a diagram says x[t=1] and h0 rather than "const".
+    import nn
+    import viz
+    np.random.seed(9)
+    rnn = nn.RNN(2, 2)
+    x = Tensor(np.random.randn(3, 1, 2), label="x")
+    with nn.trace_modules() as trace:
+        out, _ = rnn(x)
+    out.sum().backward()
+    source = viz.draw(out.sum(), trace=trace, collapse=True).source
+    for name in ("x[t=0]", "x[t=2]", "h0"):
+        assert f">{name}<" in source
+    assert ">const<" not in source
+    lstm_state = nn.LSTM(2, 2, num_layers=2)._initial(x, None, (1,))
+    assert [(h.label, c.label) for h, c in lstm_state] == [("h0", "c0"), ("h0 l1", "c0 l1")]
