@@ -76,7 +76,9 @@ class Mean(Op):
 
     @staticmethod
     def forward(ctx, a):
-        return np.asarray(a.mean(axis=ctx[0], keepdims=ctx[1]))
+        if a.dtype.kind == "f" and a.dtype.itemsize >= 4:  # what ndarray.mean does, minus its Python wrapper
+            return np.asarray(np.add.reduce(a, axis=ctx[0], keepdims=ctx[1]) / count(a, ctx))
+        return np.asarray(a.mean(axis=ctx[0], keepdims=ctx[1]))  # ints and float16 take numpy's accumulator
 
     @staticmethod
     def backward(out, g):

@@ -58,7 +58,7 @@ def unsqueezed(t, axis: int) -> tuple:
 
 
 def clean_index(t, index: Any) -> Any:
-    """An index with Tensors replaced by their arrays, tried once so a bad one fails here, named."""
+    """An index with Tensors replaced by their arrays (float ones holding whole numbers become ints)."""
     from .tensor import Tensor
 
     def plain(i):
@@ -66,12 +66,7 @@ def clean_index(t, index: Any) -> Any:
             return i.data.astype(np.intp) if i.data.dtype.kind == "f" and np.all(i.data == np.round(i.data)) else i.data
         return i
 
-    index = tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
-    try:
-        t.data[index]
-    except IndexError as e:
-        raise IndexError(f"[]: index {_show(index)} does not fit a tensor of shape {t.shape}: {e}") from None
-    return index
+    return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
 
 
 def _show(index: Any) -> str:
@@ -120,7 +115,10 @@ class Index(Op):
 
     @staticmethod
     def forward(index, a):
-        return np.array(a[index])
+        try:
+            return np.array(a[index])
+        except IndexError as e:
+            raise IndexError(f"[]: index {_show(index)} does not fit a tensor of shape {a.shape}: {e}") from None
 
     @staticmethod
     def backward(out, g):
