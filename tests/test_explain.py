@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, no_grad
-from viz.explain import integrated_gradients, plot_attributions, saliency
+from viz import integrated_gradients, plot_attributions, saliency
 
 
 def make_model(seed=0):

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .explain import integrated_gradients, plot_attributions, saliency
 from .render import GraphvizNotFound, draw, render
 from .steps import backprop_steps, save_steps, step_through
 
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
 
-__all__ = ["draw", "render", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound", *_PLOTS]
+__all__ = ["draw", "render", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
+           "saliency", "integrated_gradients", "plot_attributions", *_PLOTS]
 
 
 def __getattr__(name: str) -> Any:
