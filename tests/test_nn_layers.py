@@ -22,20 +22,25 @@ def copy_linear(torch, ours: nn.Linear):
     return layer
 
 
+def same_as_torch(torch, rng, ours, theirs, x: Tensor, rtol=(1e-12, 1e-12), atol=1e-14) -> None:
+    """Run `ours` on x and `theirs` on a torch copy of it, backprop one random gradient through
+    both, and check outputs and input gradients agree (rtol for each); parameters are the caller's."""
+    tx = torch.tensor(x.data, requires_grad=True)
+    out, tout = ours(x), theirs(tx)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=rtol[0], atol=atol)
+    g = rng.normal(size=out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=rtol[1], atol=atol)
+
+
 # ---- Linear --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 4, 3)])
 def test_linear_matches_torch_outputs_and_gradients(torch, rng, shape):
     lin = nn.Linear(3, 4)
     ref = copy_linear(torch, lin)
-    x = leaf(rng.normal(size=shape))
-    tx = torch.tensor(x.data, requires_grad=True)
-    out, tout = lin(x), ref(tx)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+    same_as_torch(torch, rng, lin, ref, leaf(rng.normal(size=shape)))
     np.testing.assert_allclose(lin.weight.grad, ref.weight.grad.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(lin.bias.grad, ref.bias.grad.numpy(), rtol=1e-12, atol=1e-14)
 
@@ -133,13 +138,7 @@ ACTIVATIONS = [
 def test_activations_match_torch(torch, rng, make):
     ours, theirs = make[0](), make[1](torch)
     x = leaf(rng.normal(size=(4, 3, 2)) * 3 if isinstance(ours, nn.Flatten) else rng.normal(size=(5, 4)) * 3)
-    tx = torch.tensor(x.data, requires_grad=True)
-    out, tout = ours(x), theirs(tx)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+    same_as_torch(torch, rng, ours, theirs, x, rtol=(1e-12, 1e-10))
 
 
 @pytest.mark.parametrize("layer", [nn.Sigmoid(), nn.Tanh(), nn.SELU(), nn.LeakyReLU(0.2), nn.Softmax(),
@@ -253,14 +252,7 @@ def test_batchnorm_matches_torch_in_training_and_eval(torch, rng, shape, momentu
     bn.weight.data[...] = [1.5, -0.5, 2.0]
     bn.bias.data[...] = [0.1, 0.2, -0.3]
     for _ in range(3):  # several batches move the running statistics
-        x = leaf(rng.normal(2.0, 3.0, size=shape))
-        tx = torch.tensor(x.data, requires_grad=True)
-        out, tout = bn(x), ref(tx)
-        np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
-        g = rng.normal(size=shape)
-        out.backward(g)
-        tout.backward(torch.tensor(g))
-        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+        same_as_torch(torch, rng, bn, ref, leaf(rng.normal(2.0, 3.0, size=shape)), rtol=(1e-10, 1e-9), atol=1e-12)
     np.testing.assert_allclose(bn.weight.grad, ref.weight.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(bn.bias.grad, ref.bias.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(bn.running_mean, ref.running_mean.numpy(), rtol=1e-12)
