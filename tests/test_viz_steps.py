@@ -9,6 +9,7 @@ import pytest
 
 import viz
 from autograd import Tensor, Value, topological_order
+from viz.graph_view import build_view, drawing_order
 from viz.steps import gradient_walk
 from viz.theme import GRAD_COLOR, UNKNOWN_COLOR
 
@@ -147,3 +148,21 @@ def test_step_through_without_ipywidgets(monkeypatch):
     f, _ = neuron()
     with pytest.raises(ImportError, match="pip install ipywidgets"):
         viz.step_through(f)
+
+
+def test_a_step_marks_the_new_gradient_and_the_gate_it_came_back_through():
+    # Step 2 finds q's gradient through the * gate: * is marked, not +, q's own gate.
+    from viz.theme import HIGHLIGHT_COLOR, HIGHLIGHT_FILL
+    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    q = x + y
+    f = q * z
+    f.backward()
+    step = list(viz.backprop_steps(f))[1]
+    ids = {node: view.id for node, view in zip(drawing_order(f), build_view(f).nodes)}
+    svg = ET.fromstring(step.pipe(format="svg"))
+    marked_gates = [g.find(f"{SVG}title").text for g in svg.iter(SVG + "g") if g.get("class") == "node"
+                    and any(e.get("fill") == HIGHLIGHT_FILL for e in g.iter(SVG + "ellipse"))]
+    assert marked_gates == [ids[f]]  # the gate of the node that used q: f = q * z
+    assert f'BGCOLOR="{HIGHLIGHT_COLOR}"' in step.source.split(f"\t{ids[q]}v [")[1].split("\n")[0]  # q's wire
+    marked_edges = [line for line in step.body if "->" in line and HIGHLIGHT_COLOR in line]
+    assert len(marked_edges) == 1 and marked_edges[0].strip().startswith(f"{ids[q]}v")  # q's wire into *

@@ -3,9 +3,9 @@
 Each autograd node becomes two Graphviz nodes: its gate (a circle with the op's symbol,
 none for an input) and its wire, a plain HTML table whose middle row is a thin black bar.
 The forward value sits above the bar in green and the gradient below it in red, so the
-wire reads like the figures in the CS231n notes: `x` then `-2` over `-4`. Edges from a
-gate end in the middle of its wire's bar, and edges to the next gate start at the bar's
-far end, so the bar and the edges draw one continuous line.
+wire reads like the figures in the CS231n notes: `x` then `-2` over `-4`. The edge from a
+gate ends where its wire's bar begins, and edges to the next gate start at the bar's far
+end, so the bar and the edges draw one continuous line.
 """
 from __future__ import annotations
 
@@ -45,19 +45,21 @@ class CircuitStyle(Style):
         return {"fontsize": str(T.GATE_SIZE), "color": T.HIGHLIGHT_COLOR if highlight else T.WIRE_COLOR,
                 "penwidth": "2.2" if highlight else "1.2", "fillcolor": T.HIGHLIGHT_FILL if highlight else "white"}
 
-    def connect(self, g: Any, parent: NodeView, dst: str, nth: int = 0, uses: int = 1) -> None:
+    def connect(self, g: Any, parent: NodeView, dst: str, nth: int = 0, uses: int = 1,
+                highlight: bool = False) -> None:
         """An arrow from the far end of `parent`'s wire into the gate or box `dst`.
 
         The `nth` of `uses` arrows from one wire into one gate enters at its own side of it.
         """
         if uses > 1:
             dst = f"{dst}:{_SPREAD_PORTS[self.rankdir][min(nth, 2)]}"
-        g.edge(f"{self.out_id(parent)}:w:{_OUT_PORT[self.rankdir]}", dst, tailclip="false")
-
-    def feed(self, g: Any, src: str, view: NodeView, highlight: bool = False) -> None:
-        """The line from a gate (or a collapsed module) into the middle of `view`'s wire."""
         extra = {"color": T.HIGHLIGHT_COLOR} if highlight else {}
-        g.edge(src, f"{self.out_id(view)}:w:c", arrowhead="none", headclip="false", **extra)
+        g.edge(f"{self.out_id(parent)}:w:{_OUT_PORT[self.rankdir]}", dst, tailclip="false", **extra)
+
+    def feed(self, g: Any, src: str, view: NodeView) -> None:
+        """The line from a gate (or a collapsed module) to the near end of `view`'s wire, so that a
+        line arriving at an angle joins the wire where it starts instead of crossing its numbers."""
+        g.edge(src, f"{self.out_id(view)}:i:c", arrowhead="none", headclip="false")
 
     def finish(self, g: Any, root: NodeView) -> None:
         """The output's wire ends in an arrow, the stub that carries the seed gradient 1."""
@@ -94,16 +96,16 @@ class CircuitStyle(Style):
         above = [blank] * (len(below) - len(above)) + above
         # Text cells sit between two spacers, so the bar runs past the text on both sides and an
         # edge bending away from the wire's end does not cross the numbers.
-        pad = f'<TD WIDTH="{TEXT_MARGIN}" CELLPADDING="0"></TD>'
-        wide = f'<TD COLSPAN="2" WIDTH="{TEXT_MARGIN}" CELLPADDING="0"></TD>'  # also spans the cap
-        left, right = (pad, wide) if self.rankdir == "LR" else (wide, pad)
-        rows = [f"{left}<TD>{cell}</TD>{right}" for cell in above]
+        wide = f'<TD COLSPAN="2" WIDTH="{TEXT_MARGIN}" CELLPADDING="0"></TD>'  # also spans a cap
+        rows = [f"{wide}<TD>{cell}</TD>{wide}" for cell in above]
         # The outgoing edge starts one point past the port's end: a short cap fills that gap.
+        # The incoming edge ends in the middle of a one-point cell (port "i") where the bar begins.
         port = (f'<TD PORT="w" COLSPAN="3" BGCOLOR="{bar}" HEIGHT="{WIRE_WIDTH}" WIDTH="{BAR_LENGTH}" '
                 'CELLPADDING="0"></TD>')
         cap = f'<TD BGCOLOR="{bar}" HEIGHT="{WIRE_WIDTH}" WIDTH="1" CELLPADDING="0"></TD>'
-        rows.append(port + cap if self.rankdir == "LR" else cap + port)
-        rows += [f"{left}<TD>{cell}</TD>{right}" for cell in below]
+        start = f'<TD PORT="i" BGCOLOR="{bar}" HEIGHT="{WIRE_WIDTH}" WIDTH="1" CELLPADDING="0"></TD>'
+        rows.append(start + port + cap if self.rankdir == "LR" else cap + port + start)
+        rows += [f"{wide}<TD>{cell}</TD>{wide}" for cell in below]
         if name:
             size = T.SMALL_SIZE + 1 if constant else T.NAME_SIZE
             color = T.MUTED_COLOR if constant else T.WIRE_COLOR
@@ -120,7 +122,9 @@ class CircuitStyle(Style):
                f'<TD PORT="w" BGCOLOR="{bar}" WIDTH="{WIRE_WIDTH}" HEIGHT="{BAR_LENGTH // 2}" CELLPADDING="0"></TD>'
                f'<TD ALIGN="LEFT">{right}</TD></TR>')
         cap = f'<TR><TD></TD><TD BGCOLOR="{bar}" WIDTH="{WIRE_WIDTH}" HEIGHT="1" CELLPADDING="0"></TD><TD></TD></TR>'
-        row = row + cap if self.rankdir == "TB" else cap + row
+        start = (f'<TR><TD></TD><TD PORT="i" BGCOLOR="{bar}" WIDTH="{WIRE_WIDTH}" HEIGHT="1" CELLPADDING="0"></TD>'
+                 '<TD></TD></TR>')
+        row = start + row + cap if self.rankdir == "TB" else cap + row + start
         if name:
             size = T.SMALL_SIZE + 1 if constant else T.NAME_SIZE
             name_row = f'<TR><TD COLSPAN="3" CELLPADDING="3">{T.font(name, T.WIRE_COLOR, size)}</TD></TR>'

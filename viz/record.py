@@ -34,11 +34,13 @@ class RecordStyle(Style):
         return {"fontsize": str(T.GATE_SIZE - 2), "fillcolor": T.HIGHLIGHT_FILL if highlight else "#eceff1",
                 "color": T.HIGHLIGHT_COLOR if highlight else "#90a4ae", "penwidth": "2" if highlight else "1"}
 
-    def connect(self, g: Any, parent: NodeView, dst: str, nth: int = 0, uses: int = 1) -> None:
-        g.edge(self.out_id(parent), dst)  # Graphviz already bends repeated edges between boxes apart
+    def connect(self, g: Any, parent: NodeView, dst: str, nth: int = 0, uses: int = 1,
+                highlight: bool = False) -> None:
+        # Graphviz already bends repeated edges between boxes apart, so nth and uses are not needed.
+        g.edge(self.out_id(parent), dst, **({"color": T.HIGHLIGHT_COLOR} if highlight else {}))
 
-    def feed(self, g: Any, src: str, view: NodeView, highlight: bool = False) -> None:
-        g.edge(src, self.out_id(view), **({"color": T.HIGHLIGHT_COLOR} if highlight else {}))
+    def feed(self, g: Any, src: str, view: NodeView) -> None:
+        g.edge(src, self.out_id(view))
 
     def finish(self, g: Any, root: NodeView) -> None:
         pass  # the output is the box nothing points away from; its grad cell shows the seed

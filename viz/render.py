@@ -121,8 +121,9 @@ def check_size(count: int, max_nodes: Optional[int], trace: Any, collapse: Any =
 
 
 def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankdir: str = "LR",
-                  highlight: Optional[int] = None) -> Diagram:
-    """Emit a planned view in a style; `highlight` marks one node (the current backprop step)."""
+                  highlight: Optional[int] = None, via: frozenset = frozenset()) -> Diagram:
+    """Emit a planned view in a style. For a backprop step, `highlight` marks the node whose
+    gradient was just found and `via` the nodes whose gates sent it back (its users)."""
     painter = STYLES[style](rankdir)
     dot = Diagram(name="circuitgrad", graph_attr=painter.graph_attrs(), node_attr=painter.node_attrs(),
                   edge_attr=painter.edge_attrs())
@@ -144,14 +145,14 @@ def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankd
     for i, nv in enumerate(view.nodes):
         mode = layout.mode[i]
         if mode == FULL:
-            painter.add_node(place(layout.group_of[i]), nv, highlight=(i == highlight))
+            painter.add_node(place(layout.group_of[i]), nv, wire=(i == highlight), gate=(i in via))
         elif mode == OUTPUT:
-            painter.add_output(place(layout.group_of[i]), nv, highlight=(i == highlight))
+            painter.add_output(place(layout.group_of[i]), nv, wire=(i == highlight))
     for gi, g in enumerate(groups):
         if g.collapsed and _is_drawn_box(groups, gi):
             painter.add_box(place(gi), g.id, g.title, box_detail(layout, view, gi), repr(g.call.module))
 
-    _edges(dot, view, layout, painter)
+    _edges(dot, view, layout, painter, highlight, via)
     painter.finish(dot, view.root)
 
     # Nest the clusters innermost first, so each body is complete before it is copied.
@@ -186,7 +187,8 @@ def _is_drawn_box(groups: list, g: int) -> bool:
     return True
 
 
-def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any) -> None:
+def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any, highlight: Optional[int] = None,
+           via: frozenset = frozenset()) -> None:
     seen: set = set()
     for i, nv in enumerate(view.nodes):
         mode, box = layout.mode[i], layout.box_of[i]
@@ -205,7 +207,8 @@ def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any) -> None:
                 continue  # one arrow per input into a box, however often it is used inside
             seen.add((p, dst))
             # x * x: one arrow per use, told apart so that the gate visibly has two inputs
-            painter.connect(dot, view.nodes[p], dst, nth=nv.parents[:k].count(p), uses=nv.parents.count(p))
+            painter.connect(dot, view.nodes[p], dst, nth=nv.parents[:k].count(p), uses=nv.parents.count(p),
+                            highlight=(p == highlight and i in via))
 
 
 def render(root: Union[Node, graphviz.Digraph], path: Union[str, PathLike], **draw_options: Any) -> Path:

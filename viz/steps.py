@@ -3,8 +3,8 @@
 The walk is the one `backward()` does (reverse topological order, each op's local
 derivative times the gradient from above) but recomputed here into a local dict, so the
 user's `.grad` values are never touched. Step k shows the gradients of the first k nodes
-the walk has finished and `?` for the rest, with the node that just got its gradient
-highlighted; there is one step per node.
+the walk has finished and `?` for the rest; the value that just got its gradient is
+highlighted, with the gates it came back through. There is one step per node.
 """
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
         layout = plan(view, trace, collapse)
         if k == 1:
             check_size(layout.drawn_count(), max_nodes, trace, collapse)
-        dot = build_diagram(view, layout, style, rankdir, highlight=view.index[node])
+        users = frozenset(view.index[user] for user, _ in parts.get(node, []))
+        dot = build_diagram(view, layout, style, rankdir, highlight=view.index[node], via=users)
         dot.attr(label=_caption(node, grads, parts, k, n, precision), labelloc="t", labeljust="l",
                  fontsize="13", fontcolor=T.MUTED_COLOR)
         yield dot

@@ -19,21 +19,25 @@ class Style:
     def value_label(self, view: NodeView, highlight: bool) -> str:
         raise NotImplementedError
 
-    def feed(self, g: Any, src: str, view: NodeView, highlight: bool = False) -> None:
+    def feed(self, g: Any, src: str, view: NodeView) -> None:
         raise NotImplementedError
 
-    def add_node(self, g: Any, view: NodeView, highlight: bool = False) -> None:
-        """The node's gate (unless it is an input) and its value, with the edge between them."""
+    def add_node(self, g: Any, view: NodeView, wire: bool = False, gate: bool = False) -> None:
+        """The node's gate (unless it is an input) and its value, with the edge between them.
+
+        `wire` and `gate` highlight the value and the gate: a backprop step marks the value
+        that just got its gradient and the gates that gradient came back through.
+        """
         if view.op:
             g.node(view.id, label=view.op, style="filled", tooltip=T.tooltip(view.tooltip),
-                   **self.gate_attrs(view, highlight), **T.gate_shape(view.op))
-        self.add_output(g, view, highlight)
+                   **self.gate_attrs(view, gate), **T.gate_shape(view.op))
+        self.add_output(g, view, wire)
         if view.op:
-            self.feed(g, view.id, view, highlight)
+            self.feed(g, view.id, view)
 
-    def add_output(self, g: Any, view: NodeView, highlight: bool = False) -> None:
+    def add_output(self, g: Any, view: NodeView, wire: bool = False) -> None:
         """Only the value (its gate is hidden inside a collapsed module's box)."""
-        g.node(self.out_id(view), label=self.value_label(view, highlight), shape="plaintext",
+        g.node(self.out_id(view), label=self.value_label(view, wire), shape="plaintext",
                tooltip=T.tooltip(view.tooltip))
 
     def out_id(self, view: NodeView) -> str:
