@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -147,7 +146,7 @@ def test_hostile_expressions_run_nothing(capsys, tmp_path):
     marker = tmp_path / "pwned"
     for expr in (f"__import__('os').system('touch {marker}')",
                  f"exp(__import__('os').system('touch {marker}'))",
-                 f"[c for c in ().__class__.__base__.__subclasses__()]",
+                 "[c for c in ().__class__.__base__.__subclasses__()]",
                  f"open('{marker}', 'w')"):
         code, _, err = run(capsys, "draw", expr, "x=1", "-o", str(tmp_path / "h.svg"))
         assert_one_line_error(code, err, "not allowed")
@@ -165,18 +164,34 @@ def test_help_documents_everything(capsys):
         assert word in out
 
 
-def test_demo_runs_viz_demo_main(capsys, monkeypatch):
+def test_demo_passes_its_options_to_viz_demo(capsys, monkeypatch):
+    from viz import demo
     calls = []
-    monkeypatch.setitem(sys.modules, "viz.demo", types.SimpleNamespace(main=lambda: calls.append(1)))
-    assert main(["demo"]) == 0 and calls == [1]
-    monkeypatch.setitem(sys.modules, "viz.demo", types.SimpleNamespace(main=lambda: 3))
-    assert main(["demo"]) == 3
+    monkeypatch.setattr(demo, "main", lambda **options: calls.append(options) or 0)
+    assert main(["demo"]) == 0
+    assert main(["demo", "-o", "pics", "--epochs", "5", "--no-progress"]) == 0
+    assert calls == [dict(out="out", epochs=10001, progress=True), dict(out="pics", epochs=5, progress=False)]
 
 
-def test_demo_missing(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "viz.demo", None)  # as if viz/demo.py did not exist
-    code, _, err = run(capsys, "demo")
-    assert_one_line_error(code, err, "viz/demo.py is missing")
+@pytest.mark.parametrize("argv, match", [
+    (["demo", "--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["demo", "--epochs", "many"], "invalid int value: 'many'"),
+    (["demo", "--colour"], "unrecognized arguments: --colour"),
+])
+def test_demo_bad_options_are_one_line(capsys, tmp_path, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, match)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_help_and_python_m_viz_demo(tmp_path):
+    # `python -m viz.demo --help` documents the options and runs nothing.
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    run_ = subprocess.run([sys.executable, "-m", "viz.demo", "--help"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env)
+    assert run_.returncode == 0 and "--epochs N" in run_.stdout and "--no-progress" in run_.stdout
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_parse_values_and_build_directly():

@@ -6,7 +6,6 @@ command never shows a traceback for a mistake in what was typed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import keyword
 import re
 import sys
@@ -23,7 +22,7 @@ Draw a computation's forward values and gradients as a CS231n-style circuit.
 
 commands:
   draw   build an expression from named numbers, run backward, and write the picture
-  demo   run the circuitgrad demo (viz/demo.py)
+  demo   draw the CS231n circuits and train the seed's XOR net, pictures into out/
 
 example:
   {EXAMPLE}
@@ -53,6 +52,13 @@ The picture format follows the output's suffix: .svg, .png or .pdf. Drawing need
 Graphviz `dot` program (Debian: apt-get install graphviz)."""
 
 
+DEMO_HELP = """\
+Draw the CS231n circuits of the seed tutorial (circuit and record style, SVG and PNG, and the
+backward pass step by step), train the seed's XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1)
+from the tutorial's initial weights, and write its loss curve, decision boundary and graph.
+Prints each file it writes and the loss at the tutorial's epochs."""
+
+
 class UsageError(Exception):
     """A mistake on the command line; main() prints it on one line and exits 2."""
 
@@ -80,7 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("--steps", metavar="FOLDER",
                       help="also write one picture per backprop step (step_01.svg, ...) into FOLDER")
     draw.add_argument("--precision", type=int, default=2, metavar="N", help="decimals shown (default: 2)")
-    commands.add_parser("demo", help="run the demo", description="Run the circuitgrad demo (viz/demo.py).")
+    demo = commands.add_parser("demo", help="run the demo", description=DEMO_HELP)
+    demo.add_argument("-o", "--out", default="out", metavar="FOLDER", help="where the pictures go (default: out)")
+    demo.add_argument("--epochs", type=int, default=10001, metavar="N",
+                      help="epochs of the XOR net (default: 10001, as the seed tutorial)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar while training")
     return parser
 
 
@@ -147,15 +157,12 @@ def _draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo() -> int:
-    try:
-        demo = importlib.import_module("viz.demo")
-    except ModuleNotFoundError as e:
-        if e.name != "viz.demo":
-            raise
-        raise UsageError("the demo is not available in this version (viz/demo.py is missing)") from None
-    result = demo.main()
-    return result if isinstance(result, int) else 0
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    if args.epochs < 1:
+        raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
+    return demo.main(out=args.out, epochs=args.epochs, progress=not args.no_progress)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -171,7 +178,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "draw":
             return _draw(args)
         if args.command == "demo":
-            return _demo()
+            return _demo(args)
         raise UsageError(f"give a command: draw or demo, e.g. {EXAMPLE}")
     except UsageError as e:
         return _fail(str(e))

@@ -8,6 +8,7 @@ program, so it prints what it does; the library it calls never prints.
 """
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -136,5 +137,7 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # python -m viz.demo takes the options of `circuitgrad demo`
+    from .cli import main as command_line
+
+    raise SystemExit(command_line(["demo", *sys.argv[1:]]))
