@@ -9,15 +9,18 @@ matplotlib.use("Agg")
 def test_demo_writes_pictures_and_follows_the_seed_curve(tmp_path):
     lines = []
     assert demo.main(out=str(tmp_path), epochs=1001, progress=False, echo=lines.append) == 0
-    for name in ("cs231n_circuit", "cs231n_record", "sigmoid_neuron", "xor_graph"):
+    for name in ("cs231n_circuit", "cs231n_record", "sigmoid_neuron", "xor_graph", "xor_graph_layers"):
         assert (tmp_path / f"{name}.svg").stat().st_size > 1000
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "xor_loss.png").exists() and (tmp_path / "xor_boundary.png").exists()
+    graph = (tmp_path / "xor_graph.svg").read_text()
+    assert ">X</text>" in graph and ">y</text>" in graph and ">const</text>" not in graph  # inputs named
+    assert "float32" in graph and "float64" not in graph  # the pass drawn is the float32 one trained
     assert len(list((tmp_path / "cs231n_steps").glob("step_*.png"))) == 5
     text = "\n".join(lines)
     assert "df/dx = -4, df/dy = -4, df/dz = 3" in text
     assert "epoch     0: loss 0.694898" in text and "epoch  1000: loss 0.693138" in text
-    assert text.count("wrote ") == 10
+    assert text.count("wrote ") == 12
 
 
 def test_seed_weights_start_at_the_tutorials_first_loss():

@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="circuit: CS231n gates with values on the wires (default); record: a box per value")
     draw.add_argument("--steps", metavar="FOLDER",
                       help="also write one picture per backprop step (step_01.svg, ...) into FOLDER")
-    draw.add_argument("--precision", type=int, default=2, metavar="N", help="decimals shown (default: 2)")
+    draw.add_argument("--precision", type=int, default=2, metavar="N", help="digits shown: decimals from 1 up, significant digits below 1 (default: 2)")
     demo = commands.add_parser("demo", help="run the demo", description=DEMO_HELP)
     demo.add_argument("-o", "--out", default="out", metavar="FOLDER", help="where the pictures go (default: out)")
     demo.add_argument("--epochs", type=int, default=10001, metavar="N",

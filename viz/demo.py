@@ -76,12 +76,16 @@ def _graph_of_one_pass(model, X, y, path: Path, written: Callable[[Path], None])
     import nn
     from autograd import Tensor
 
+    inputs, targets = Tensor(X.astype(np.float32), label="X"), Tensor(y.astype(np.float32), label="y")
     with nn.trace_modules() as trace:
-        loss = nn.BCELoss()(model(Tensor(X)), Tensor(y))
+        loss = nn.BCELoss()(model(inputs), targets)
     model.zero_grad()
     loss.backward()
-    for suffix in (".svg", ".png"):
-        written(render(loss, path.with_suffix(suffix), trace=trace, precision=3))
+    for suffix in (".svg", ".png"):  # the whole pass, every wire with its shape, values and gradients
+        written(render(loss, path.with_suffix(suffix), trace=trace, precision=4))
+    for suffix in (".svg", ".png"):  # each layer as one box, top to bottom: the overview that fits a screen
+        written(render(loss, path.with_name(path.name + "_layers").with_suffix(suffix), trace=trace,
+                       collapse=True, precision=4, rankdir="TB"))
 
 
 def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Callable[[str], None] = print) -> int:
@@ -125,7 +129,7 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
     matplotlib.use("Agg")
     from . import plots
 
-    fig = plots.plot_history(history, title="XOR net: loss and accuracy per epoch")
+    fig = plots.plot_history(history, title="XOR net: loss (log scale) and accuracy per epoch", log_loss=True)
     fig.savefig(folder / "xor_loss.png", dpi=120)
     written(folder / "xor_loss.png")
     fig = plots.plot_decision_boundary(model, X, y, title="XOR net: decision boundary")

@@ -24,10 +24,12 @@ UNKNOWN = object()
 
 
 def format_number(x: float, precision: int = 2) -> str:
-    """A number as a diagram shows it: `precision` decimals without trailing zeros.
+    """A number as a diagram shows it: `precision` decimals from 1 up, `precision` significant
+    digits below 1, without trailing zeros.
 
-    `-2.0` reads `-2`, `0.7310585` reads `0.73`. A nonzero number that would round to 0
-    (`0.00042`) or a huge one switches to short scientific notation (`4.2e-4`), so a small
+    `-2.0` reads `-2`, `12.3456` reads `12.35`, `0.7310585` reads `0.73` and `0.0072` reads
+    `0.0072` (not `0.01`), so a product of two shown numbers can be checked by hand. Below
+    0.001 and from a million up it is short scientific notation (`4.2e-4`), so a small
     gradient never looks like no gradient.
     """
     x = float(x)
@@ -37,12 +39,14 @@ def format_number(x: float, precision: int = 2) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0.0:
         return "0"
-    if abs(x) < 1e6:
-        text = f"{x:.{precision}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        if text not in ("0", "-0"):
+    size = abs(x)
+    if 1e-3 <= size < 1.0:
+        text = f"{x:.{max(precision, 1)}g}"  # %g drops trailing zeros; no exponent above 1e-4
+        if "e" not in text:
             return text
+    if 1.0 <= size < 1e6:
+        text = f"{x:.{precision}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     mantissa, exponent = f"{x:.{max(precision - 1, 0)}e}".split("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
@@ -72,7 +76,7 @@ def summarize(data: Any, precision: int = 2) -> str:
 
 
 def full_values(data: Any, precision: int = 4) -> str:
-    """Every value (up to MAX_TOOLTIP_VALUES) for a tooltip; numbers get two more decimals than the label."""
+    """Every value (up to MAX_TOOLTIP_VALUES) for a tooltip; numbers get two more digits than the label."""
     if isinstance(data, (float, int, np.floating, np.integer)):
         return format_number(data, precision)
     a = np.asarray(data)
@@ -181,7 +185,7 @@ def build_view(root: Node, precision: int = 2, show_grad: bool = True,
     """
     check_root(root)
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
-        raise ValueError(f"draw: precision must be a whole number of decimals from 0 to 15, got {precision!r}")
+        raise ValueError(f"draw: precision must be a whole number of digits from 0 to 15, got {precision!r}")
     order = drawing_order(root)
     index = {node: i for i, node in enumerate(order)}
     views = []

@@ -11,6 +11,7 @@ import numbers
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -79,7 +80,7 @@ def plot_history(history: Mapping[str, Sequence[float]], title: str = "Training 
             if log_loss:
                 ax.set_yscale("log")
         else:
-            ax.set_ylabel("learning rate" if panel is rates else "metric")
+            ax.set_ylabel("learning rate" if panel is rates else next(iter(panel)) if len(panel) == 1 else "metric")
     fig.suptitle(title)
     return fig
 
@@ -130,11 +131,18 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
         cls = out.argmax(axis=1).reshape(gx.shape)
         ax.contourf(gx, gy, cls, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.35)
     classes = np.unique(labels)
-    if classes.size <= 2:  # the same red/blue as the probability shading
-        colors = dict(cmap="RdBu_r", vmin=classes.min(), vmax=max(classes.max(), classes.min() + 1))
+    if classes.size <= 2:  # the ends of the probability shading's red/blue, one legend entry per class
+        low, high = classes.min(), max(classes.max(), classes.min() + 1)
+        palette = {c: colormaps["RdBu_r"](0.0 if c == low else 1.0 if c == high else 0.5) for c in classes}
     else:
-        colors = dict(cmap="tab10", vmin=0, vmax=9)
-    ax.scatter(X[:, 0], X[:, 1], c=labels, edgecolors="k", linewidths=0.6, s=36, zorder=3, **colors)
+        palette = {c: colormaps["tab10"](int(c) % 10) for c in classes}
+    for c in classes:
+        picked = labels == c
+        ax.scatter(X[picked, 0], X[picked, 1], color=palette[c], edgecolors="white", linewidths=1.2, s=56,
+                   zorder=3, label=f"class {c:g}")
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(6))  # few enough ticks that their labels never touch
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)

@@ -83,7 +83,8 @@ def draw(root: Node, style: str = "circuit", rankdir: str = "LR", show_grad: boo
 
     style: "circuit" (CS231n: gates as circles, value above each wire in green, gradient
     below in red) or "record" (a box per value: label | data | grad). rankdir: "LR" puts
-    the inputs on the left. precision: decimals shown (tooltips carry more). trace: the
+    the inputs on the left. precision: digits shown, decimals from 1 up and significant
+    digits below 1 (tooltips carry more). trace: the
     object `nn.module.trace_modules()` yields; nodes made inside a module are then boxed
     in a labelled cluster, and `collapse=True` (every layer) or a list of modules draws
     each module as one box. Raises TypeError for a root that is not a Value or Tensor,

@@ -22,6 +22,7 @@ from .modules import plan
 from .render import DEFAULT_MAX_NODES, build_diagram, check_options, check_size, pipe, precheck_size
 
 STEP_FORMATS = ("svg", "png")
+CAPTION_SIZE = 13  # points
 
 
 def gradient_walk(root: Node, grad: Any = None) -> Iterator[tuple]:
@@ -86,11 +87,14 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
     """
     check_options(style, rankdir, max_nodes)
     precheck_size(root, max_nodes, collapse, trace)
-    walk = gradient_walk(root, grad)
-    order = topological_order(root)
-    n = len(order)
+    n = len(topological_order(root))
+    # Every caption first, so that each picture can be made as wide as the longest one and the
+    # circuit stays in place while one flips through the steps.
+    captions = [_caption(node, grads, parts, k, n, precision)
+                for k, (node, grads, parts) in enumerate(gradient_walk(root, grad), start=1)]
+    width = int(max(len(c) for c in captions) * CAPTION_SIZE * 0.46)  # about Helvetica's mean advance
     known: set = set()
-    for k, (node, grads, parts) in enumerate(walk, start=1):
+    for k, (node, grads, parts) in enumerate(gradient_walk(root, grad), start=1):
         known.add(node)
 
         def grad_of(x: Node, known: set = known, grads: dict = grads) -> Any:
@@ -102,8 +106,9 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
             check_size(layout.drawn_count(), max_nodes, trace, collapse)
         users = frozenset(view.index[user] for user, _ in parts.get(node, []))
         dot = build_diagram(view, layout, style, rankdir, highlight=view.index[node], via=users)
-        dot.attr(label=_caption(node, grads, parts, k, n, precision), labelloc="t", labeljust="l",
-                 fontsize="13", fontcolor=T.MUTED_COLOR)
+        caption = T.font(captions[k - 1], T.MUTED_COLOR, CAPTION_SIZE)
+        dot.attr(label=f'<<TABLE BORDER="0"><TR><TD WIDTH="{width}" ALIGN="LEFT">{caption}</TD></TR></TABLE>>',
+                 labelloc="t", labeljust="l")
         yield dot
 
 

@@ -48,8 +48,8 @@ def tooltip(text: str) -> str:
 
 def gate_shape(op: str) -> dict:
     """Node attributes for an op: a small circle, or an ellipse for a long name (log_softmax)."""
-    if len(op) <= 4:
-        return {"shape": "circle", "width": "0.44", "fixedsize": "false", "margin": "0.02"}
+    if len(op) <= 4:  # a circle grows around a longer symbol (exp, 1/x) with room to spare
+        return {"shape": "circle", "width": "0.44", "fixedsize": "false", "margin": "0.02" if len(op) <= 2 else "0.05"}
     return {"shape": "ellipse", "height": "0.44", "margin": "0.04,0.02"}
 
 
