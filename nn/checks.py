@@ -1,0 +1,51 @@
+"""Argument checks shared by layers, losses, optimizers and data helpers.
+
+Each returns the value as a plain Python number (or bool) or raises naming the owner (the
+layer, loss or function), the argument and what came instead. numpy scalars
+(`np.float32(0.1)`, `np.int64(3)`) are numbers like any other; `True` is not a number and
+`"no"` is not a flag.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+
+def real(owner: str, name: str, value: Any, low: Optional[float] = None, high: Optional[float] = None,
+         low_open: bool = False, high_open: bool = False, finite: bool = True) -> float:
+    """`value` as a float inside [low, high] (an end is left out with low_open / high_open)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if math.isnan(number) or (finite and math.isinf(number)):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {number!r}")
+    if (low is not None and (number < low or (low_open and number == low))) or \
+            (high is not None and (number > high or (high_open and number == high))):
+        raise ValueError(f"{owner}: {name} must be in {_interval(low, high, low_open, high_open)}, got {number!r}")
+    return number
+
+
+def integer(owner: str, name: str, value: Any, low: Optional[int] = None) -> int:
+    """`value` as an int (numpy integers too), at least `low`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be a whole number, got {type(value).__name__} {value!r}")
+    number = int(value)
+    if low is not None and number < low:
+        raise ValueError(f"{owner}: {name} must be at least {low}, got {number}")
+    return number
+
+
+def flag(owner: str, name: str, value: Any) -> bool:
+    """`value` as a bool; only True and False (and numpy's) count, so "no" is not read as True."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{owner}: {name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def _interval(low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> str:
+    left = "(" if low_open or low is None else "["
+    right = ")" if high_open or high is None else "]"
+    return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
