@@ -179,7 +179,7 @@ class Sigmoid(Op):
     def forward(ctx, a):
         # e^(-|x|) never overflows; pick 1/(1+e^-x) or e^x/(1+e^x) by sign.
         e = np.exp(-np.abs(a))
-        s = 1 / (1 + e)
+        s = np.asarray(1 / (1 + e))  # a 0-d input gives a numpy scalar, which copyto cannot write into
         np.copyto(s, e * s, where=a < 0)
         return s
 

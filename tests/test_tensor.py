@@ -301,10 +301,11 @@ ELEMENTWISE = {
 }
 
 
+@pytest.mark.parametrize("shape", [(3, 4), ()], ids=["(3, 4)", "0-d"])
 @pytest.mark.parametrize("name", list(ELEMENTWISE))
-def test_elementwise_matches_numpy_and_gradchecks(rng, name):
+def test_elementwise_matches_numpy_and_gradchecks(rng, name, shape):
     ours, theirs, domain = ELEMENTWISE[name]
-    x = {"any": leaf(rng, (3, 4)), "positive": leaf(rng, (3, 4), 0.2, 3.0), "nonzero": nonzero(rng, (3, 4))}[domain]
+    x = {"any": leaf(rng, shape), "positive": leaf(rng, shape, 0.2, 3.0), "nonzero": nonzero(rng, shape)}[domain]
     if name.startswith("clip"):  # keep entries away from the limits, where the slope jumps
         x.data[np.abs(np.abs(x.data) - 1.0) < 0.05] = 1.5
         x.data[np.abs(np.abs(x.data) - 0.5) < 0.05] = 0.7
