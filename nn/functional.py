@@ -14,6 +14,8 @@ from autograd import Op, Tensor, Value
 from autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
 from autograd.graph import Node
 
+from .checks import real
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -26,7 +28,10 @@ def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
     if isinstance(x, Node):
         raise TypeError(f"{op}: got a {type(x).__name__}; this function works on Tensors "
                         "(the scalar networks in nn.scalar work on Values)")
-    return Tensor(x, dtype=dtype)
+    try:
+        return Tensor(x, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{op}: {e}") from None
 
 
 def check_reduction(reduction: str, op: str) -> str:
@@ -49,6 +54,8 @@ def class_labels(target: Any, num_classes: int, op: str, shape: Optional[tuple] 
     if array.dtype == bool or array.dtype.kind not in "iuf":
         raise TypeError(f"{op}: labels must be integer class indices, got dtype {array.dtype}")
     if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise ValueError(f"{op}: labels must be class indices, got {np.unique(array[~np.isfinite(array)]).tolist()}")
         fractional = array != np.round(array)
         if fractional.any():
             bad = np.unique(array[fractional])[:5]
@@ -61,6 +68,25 @@ def class_labels(target: Any, num_classes: int, op: str, shape: Optional[tuple] 
         bad = np.unique(labels[outside])[:5].tolist()
         raise ValueError(f"{op}: labels {bad} are out of range for {num_classes} classes (valid: 0..{num_classes - 1})")
     return labels
+
+
+def _fits(weight: Tensor, input: Tensor, op: str, name: str) -> Tensor:
+    """A per-entry weight must broadcast onto the loss without making it bigger (a (2, 1) weight on a
+    (2,) loss would silently give a (2, 2) one)."""
+    try:
+        shape = np.broadcast_shapes(weight.shape, input.shape)
+    except ValueError:
+        shape = None
+    if shape != input.shape:
+        raise ValueError(f"{op}: {name} of shape {weight.shape} does not broadcast to the input's shape {input.shape}")
+    return weight
+
+
+def _probabilities(t: Tensor, op: str, what: str, hint: str = "") -> None:
+    p = t.data
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise ValueError(f"{op}: {what} must be probabilities in [0, 1], got values from {np.nanmin(p):.4g} to "
+                         f"{np.nanmax(p):.4g}{' and nan' if np.isnan(p).any() else ''}{hint}")
 
 
 def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
@@ -106,6 +132,8 @@ class LinearOp(Op):
 def linear(x: Any, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as PyTorch."""
     x = as_tensor(x, "linear")
+    weight = as_tensor(weight, "linear")
+    bias = None if bias is None else as_tensor(bias, "linear")
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -186,14 +214,13 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     input = as_tensor(input, "binary_cross_entropy")
     target = as_tensor(target, "binary_cross_entropy", input.dtype)
     _same_shape(input, target, "binary_cross_entropy")
-    p = input.data
-    if p.size and not ((p >= 0) & (p <= 1)).all():
-        raise ValueError(f"binary_cross_entropy: predictions must be probabilities in [0, 1], got values from "
-                         f"{np.nanmin(p):.4g} to {np.nanmax(p):.4g}{' and nan' if np.isnan(p).any() else ''} "
-                         "(apply a sigmoid first, or use BCEWithLogitsLoss on the raw outputs)")
+    _probabilities(input, "binary_cross_entropy", "predictions",
+                   " (apply a sigmoid first, or use BCEWithLogitsLoss on the raw outputs)")
+    _probabilities(target, "binary_cross_entropy", "targets")
     loss = Tensor._apply(BinaryCrossEntropyOp, input, target)
     if weight is not None:
-        loss = loss * as_tensor(weight, "binary_cross_entropy", input.dtype)
+        loss = loss * _fits(as_tensor(weight, "binary_cross_entropy", input.dtype), input, "binary_cross_entropy",
+                            "weight")
     return reduce(loss, reduction)
 
 
@@ -210,13 +237,14 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     x = as_tensor(input, op)
     y = as_tensor(target, op, x.dtype)
     _same_shape(x, y, op)
+    _probabilities(y, op, "targets")
     m = (-x).relu()
     softplus = ((-m).exp() + (-x - m).exp()).log() + m  # log(1 + e^-x)
     if pos_weight is not None:
-        softplus = softplus * ((as_tensor(pos_weight, op, x.dtype) - 1) * y + 1)
+        softplus = softplus * ((_fits(as_tensor(pos_weight, op, x.dtype), x, op, "pos_weight") - 1) * y + 1)
     loss = (1 - y) * x + softplus
     if weight is not None:
-        loss = loss * as_tensor(weight, op, x.dtype)
+        loss = loss * _fits(as_tensor(weight, op, x.dtype), x, op, "weight")
     return reduce(loss, reduction)
 
 
@@ -240,9 +268,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = 
     """
     op = "cross_entropy"
     check_reduction(reduction, op)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
-            or not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    label_smoothing = real(op, "label_smoothing", label_smoothing, 0.0, 1.0)
     x = as_tensor(input, op)
     logp, labels, w = _classification_inputs(x.log_softmax(axis=-1) if x.ndim in (1, 2) else x, target, weight, op)
     loss = _nll(logp, labels, w, reduction)
@@ -296,7 +322,7 @@ def _value_loss(input: Any, target: Any, reduction: str, op: str, per_item) -> A
         if not isinstance(target, (list, tuple)) else list(target)
     if len(targets) != len(preds):
         raise ValueError(f"{op}: {len(preds)} predictions but {len(targets)} targets")
-    terms = [per_item(p - (t if isinstance(t, Value) else float(t))) for p, t in zip(preds, targets)]
+    terms = [per_item(p - (t if isinstance(t, Value) else real(op, "target", t))) for p, t in zip(preds, targets)]
     if reduction == "none":
         return terms
     total = terms[0]
@@ -350,7 +376,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         if array.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from no labels; pass num_classes")
-        num_classes = int(np.max(array)) + 1 if array.dtype.kind in "iuf" else 0
+        num_classes = int(np.max(class_labels(array, np.iinfo(np.int64).max, "one_hot"))) + 1
     if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
     idx = class_labels(array, int(num_classes), "one_hot")

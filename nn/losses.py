@@ -12,6 +12,7 @@ import numpy as np
 from autograd.graph import Node
 
 from . import functional as F
+from .checks import real
 from .module import Module
 
 
@@ -27,7 +28,10 @@ class _Loss(Module):
 def _weight(owner: str, weight: Any) -> Optional[np.ndarray]:
     if weight is None:
         return None
-    array = np.asarray(weight.data if isinstance(weight, Node) else weight, dtype=float)
+    array = np.asarray(weight.data if isinstance(weight, Node) else weight)
+    if array.dtype == bool or array.dtype.kind not in "iuf":
+        raise TypeError(f"{owner}: weight must be real numbers, got {array.dtype} {array.tolist()!r:.60}")
+    array = array.astype(float)
     if not np.isfinite(array).all() or (array < 0).any():
         raise ValueError(f"{owner}: weight must be finite and non-negative, got {array}")
     return array
@@ -88,10 +92,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
         self.weight = _weight("CrossEntropyLoss", weight)
-        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
-                or not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = real("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
 
     def forward(self, input: Any, target: Any) -> Node:
         return F.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing)

@@ -200,6 +200,38 @@ def test_bce_says_predictions_must_be_probabilities():
         nn.BCELoss()(Tensor([0.5, np.nan]), [0.0, 1.0])
 
 
+def test_bce_targets_and_weights_are_checked():
+    p, y = Tensor([0.5, 0.2]), Tensor([0.0, 1.0])
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: targets must be probabilities in \[0, 1\], "
+                                         r"got values from -1 to 0"):
+        nn.BCELoss()(p, Tensor([0.0, -1.0]))
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: targets must be probabilities"):
+        nn.BCEWithLogitsLoss()(p, Tensor([0.0, 2.0]))
+    # A (2, 1) weight on two losses would broadcast them to (2, 2) and give a wrong mean.
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 1\) does not broadcast to the input's shape \(2,\)"):
+        nn.BCELoss(weight=[[1.0], [2.0]])(p, y)
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(2, 1\) does not broadcast"):
+        nn.BCEWithLogitsLoss(pos_weight=[[1.0], [2.0]])(p, y)
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast"):
+        nn.BCELoss(weight=[1.0, 2.0, 3.0])(p, y)
+    assert nn.BCELoss(weight=[1.0, 2.0])(p, y).item() == pytest.approx((np.log(2) + 2 * -np.log(0.2)) / 2)
+
+
+def test_odd_labels_weights_and_targets_are_named():
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must be class indices, got \[inf\]"):
+        nn.CrossEntropyLoss()(Tensor(np.zeros((1, 3))), np.array([np.inf]))
+    with pytest.raises(TypeError, match="CrossEntropyLoss: weight must be real numbers"):
+        nn.CrossEntropyLoss(weight=["a", "b", "c"])
+    with pytest.raises(TypeError, match="one_hot: labels must be integer class indices"):
+        nn.functional.one_hot(["a"])
+    with pytest.raises(TypeError, match="mse_loss: target must be a number"):
+        nn.MSELoss()(Value(1.0), "a")
+    with pytest.raises(TypeError, match="mse_loss: Tensor: data must be"):
+        nn.MSELoss()(Tensor([1.0]), ["a"])
+    assert nn.CrossEntropyLoss(label_smoothing=np.float64(0.1)).label_smoothing == 0.1  # numpy numbers are numbers
+    np.testing.assert_array_equal(F.linear(Tensor(np.ones((2, 2))), np.ones((3, 2))).data, np.full((2, 3), 2.0))
+
+
 def test_regression_losses_refuse_silent_broadcasting():
     with pytest.raises(ValueError, match=r"mse_loss: input shape \(4, 1\) and target shape \(4,\) differ"):
         nn.MSELoss()(Tensor(np.zeros((4, 1))), np.zeros(4))
