@@ -24,7 +24,7 @@ def real(owner: str, name: str, value: Any, low: Optional[float] = None, high: O
         raise ValueError(f"{owner}: {name} must be a finite number, got {number!r}")
     if (low is not None and (number < low or (low_open and number == low))) or \
             (high is not None and (number > high or (high_open and number == high))):
-        raise ValueError(f"{owner}: {name} must be in {_interval(low, high, low_open, high_open)}, got {number!r}")
+        raise ValueError(f"{owner}: {name} must be {_interval(low, high, low_open, high_open)}, got {number!r}")
     return number
 
 
@@ -46,6 +46,9 @@ def flag(owner: str, name: str, value: Any) -> bool:
 
 
 def _interval(low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> str:
-    left = "(" if low_open or low is None else "["
-    right = ")" if high_open or high is None else "]"
-    return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+    """`>= 0`, `> 0`, `<= 1` or `in [0, 1)`, as the bounds read best."""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"

@@ -21,6 +21,7 @@ from autograd import Tensor, Value
 from autograd.graph import Node
 
 from . import lr_scheduler
+from .checks import flag, real
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "LRScheduler", "StepLR",
@@ -42,7 +43,8 @@ class Optimizer:
         except TypeError:
             raise TypeError(f"{name}: params must be an iterable of parameters, got {type(params).__name__}") from None
         if not params:
-            raise ValueError(f"{name}: got an empty parameter list; pass model.parameters() of a model that has some")
+            raise ValueError(f"{name}: got no parameters: an empty list, or a generator already used up "
+                             "(call model.parameters() again for each optimizer)")
         self.defaults = defaults
         self.param_groups: list[dict] = []
         self.state: dict[int, dict] = {}  # keyed by id(param); the groups keep the params alive
@@ -73,14 +75,19 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check(self, group: dict) -> None:
+        """Every hyperparameter of a group, whether it came from the constructor or add_param_group."""
         name = type(self).__name__
         for key, value in group.items():
-            if key in ("params", "betas", "nesterov", "amsgrad", "centered"):
+            if key == "params":
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name}: {key} must be a number, got {value!r}")
-            if value < 0 or value != value:
-                raise ValueError(f"{name}: {key} must be >= 0, got {value}")
+            if key == "betas":
+                group[key] = _betas(name, value)
+            elif key in ("nesterov", "amsgrad", "centered"):
+                group[key] = flag(name, key, value)
+            else:
+                group[key] = real(name, key, value, low=0.0)
+        if group.get("nesterov") and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"{name}: nesterov momentum needs momentum > 0 and dampening = 0")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear gradients: None (or zeros with set_to_none=False) for Tensors, 0.0 for Values."""
@@ -100,7 +107,9 @@ class Optimizer:
             update = self._update
             for p in group["params"]:
                 if type(p) is Value:
-                    p.data = float(update(np.float64(p.data), np.float64(p.grad), state.setdefault(id(p), {}), group))
+                    if p.grad is not None:  # a Value's gradient is a float; None only if set so by hand
+                        p.data = float(update(np.float64(p.data), np.float64(p.grad), state.setdefault(id(p), {}),
+                                              group))
                 elif p.grad is not None and p.requires_grad:
                     key = id(p)
                     s = state.get(key)
@@ -129,8 +138,6 @@ class SGD(Optimizer):
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
 
@@ -152,10 +159,7 @@ class SGD(Optimizer):
 def _betas(name: str, betas: Any) -> tuple:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-    for i, b in enumerate(betas):
-        if not 0.0 <= b < 1.0:
-            raise ValueError(f"{name}: betas[{i}] must be in [0, 1), got {b}")
-    return tuple(float(b) for b in betas)
+    return tuple(real(name, f"betas[{i}]", b, 0.0, 1.0, high_open=True) for i, b in enumerate(betas))
 
 
 class Adam(Optimizer):
@@ -170,7 +174,6 @@ class Adam(Optimizer):
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        betas = _betas(type(self).__name__, betas)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
 
     def _update(self, x, g, state, group):

@@ -152,10 +152,14 @@ def test_zero_grad_can_keep_zero_arrays():
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_no_parameters_or_negative_lr_is_a_value_error(name):
     cls = getattr(nn.optim, name)
-    with pytest.raises(ValueError, match=f"{name}: got an empty parameter list"):
+    with pytest.raises(ValueError, match=f"{name}: got no parameters: an empty list"):
         cls([], lr=0.1)
-    with pytest.raises(ValueError, match=f"{name}: got an empty parameter list"):
+    with pytest.raises(ValueError, match=f"{name}: got no parameters"):
         cls(nn.ReLU().parameters(), lr=0.1)
+    used = iter(small_model().parameters())
+    cls(used, lr=0.1)
+    with pytest.raises(ValueError, match="a generator already used up"):
+        cls(used, lr=0.1)
     with pytest.raises(ValueError, match=f"{name}: lr must be >= 0, got -0.1"):
         cls(small_model().parameters(), lr=-0.1)
 
@@ -182,6 +186,33 @@ def test_optimizer_argument_errors():
         nn.optim.SGD([params[0] * 2], lr=0.1)
     with pytest.raises(TypeError, match=r"unknown hyperparameters \['momentum'\]"):
         nn.optim.Adam([{"params": params, "momentum": 0.9}])
+
+
+def test_groups_are_checked_like_constructor_arguments_and_flags_must_be_bools():
+    params = small_model().parameters()
+    # Hyperparameters in a parameter group used to skip the checks (betas (1.5, 0.9) trained, 1.0 divided by 0).
+    with pytest.raises(ValueError, match=r"Adam: betas\[0\] must be in \[0, 1\), got 1.5"):
+        nn.optim.Adam([{"params": params, "betas": (1.5, 0.9)}])
+    opt = nn.optim.Adam(params[:1])
+    with pytest.raises(ValueError, match=r"betas\[0\] must be in \[0, 1\), got 1.0"):
+        opt.add_param_group({"params": params[1:], "betas": (1.0, 0.9)})
+    with pytest.raises(TypeError, match=r"Adam: betas\[0\] must be a number, got str 'a'"):
+        nn.optim.Adam(params, betas=("a", "b"))
+    with pytest.raises(TypeError, match="SGD: momentum must be a number, got str 'a'"):
+        nn.optim.SGD(params, momentum="a", nesterov=True)
+    for opt_name, key in (("SGD", "nesterov"), ("Adam", "amsgrad"), ("RMSprop", "centered")):
+        with pytest.raises(TypeError, match=f"{opt_name}: {key} must be True or False, got str 'no'"):
+            getattr(nn.optim, opt_name)(params, **{key: "no"})
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number, got nan"):
+        nn.optim.SGD(params, lr=float("nan"))
+    assert nn.optim.SGD(params, lr=np.float64(0.5)).param_groups[0]["lr"] == 0.5  # numpy numbers are numbers
+
+
+def test_a_value_whose_grad_was_set_to_none_is_skipped():
+    v = Value(1.0)
+    v.grad = None
+    nn.optim.SGD([v], lr=0.1).step()
+    assert v.data == 1.0
 
 
 def test_optimizer_repr_shows_hyperparameters():
