@@ -6,6 +6,7 @@ derivative, is in `elementwise.py`, `reductions.py`, `softmax.py`, `shape_ops.py
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -267,6 +268,9 @@ class Tensor(Node):
         """Values limited to [low, high]; the gradient passes only where no limit was hit."""
         if low is None and high is None:
             raise ValueError("clip: give low, high or both")
+        for name, limit in (("low", low), ("high", high)):
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Real)):
+                raise TypeError(f"clip: {name} must be a number, got {type(limit).__name__} {limit!r}")
         if low is not None and high is not None and low > high:
             raise ValueError(f"clip: low {low} is above high {high}")
         return Tensor._apply(E.Clip, self, ctx=(low, high))

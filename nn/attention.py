@@ -6,6 +6,7 @@ softmax, where) so its graph can be drawn and its gradients checked op by op.
 """
 from __future__ import annotations
 
+import numbers
 import math
 from typing import Any, Optional
 
@@ -73,11 +74,12 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, batch_first: bool = False) -> None:
         super().__init__()
-        if isinstance(embed_dim, bool) or not isinstance(embed_dim, int) or embed_dim <= 0:
+        if isinstance(embed_dim, bool) or not isinstance(embed_dim, numbers.Integral) or embed_dim <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim must be a positive int, got {embed_dim!r}")
-        if not isinstance(num_heads, int) or num_heads <= 0 or embed_dim % num_heads:
+        if isinstance(num_heads, bool) or not isinstance(num_heads, numbers.Integral) or num_heads <= 0 \
+                or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: num_heads ({num_heads!r}) must divide embed_dim ({embed_dim})")
-        self.embed_dim, self.num_heads, self.batch_first = embed_dim, num_heads, batch_first
+        self.embed_dim, self.num_heads, self.batch_first = int(embed_dim), int(num_heads), batch_first
         bound = math.sqrt(6.0 / (embed_dim + 3 * embed_dim))  # xavier_uniform on (3E, E), as PyTorch
         self.in_proj_weight = Parameter(np.random.uniform(-bound, bound, (3 * embed_dim, embed_dim)), "in_proj_weight")
         self.in_proj_bias = Parameter(np.zeros(3 * embed_dim), "in_proj_bias")
@@ -97,7 +99,8 @@ class MultiheadAttention(Module):
 
     def forward(self, query: Any, key: Any, value: Any, attn_mask: Any = None) -> tuple:
         """Attend from `query` to `key`/`value`; `attn_mask` is boolean, True where a query may NOT
-        look at a key (PyTorch's convention for this module), broadcasting to (L, S)."""
+        look at a key (PyTorch's convention for this module), of shape (L, S) or, one per batch
+        item and head, (batch * num_heads, L, S)."""
         q, k, v = (_as_tensor(t) for t in (query, key, value))
         for name, t in (("query", q), ("key", k), ("value", v)):
             if t.ndim != 3 or t.shape[-1] != self.embed_dim:
@@ -120,6 +123,13 @@ class MultiheadAttention(Module):
             if hide.dtype != bool:
                 raise ValueError(f"MultiheadAttention: attn_mask must be boolean (True = may not attend), "
                                  f"got {hide.dtype}")
+            n, heads, length, source = qh.shape[0], self.num_heads, qh.shape[2], kh.shape[2]
+            # PyTorch's two shapes: one mask for all, or one per (batch item, head) pair, item-major.
+            if hide.shape == (n * heads, length, source):
+                hide = hide.reshape(n, heads, length, source)
+            elif hide.shape != (length, source):
+                raise ValueError(f"MultiheadAttention: attn_mask must have shape (L, S) = {(length, source)} or "
+                                 f"(batch * num_heads, L, S) = {(n * heads, length, source)}, got {hide.shape}")
             keep = ~hide
         attended, weights = _attend(qh, kh, vh, keep, "MultiheadAttention")
         n, _, length, _ = qh.shape

@@ -7,6 +7,7 @@ must learn structure rather than the identity.
 """
 from __future__ import annotations
 
+import numbers
 import math
 from typing import Any
 
@@ -30,12 +31,12 @@ class TiedAutoencoder(Module):
                  output_activation: str = "sigmoid") -> None:
         super().__init__()
         for name, n in (("in_features", in_features), ("hidden_features", hidden_features)):
-            if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {n!r}")
         for name, act in (("activation", activation), ("output_activation", output_activation)):
             if act not in _ACTIVATIONS:
                 raise ValueError(f"{type(self).__name__}: {name} must be one of {_ACTIVATIONS}, got {act!r}")
-        self.in_features, self.hidden_features = in_features, hidden_features
+        self.in_features, self.hidden_features = int(in_features), int(hidden_features)
         self.activation, self.output_activation = activation, output_activation
         bound = math.sqrt(6.0 / (in_features + hidden_features))  # Xavier: both directions use W
         self.weight = Parameter(np.random.uniform(-bound, bound, (hidden_features, in_features)), "weight")

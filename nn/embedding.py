@@ -5,6 +5,7 @@ the gradient of both uses added into its row, as the indexing op's derivative do
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -20,16 +21,20 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
                 raise ValueError(f"Embedding: {name} must be a positive int, got {n!r}")
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.weight = Parameter(np.random.standard_normal((num_embeddings, embedding_dim)), label="weight")
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
     def forward(self, ids: Any) -> Tensor:
-        raw = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        try:
+            raw = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        except ValueError:  # a ragged list
+            raise ValueError("Embedding: ids must be a rectangular array of integers (every row the same length)") \
+                from None
         if raw.dtype.kind == "f" and np.all(raw == np.round(raw)):
             raw = raw.astype(np.int64)
         if raw.dtype.kind not in "iu":

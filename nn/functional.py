@@ -6,6 +6,7 @@ reasons in their docstrings: `LinearOp` (x @ W.T + b) and `BinaryCrossEntropyOp`
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Optional
 
 import numpy as np
@@ -339,7 +340,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     The mask comes from numpy's global RNG, so `np.random.seed` makes it reproducible.
     Off (the identity) when not training or p == 0. Raises ValueError for p outside [0, 1).
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r} "
                          "(p = 1 would drop everything and the 1/(1-p) scale is undefined)")
     x = as_tensor(x, "dropout")

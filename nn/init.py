@@ -11,6 +11,7 @@ directions: std = gain * sqrt(2 / (fan_in + fan_out)). Kaiming/He keeps the forw
 """
 from __future__ import annotations
 
+import numbers
 import math
 from typing import Any, Optional
 
@@ -47,7 +48,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
             raise ValueError(f"calculate_gain: negative slope {slope!r} is not a number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":

@@ -6,6 +6,7 @@ an axis).
 """
 from __future__ import annotations
 
+import numbers
 import math
 from typing import Any
 
@@ -15,11 +16,12 @@ from autograd import Tensor
 from autograd.graph import Node
 
 from . import functional as F
+from .checks import flag
 from .module import Module, Parameter
 
 
 def _positive_int(layer: str, name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{layer}: {name} must be an int, got {type(n).__name__} {n!r}")
     if n < 1:
         raise ValueError(f"{layer}: {name} must be at least 1, got {n}")
@@ -40,9 +42,14 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int("Linear", "in_features", in_features)
         self.out_features = _positive_int("Linear", "out_features", out_features)
-        dtype = np.dtype(np.float64 if dtype is None else dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Linear: dtype must be a float type, got {dtype}")
+        try:
+            kind = np.dtype(np.float64 if dtype is None else dtype)
+        except TypeError:
+            kind = None
+        if kind is None or kind.kind != "f":
+            raise TypeError(f"Linear: dtype must be a float type such as np.float32, got {dtype!r}")
+        dtype = kind
+        bias = flag("Linear", "bias", bias)
         bound = 1.0 / math.sqrt(self.in_features)
         self.weight = Parameter(np.random.uniform(-bound, bound, (self.out_features, self.in_features)),
                                 label="weight", dtype=dtype)
@@ -105,7 +112,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
             raise TypeError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
 

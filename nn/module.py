@@ -20,6 +20,7 @@ from autograd import Tensor, Value
 from autograd.graph import Node
 
 from . import serialization
+from .checks import flag
 from . import trace as _trace
 from .trace import ModuleCall, ModuleTrace, trace_modules
 
@@ -223,6 +224,7 @@ class Module:
         """
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: expected a dict of arrays, got {type(state).__name__}")
+        strict = flag("load_state_dict", "strict", strict)
         targets = dict(self.named_parameters())
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state]
@@ -236,11 +238,11 @@ class Module:
         for key, target in targets.items():
             if key not in state:
                 continue
-            try:
-                arrays[key] = np.asarray(state[key].data if isinstance(state[key], Node) else state[key], dtype=float)
-            except (TypeError, ValueError):
-                problems.append(f"{key}: not numbers ({type(state[key]).__name__})")
+            raw = np.asarray(state[key].data if isinstance(state[key], Node) else state[key])
+            if raw.dtype == bool or raw.dtype.kind not in "iuf":  # complex would lose its imaginary part
+                problems.append(f"{key}: not real numbers ({type(state[key]).__name__} of {raw.dtype})")
                 continue
+            arrays[key] = raw.astype(float)
             want = np.shape(target.data if isinstance(target, Node) else target)
             if arrays[key].shape != want:
                 problems.append(f"{key}: shape {arrays[key].shape} in the file, {want} in the model")

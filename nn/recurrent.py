@@ -10,6 +10,7 @@ GRU (reset, update, new).
 """
 from __future__ import annotations
 
+import numbers
 import math
 from typing import Any, Optional, Union
 
@@ -83,9 +84,9 @@ class _Cell(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__()
         for name, n in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {n!r}")
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         gates, bound = _GATES[self.kind] * hidden_size, 1 / math.sqrt(hidden_size)
         self.weight_ih = _uniform((gates, input_size), bound, "weight_ih")
         self.weight_hh = _uniform((gates, hidden_size), bound, "weight_hh")
@@ -156,11 +157,11 @@ class _Recurrent(Module):
         super().__init__()
         name = type(self).__name__
         for arg, n in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {n!r}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.nonlinearity = bias, batch_first, nonlinearity
         gates, bound = _GATES[self.kind] * hidden_size, 1 / math.sqrt(hidden_size)
         for k in range(num_layers):
@@ -225,6 +226,8 @@ class _Recurrent(Module):
                              f"{' with batch_first (batch, seq_len, ...)' if self.batch_first else ''} "
                              f"or (seq_len, {self.input_size}), got {x.shape}")
         time_axis = 1 if (self.batch_first and x.ndim == 3) else 0
+        if x.shape[time_axis] == 0:
+            raise ValueError(f"{name}: the sequence is empty (shape {x.shape}); it needs at least one time step")
         batch = (x.shape[1 - time_axis],) if x.ndim == 3 else ()
         states = self._initial(x, state, batch)
         inputs = [x[:, t] if time_axis == 1 else x[t] for t in range(x.shape[time_axis])]

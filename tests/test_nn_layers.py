@@ -97,6 +97,26 @@ def test_linear_accepts_arrays_and_checks_its_arguments():
         nn.Linear(2.5, 1)
     with pytest.raises(TypeError, match="dtype must be a float type"):
         nn.Linear(2, 1, dtype=np.int32)
+    with pytest.raises(TypeError, match="Linear: dtype must be a float type such as np.float32, got 'foo'"):
+        nn.Linear(2, 1, dtype="foo")
+    with pytest.raises(TypeError, match="Linear: bias must be True or False, got str 'no'"):
+        nn.Linear(2, 1, bias="no")  # "no" is truthy: it used to make a bias
+    assert nn.Linear(np.int64(2), np.int64(1)).in_features == 2
+
+
+def test_layers_take_numpy_numbers_and_name_odd_inputs():
+    from nn.attention import MultiheadAttention
+    from nn.embedding import Embedding
+    from nn.recurrent import RNN
+    assert nn.Dropout(np.float32(0.5)).p == 0.5 and nn.LeakyReLU(np.float64(0.1)).negative_slope == 0.1
+    assert RNN(np.int64(3), 4).input_size == 3 and Embedding(np.int64(4), 2).num_embeddings == 4
+    assert MultiheadAttention(np.int64(4), np.int64(2)).num_heads == 2
+    with pytest.raises(ValueError, match=r"RNN: the sequence is empty \(shape \(0, 2, 3\)\)"):
+        RNN(3, 4)(np.ones((0, 2, 3)))
+    with pytest.raises(ValueError, match="Embedding: ids must be a rectangular array of integers"):
+        Embedding(5, 2)([[0, 1], [2]])
+    with pytest.raises(TypeError, match="clip: low must be a number, got str 'a'"):
+        Tensor([1.0, 2.0]).clip("a")
 
 
 def test_functional_linear_checks_shapes():

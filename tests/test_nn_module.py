@@ -171,6 +171,18 @@ def test_load_state_dict_lists_every_problem_and_changes_nothing():
         assert np.array_equal(value, before[key])
 
 
+def test_load_state_dict_refuses_complex_numbers_and_a_non_bool_strict():
+    model = TwoLayer()
+    before = model.state_dict()
+    bad = model.state_dict()
+    bad["fc1.weight"] = bad["fc1.weight"] * 1j  # numpy would silently drop the imaginary part
+    with pytest.raises(ValueError, match=r"fc1.weight: not real numbers \(ndarray of complex128\)"):
+        model.load_state_dict(bad)
+    assert all(np.array_equal(v, before[k]) for k, v in model.state_dict().items())
+    with pytest.raises(TypeError, match="load_state_dict: strict must be True or False, got str 'no'"):
+        model.load_state_dict(before, strict="no")
+
+
 def test_load_state_dict_non_strict_reports_skipped_keys_but_still_checks_shapes():
     model = TwoLayer()
     state = {"fc1.weight": np.ones((3, 2)), "extra": np.zeros(1)}

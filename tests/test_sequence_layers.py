@@ -136,8 +136,9 @@ def test_attention_gradcheck():
     assert gradcheck(lambda q, k, v: scaled_dot_product_attention(q, k, v), q, k, v)
 
 
+@pytest.mark.parametrize("per_head", [False, True], ids=["mask (L, S)", "mask (N*H, L, S)"])
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_multihead_attention_matches_pytorch(batch_first):
+def test_multihead_attention_matches_pytorch(batch_first, per_head):
     np.random.seed(7)
     ours = MultiheadAttention(4, 2, batch_first=batch_first)
     ref = torch.nn.MultiheadAttention(4, 2, batch_first=batch_first)
@@ -148,6 +149,10 @@ def test_multihead_attention_matches_pytorch(batch_first):
         ref.out_proj.bias.copy_(torch.from_numpy(ours.out_proj_bias.data))
     x, tx = as_pair(np.random.randn(2, 3, 4) if batch_first else np.random.randn(3, 2, 4))  # seq 3, batch 2
     hide = np.triu(np.ones((3, 3), dtype=bool), k=1)  # causal: True = may not attend
+    if per_head:  # one mask per (batch item, head), item-major as PyTorch: each hides a different key
+        hide = np.zeros((4, 3, 3), dtype=bool)
+        for i in range(4):
+            hide[i, :, i % 3] = True
     out, weights = ours(x, x, x, attn_mask=hide)
     tout, tweights = ref(tx, tx, tx, attn_mask=torch.tensor(hide))
     np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
@@ -175,6 +180,14 @@ def test_hidden_state_of_wrong_shape():
         GRUCell(3, 4)(Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 3))))
     with pytest.raises(ValueError, match=r"LSTMCell: the state must be a tuple \(h, c\)"):
         LSTMCell(3, 4)(Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 4))))
+
+
+def test_multihead_attention_mask_shapes_are_pytorchs():
+    mha = MultiheadAttention(4, 2)
+    x = Tensor(np.zeros((3, 2, 4)))  # seq 3, batch 2: with 2 heads, a (2, 3, 3) mask would be ambiguous
+    with pytest.raises(ValueError, match=r"attn_mask must have shape \(L, S\) = \(3, 3\) or \(batch \* num_heads, L, S\) "
+                                         r"= \(4, 3, 3\), got \(2, 3, 3\)"):
+        mha(x, x, x, attn_mask=np.zeros((2, 3, 3), dtype=bool))
 
 
 def test_mask_that_does_not_broadcast():
