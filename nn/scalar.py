@@ -108,6 +108,13 @@ def _inputs(owner: Module, x: Any, n: int) -> list:
     return out
 
 
+def _prefix_labels(children: ModuleList, letter: str) -> None:
+    """Label each child's parameters with the child's place, so a diagram tells them apart."""
+    for i, child in enumerate(children):
+        for p in child.parameters():
+            p.label = f"{letter}{i}.{p.label}"
+
+
 class Layer(Module):
     """`nout` neurons reading the same `nin` inputs; returns a list of Values (one Value if nout == 1)."""
 
@@ -123,6 +130,7 @@ class Layer(Module):
         weight = np.random.uniform(-bound, bound, (self.nout, self.nin))  # drawn as Linear draws them
         bias = np.random.uniform(-bound, bound, self.nout)
         self.neurons = ModuleList(Neuron(self.nin, activation, weight[i], bias[i]) for i in range(self.nout))
+        _prefix_labels(self.neurons, "n")  # n0.w1: in a diagram, every neuron's weights look alike otherwise
 
     def forward(self, x: Sequence[Any]) -> Union[Value, list]:
         xs = _inputs(self, x, self.nin)
@@ -149,6 +157,7 @@ class MLP(Module):
         sizes = [_positive_int("MLP", "nin", nin)] + [_positive_int("MLP", "layer size", n) for n in nouts]
         acts = [activation] * (len(nouts) - 1) + [output_activation]
         self.layers = ModuleList(Layer(sizes[i], sizes[i + 1], acts[i]) for i in range(len(nouts)))
+        _prefix_labels(self.layers, "L")  # L0.n2.w1: layer 0, neuron 2, weight of input 1
 
     def forward(self, x: Sequence[Any]) -> Union[Value, list]:
         for layer in self.layers:

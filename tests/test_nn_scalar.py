@@ -160,3 +160,12 @@ def test_scalar_mlp_learns_xor_by_backprop():
         opt.step()
     assert loss.data < 0.02
     assert [round(mlp(list(x)).data) for x in TRUTH] == [0, 1, 1, 0]
+
+
+def test_layer_and_mlp_label_each_parameter_with_its_place():
+    # In a diagram of an MLP, three "w0" would not say which neuron each belongs to.
+    np.random.seed(0)
+    assert [p.label for p in nn.Layer(2, 2).parameters()] == ["n0.w0", "n0.w1", "n0.b", "n1.w0", "n1.w1", "n1.b"]
+    labels = [p.label for p in nn.MLP(2, [3, 1]).parameters()]
+    assert labels[:3] == ["L0.n0.w0", "L0.n0.w1", "L0.n0.b"] and labels[-1] == "L1.n0.b"
+    assert len(set(labels)) == len(labels)

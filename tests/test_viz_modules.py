@@ -146,7 +146,7 @@ def test_scalar_mlp_clusters_use_named_modules_paths():
     assert "layers.0.neurons.1: Neuron(2, activation='tanh')" in found
     assert "layers.1.neurons.0: Neuron(2, activation=None)" in found
     neuron = found["layers.1.neurons.0: Neuron(2, activation=None)"]
-    assert {"w0", "w1", "b"} <= set(neuron)
+    assert {"L1.n0.w0", "L1.n0.w1", "L1.n0.b"} <= set(neuron)
 
 
 def test_steps_keep_clusters(tensor_mlp):
