@@ -14,18 +14,19 @@ import numpy as np
 
 from autograd import Tensor
 
+from .checks import flag, integer, real
 from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401
 
 __all__ = ["TensorDataset", "DataLoader", "WeightedRandomSampler", "train_val_split", "kfold", "Standardizer",
            "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
 
 
-def _array(x: Any, what: str) -> np.ndarray:
+def _array(x: Any, what: str, name: str = "arrays") -> np.ndarray:
     if isinstance(x, Tensor):
         return x.data
     array = np.asarray(x)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"{what}: expected arrays of numbers, got dtype {array.dtype}")
+        raise TypeError(f"{what}: expected {name} of numbers, got dtype {array.dtype}")
     return array
 
 
@@ -63,15 +64,17 @@ class WeightedRandomSampler:
     """
 
     def __init__(self, weights: Any, num_samples: int, replacement: bool = True, seed: Optional[int] = None) -> None:
-        w = np.asarray(weights, dtype=float).reshape(-1)
+        w = _array(weights, "WeightedRandomSampler", "weights").astype(float).reshape(-1)
         if w.size == 0 or not np.isfinite(w).all() or (w < 0).any() or w.sum() == 0:
             raise ValueError("WeightedRandomSampler: weights must be finite, >= 0 and not all 0")
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+        num_samples = integer("WeightedRandomSampler", "num_samples", num_samples)
+        if num_samples < 1:
             raise ValueError(f"WeightedRandomSampler: num_samples must be a positive int, got {num_samples!r}")
+        replacement = flag("WeightedRandomSampler", "replacement", replacement)
         if not replacement and num_samples > int((w > 0).sum()):
             raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} distinct indices from "
                              f"{int((w > 0).sum())} with nonzero weight; use replacement=True")
-        self.weights, self.num_samples, self.replacement = w, int(num_samples), bool(replacement)
+        self.weights, self.num_samples, self.replacement = w, num_samples, replacement
         self._rng = rng_for(seed)
 
     def __iter__(self) -> Iterator[int]:
@@ -94,17 +97,22 @@ class DataLoader:
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, seed: Optional[int] = None,
                  sampler: Any = None, drop_last: bool = False) -> None:
         self.dataset = dataset if isinstance(dataset, TensorDataset) else TensorDataset(*_as_tuple(dataset))
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        batch_size = integer("DataLoader", "batch_size", batch_size)
+        if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        shuffle, drop_last = flag("DataLoader", "shuffle", shuffle), flag("DataLoader", "drop_last", drop_last)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: give either shuffle=True or a sampler, not both")
-        self.batch_size, self.shuffle, self.sampler, self.drop_last = int(batch_size), shuffle, sampler, drop_last
+        if sampler is not None and not hasattr(sampler, "__iter__"):
+            raise TypeError(f"DataLoader: sampler must be an iterable of row indices (a list or a "
+                            f"WeightedRandomSampler), got {type(sampler).__name__} {sampler!r}")
+        self.batch_size, self.shuffle, self.sampler, self.drop_last = batch_size, shuffle, sampler, drop_last
         self._rng = rng_for(seed)
 
     def _order(self) -> np.ndarray:
-        if self.sampler is not None:
-            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
+        if self.sampler is not None:
+            return _indices(list(self.sampler), n)
         return self._rng.permutation(n) if self.shuffle else np.arange(n)
 
     def __iter__(self) -> Iterator[tuple]:
@@ -117,6 +125,18 @@ class DataLoader:
     def __len__(self) -> int:
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+
+def _indices(picks: list, n: int) -> np.ndarray:
+    """A sampler's picks as row numbers 0..n-1; numpy would wrap -1 to the last row and truncate 1.7 to 1."""
+    order = np.asarray(picks) if picks else np.zeros(0, dtype=np.int64)
+    if order.dtype.kind not in "iu" or order.ndim != 1:
+        raise TypeError(f"DataLoader: the sampler must give whole-number row indices, got {picks[:5]!r}")
+    bad = order[(order < 0) | (order >= n)]
+    if bad.size:
+        raise ValueError(f"DataLoader: the sampler gave indices {bad[:5].tolist()} outside the dataset's "
+                         f"{n} rows (0 to {n - 1})")
+    return order
 
 
 def _as_tuple(dataset: Any) -> tuple:
@@ -135,8 +155,8 @@ def train_val_split(*arrays: Any, val_fraction: float = 0.2, shuffle: bool = Tru
     """
     data = _arrays(arrays, "train_val_split")
     n = len(data[0])
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
-        raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got {val_fraction!r}")
+    val_fraction = real("train_val_split", "val_fraction", val_fraction, 0, 1, low_open=True, high_open=True)
+    shuffle = flag("train_val_split", "shuffle", shuffle)
     n_val = math.ceil(val_fraction * n)
     if n_val >= n:
         raise ValueError(f"train_val_split: {n} samples cannot be split with val_fraction={val_fraction} "
@@ -156,6 +176,10 @@ def train_val_split(*arrays: Any, val_fraction: float = 0.2, shuffle: bool = Tru
         is_val[val_idx] = True
         order = rng.permutation(n) if shuffle else np.arange(n)
         train_idx, val_idx = order[~is_val[order]], order[is_val[order]]
+        if len(train_idx) == 0 or len(val_idx) == 0:  # each class's share is rounded, possibly to all or none
+            raise ValueError(f"train_val_split: stratifying {n} samples over {len(np.unique(labels))} classes with "
+                             f"val_fraction={val_fraction} leaves {len(train_idx)} training and {len(val_idx)} "
+                             "validation samples; change val_fraction or drop stratify")
     else:
         order = rng.permutation(n) if shuffle else np.arange(n)
         train_idx, val_idx = order[n_val:], order[:n_val]
@@ -167,10 +191,11 @@ def kfold(n_samples: int, k: int = 5, shuffle: bool = True, seed: Optional[int] 
 
     Fold sizes differ by at most one (the first n % k folds get one more), as scikit-learn's KFold.
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise TypeError(f"kfold: n_samples must be an int (use len(X)), got {type(n_samples).__name__}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n_samples:
+    n_samples = integer("kfold", "n_samples (use len(X))", n_samples)
+    k = integer("kfold", "k", k)
+    if not 2 <= k <= n_samples:
         raise ValueError(f"kfold: k must be an int from 2 to n_samples ({n_samples}), got {k!r}")
+    shuffle = flag("kfold", "shuffle", shuffle)
     order = rng_for(seed).permutation(n_samples) if shuffle else np.arange(n_samples)
     folds = np.array_split(order, k)
     return [(np.concatenate(folds[:i] + folds[i + 1:]), folds[i]) for i in range(k)]
@@ -197,25 +222,31 @@ class Standardizer:
         self.std = np.where(std > 0, std, 1.0)
         return self
 
-    def _fitted(self, op: str) -> None:
+    def _fitted(self, op: str, X: Any) -> np.ndarray:
+        """X as an array with the columns the statistics came from (numpy would broadcast 1 column to all)."""
         if self.mean is None:
             raise RuntimeError(f"Standardizer.{op}: call fit(X_train) first")
+        X = _array(X, f"Standardizer.{op}")
+        if X.shape[1:] != self.mean.shape:
+            raise ValueError(f"Standardizer.{op}: fitted on samples of shape {self.mean.shape} "
+                             f"({self.mean.size} columns), got X of shape {X.shape}")
+        return X
 
     def transform(self, X: Any) -> np.ndarray:
-        self._fitted("transform")
-        return (_array(X, "Standardizer.transform") - self.mean) / self.std
+        return (self._fitted("transform", X) - self.mean) / self.std
 
     def fit_transform(self, X: Any) -> np.ndarray:
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        self._fitted("inverse_transform")
-        return _array(X, "Standardizer.inverse_transform") * self.std + self.mean
+        return self._fitted("inverse_transform", X) * self.std + self.mean
 
 
 def _labels(labels: Any, op: str) -> np.ndarray:
-    y = _array(labels, op).reshape(-1)
-    if y.dtype.kind == "f" and (y != np.round(y)).any():
+    y = _array(labels, op, "labels").reshape(-1)
+    if y.size == 0:
+        raise ValueError(f"{op}: labels is empty; give one class index per sample")
+    if y.dtype.kind == "f" and not (np.isfinite(y) & (y == np.round(y))).all():
         raise ValueError(f"{op}: labels must be whole numbers (class indices)")
     y = y.astype(np.int64)
     if (y < 0).any():
@@ -229,9 +260,9 @@ def class_weights(labels: Any, num_classes: Optional[int] = None) -> np.ndarray:
     For `CrossEntropyLoss(weight=...)`. Raises ValueError if a class has no samples.
     """
     y = _labels(labels, "class_weights")
-    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
-    if len(y) == 0 or y.max() >= k:
-        raise ValueError(f"class_weights: labels must lie in 0..{k - 1}")
+    k = int(y.max()) + 1 if num_classes is None else integer("class_weights", "num_classes", num_classes)
+    if y.max() >= k:
+        raise ValueError(f"class_weights: labels must lie in 0..{k - 1}, got {int(y.max())}")
     counts = np.bincount(y, minlength=k)
     if (counts == 0).any():
         raise ValueError(f"class_weights: classes {np.flatnonzero(counts == 0).tolist()} have no samples, "

@@ -11,6 +11,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .checks import integer, real
+
 __all__ = ["xor", "moons", "circles", "spirals", "height_weight"]
 
 
@@ -24,17 +26,12 @@ def rng_for(seed: Optional[int]) -> Any:
 
 
 def _count(name: str, n: Any, least: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name}: n_samples must be an int, got {n!r}")
-    if n < least:
-        raise ValueError(f"{name}: n_samples must be at least {least}, got {n}")
-    return int(n)
+    return integer(name, "n_samples", n, low=least)
 
 
 def _noise(name: str, noise: Any) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"{name}: noise must be a number >= 0 (a standard deviation), got {noise!r}")
-    return float(noise)
+    """A standard deviation: a finite number >= 0."""
+    return real(name, "noise", noise, low=0)
 
 
 def xor(n_samples: Optional[int] = None, noise: float = 0.0, seed: Optional[int] = None) -> tuple:
@@ -70,8 +67,7 @@ def moons(n_samples: int = 100, noise: float = 0.0, seed: Optional[int] = None) 
 def circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.8, seed: Optional[int] = None) -> tuple:
     """A circle of radius 1 (label 0) around one of radius `factor` (label 1), shuffled; X (n, 2), y (n,)."""
     n = _count("circles", n_samples, 2)
-    if not 0 < factor < 1:
-        raise ValueError(f"circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+    factor = real("circles", "factor (inner radius / outer radius)", factor, 0, 1, low_open=True, high_open=True)
     noise, rng = _noise("circles", noise), rng_for(seed)
     n_out = n // 2
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
@@ -88,8 +84,7 @@ def spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: 
     `noise` jitters each point's angle (in radians), as in CS231n.
     """
     n = _count("spirals", n_samples, 1)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"spirals: n_classes must be an int >= 2, got {n_classes!r}")
+    n_classes = integer("spirals", "n_classes", n_classes, low=2)
     noise, rng = _noise("spirals", noise), rng_for(seed)
     sizes = [n // n_classes + (1 if k < n % n_classes else 0) for k in range(n_classes)]
     Xs, ys = [], []

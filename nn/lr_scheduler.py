@@ -7,7 +7,10 @@ starting lr (`base_lrs`), so it gives the same numbers as PyTorch's step-by-step
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
+
+from .checks import integer, real
 
 
 class LRScheduler:
@@ -20,6 +23,7 @@ class LRScheduler:
         groups = getattr(optimizer, "param_groups", None)
         if not isinstance(groups, list):
             raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
+        last_epoch = integer(type(self).__name__, "last_epoch", last_epoch, low=-1)
         self.optimizer = optimizer
         for group in groups:
             group.setdefault("initial_lr", group["lr"])
@@ -43,20 +47,21 @@ class LRScheduler:
         return list(self._last_lr)
 
 
-def _positive(owner: str, name: str, value: Any, integer: bool = False) -> Any:
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise TypeError(f"{owner}: {name} must be {'an int' if integer else 'a number'}, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{owner}: {name} must be positive, got {value}")
-    return value
+def _positive(owner: str, name: str, value: Any, whole: bool = False) -> Any:
+    """A finite number > 0, or an int > 0 when `whole` (a count of epochs); numpy scalars count."""
+    if whole and not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int (epochs), got {type(value).__name__} {value!r}")
+    number = integer(owner, name, value) if whole else real(owner, name, value)
+    if number <= 0:
+        raise ValueError(f"{owner}: {name} must be positive, got {number}")
+    return number
 
 
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): drop by `gamma` every `step_size` epochs."""
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.step_size = _positive("StepLR", "step_size", step_size, integer=True)
+        self.step_size = _positive("StepLR", "step_size", step_size, whole=True)
         self.gamma = _positive("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -83,10 +88,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        self.T_max = _positive("CosineAnnealingLR", "T_max", T_max, integer=True)
-        if eta_min < 0:
-            raise ValueError(f"CosineAnnealingLR: eta_min must be >= 0, got {eta_min}")
-        self.eta_min = eta_min
+        self.T_max = _positive("CosineAnnealingLR", "T_max", T_max, whole=True)
+        self.eta_min = real("CosineAnnealingLR", "eta_min", eta_min, low=0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 
 from autograd import Tensor, no_grad
 
+from .checks import flag, integer, real
 from .module import Module
 
 log = logging.getLogger(__name__)
@@ -51,14 +54,17 @@ class EarlyStopping:
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0, monitor: Optional[str] = None,
                  mode: str = "auto", restore_best_weights: bool = True) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        patience = integer("EarlyStopping", "patience", patience)
+        if patience < 1:
             raise ValueError(f"EarlyStopping: patience must be a positive int (epochs), got {patience!r}")
-        if not min_delta >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
+        min_delta = real("EarlyStopping", "min_delta", min_delta, low=0)
+        if monitor is not None and not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping: monitor must be a history name such as 'val_loss' or None, "
+                            f"got {type(monitor).__name__} {monitor!r}")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.patience, self.min_delta, self.monitor, self.mode = patience, float(min_delta), monitor, mode
-        self.restore_best_weights = restore_best_weights
+        self.patience, self.min_delta, self.monitor, self.mode = patience, min_delta, monitor, mode
+        self.restore_best_weights = flag("EarlyStopping", "restore_best_weights", restore_best_weights)
         self.start(monitor or "loss")
 
     def start(self, monitor: str) -> None:
@@ -98,8 +104,11 @@ class History(dict):
 def _metric_table(metrics: Any) -> dict:
     if metrics is None:
         return {}
-    if isinstance(metrics, dict):
+    if isinstance(metrics, Mapping):
         items = list(metrics.items())
+    elif not isinstance(metrics, (list, tuple)):  # a bare 'accuracy' would be read letter by letter
+        raise TypeError(f"fit: metrics must be a list such as ['accuracy'] or a dict name -> function, "
+                        f"got {type(metrics).__name__} {metrics!r}")
     else:
         items = [(m, m) if isinstance(m, str) else (getattr(m, "__name__", "metric"), m) for m in metrics]
     table = {}
@@ -113,28 +122,62 @@ def _metric_table(metrics: Any) -> dict:
     return table
 
 
-def _batches(data: Any, what: str) -> Iterable:
+def _batches(data: Any, owner: str, what: str) -> Iterable:
     """A re-iterable of (input, target) batches: a DataLoader as is, a tuple (X, y) as one full batch."""
     kinds = (np.ndarray, Tensor, list) if isinstance(data, tuple) else (np.ndarray, Tensor)
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(a, kinds) for a in data):
+    arrays = isinstance(data, (tuple, list)) and len(data) > 0 and all(isinstance(a, kinds) for a in data)
+    if arrays and len(data) != 2:
+        raise ValueError(f"{owner}: {what} must be a pair (X, y) of inputs and targets, "
+                         f"got a {type(data).__name__} of length {len(data)}")
+    if arrays:
         x, y = (a if isinstance(a, Tensor) else Tensor(a) for a in data)
         if len(x) != len(y):
-            raise ValueError(f"fit: {what} has {len(x)} inputs but {len(y)} targets")
+            raise ValueError(f"{owner}: {what} has {len(x)} inputs but {len(y)} targets")
+        if len(x) == 0:
+            raise ValueError(f"{owner}: {what} has no samples (X has shape {x.shape})")
         return [(x, y)]
-    if not hasattr(data, "__iter__"):
-        raise TypeError(f"fit: {what} must be a tuple (X, y) or a DataLoader, got {type(data).__name__}")
+    if isinstance(data, (Mapping, str)) or not hasattr(data, "__iter__"):
+        raise TypeError(f"{owner}: {what} must be a tuple (X, y) or a DataLoader, got {type(data).__name__}")
     return data
+
+
+def _pair(batch: Any, owner: str, what: str, b: int) -> tuple:
+    """One batch as (input, target), or an error naming the batch (a DataLoader over (X,) gives 1-tuples)."""
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        parts = f"{len(batch)} parts" if isinstance(batch, (tuple, list)) else f"a {type(batch).__name__}"
+        raise ValueError(f"{owner}: batch {b} of {what} is {parts}, not an (input, target) pair; "
+                         "give (X, y) or DataLoader((X, y))")
+    return batch
+
+
+def _check_loss(owner: str, loss_fn: Any) -> None:
+    if isinstance(loss_fn, type):
+        raise TypeError(f"{owner}: loss_fn must be a loss such as nn.BCELoss() (an instance; got the class "
+                        f"{loss_fn.__name__})")
+    if not callable(loss_fn):
+        raise TypeError(f"{owner}: loss_fn must be a loss such as nn.BCELoss() or a function of (prediction, "
+                        f"target), got {type(loss_fn).__name__} {loss_fn!r}")
+
+
+def _check_stepper(name: str, obj: Any, example: str, methods: tuple) -> None:
+    """An optimizer or scheduler is anything with these methods; a class (SGD, not SGD(...)) is named as such."""
+    got = f"the class {obj.__name__}" if isinstance(obj, type) else f"{type(obj).__name__} {obj!r}"
+    if isinstance(obj, type) or not all(callable(getattr(obj, m, None)) for m in methods):
+        raise TypeError(f"fit: {name} must be {example} (with {' and '.join(methods)}), got {got}")
 
 
 def evaluate(model: Module, loss_fn: Callable, data: Any, metrics: Any = None) -> dict:
     """Mean loss and metrics over `data` in eval mode without building a graph; the mode is restored."""
+    _check_loss("evaluate", loss_fn)
     table = _metric_table(metrics)
+    batches = _batches(data, "evaluate", "data")
     was_training = model.training
     model.eval()
     sums, count = dict.fromkeys(["loss", *table], 0.0), 0
     try:
         with no_grad():
-            for x, y in _batches(data, "val"):
+            for b, batch in enumerate(batches):
+                x, y = _pair(batch, "evaluate", "data", b)
                 pred = model(x)
                 n = len(x)
                 sums["loss"] += loss_fn(pred, y).item() * n
@@ -169,20 +212,35 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
     EarlyStopping or a patience in epochs; the best weights are restored at the end.
     `scheduler` is stepped once per epoch. `penalty(model)` is added to the loss that is
     differentiated (e.g. L1), not to the loss that is reported. `progress=False` hides
-    the tqdm bar. Raises FloatingPointError when the loss becomes nan or inf.
+    the tqdm bar. Raises TypeError or ValueError naming a wrong argument (a loss class
+    instead of an instance, data that is not (X, y), no samples), and FloatingPointError
+    when the loss becomes nan or inf.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    _check_loss("fit", loss_fn)
+    _check_stepper("optimizer", optimizer, "an optimizer such as nn.optim.SGD(model.parameters(), lr=0.1)",
+                   ("zero_grad", "step"))
+    if scheduler is not None:
+        _check_stepper("scheduler", scheduler, "a schedule such as nn.optim.StepLR(optimizer, step_size=10)",
+                       ("step",))
+    if penalty is not None and not callable(penalty):
+        raise TypeError(f"fit: penalty must be a function of the model, such as lambda m: 1e-4 * "
+                        f"sum(p.abs().sum() for p in m.parameters()), got {type(penalty).__name__} {penalty!r}")
+    epochs = integer("fit", "epochs", epochs)
+    if epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
-    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+    progress = flag("fit", "progress", progress)
+    if isinstance(early_stopping, numbers.Integral) and not isinstance(early_stopping, (bool, np.bool_)):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"fit: early_stopping must be an EarlyStopping or a patience, got {early_stopping!r}")
         early_stopping.start(early_stopping.monitor or ("val_loss" if val is not None else "loss"))
     table = _metric_table(metrics)
-    batches = _batches(data, "data")
+    batches = _batches(data, "fit", "data")
+    if val is not None:
+        val = _batches(val, "fit", "val")
     history = History(loss=[], **{name: [] for name in table})
     if val is not None:
         history.update(val_loss=[], **{f"val_{name}": [] for name in table})
@@ -225,7 +283,8 @@ def _train_epoch(model: Module, loss_fn: Callable, optimizer: Any, batches: Iter
                  penalty: Optional[Callable], epoch: int) -> dict:
     model.train()
     sums, count = dict.fromkeys(["loss", *table], 0.0), 0
-    for b, (x, y) in enumerate(batches):
+    for b, batch in enumerate(batches):
+        x, y = _pair(batch, "fit", "data", b)
         optimizer.zero_grad()
         pred = model(x)
         loss = loss_fn(pred, y)

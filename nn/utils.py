@@ -9,10 +9,18 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.graph import Node
 
+from .checks import flag, real
+from .module import Module
+
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
 def _with_grads(parameters: Union[Node, Iterable[Node]], op: str) -> list:
+    if isinstance(parameters, Module):
+        raise TypeError(f"{op}: pass model.parameters(), not the {type(parameters).__name__} module itself")
+    if not isinstance(parameters, Node) and not hasattr(parameters, "__iter__"):
+        raise TypeError(f"{op}: parameters must be a Tensor, a Value or an iterable of them (model.parameters()), "
+                        f"got {type(parameters).__name__} {parameters!r}")
     params = [parameters] if isinstance(parameters, Node) else list(parameters)
     for i, p in enumerate(params):
         if not isinstance(p, (Tensor, Value)):
@@ -25,11 +33,15 @@ def clip_grad_norm_(parameters: Union[Node, Iterable[Node]], max_norm: float, no
     """Scale all gradients together so their joint norm is at most `max_norm`; returns the norm before.
 
     The norm is taken over all gradients as one vector (`norm_type` 2, 1, ... or inf). As
-    PyTorch, the scale is max_norm / (norm + 1e-6), applied only when below 1. Raises
-    ValueError for a nan or inf norm when `error_if_nonfinite`.
+    PyTorch, the scale is max_norm / (norm + 1e-6), applied only when below 1, so max_norm=inf
+    only measures the norm. Raises ValueError for a nan or inf norm when `error_if_nonfinite`,
+    and for a nan or negative max_norm.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or max_norm < 0:
+    max_norm = real("clip_grad_norm_", "max_norm", max_norm, finite=False)
+    if max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
+    norm_type = real("clip_grad_norm_", "norm_type", norm_type, low=0, low_open=True, finite=False)
+    error_if_nonfinite = flag("clip_grad_norm_", "error_if_nonfinite", error_if_nonfinite)
     params = _with_grads(parameters, "clip_grad_norm_")
     if not params:
         return 0.0
@@ -37,8 +49,6 @@ def clip_grad_norm_(parameters: Union[Node, Iterable[Node]], max_norm: float, no
     if norm_type == math.inf:
         total = max(float(g.max()) for g in grads)
     else:
-        if not norm_type > 0:
-            raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type!r}")
         total = float(sum(float((g ** norm_type).sum()) for g in grads) ** (1.0 / norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise ValueError(f"clip_grad_norm_: the total gradient norm is {total}; the gradients hold nan or inf")
@@ -51,8 +61,9 @@ def clip_grad_norm_(parameters: Union[Node, Iterable[Node]], max_norm: float, no
 
 
 def clip_grad_value_(parameters: Union[Node, Iterable[Node]], clip_value: float) -> None:
-    """Clip every gradient entry into [-clip_value, clip_value]."""
-    if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or clip_value < 0:
+    """Clip every gradient entry into [-clip_value, clip_value]; nan or a negative limit is a ValueError."""
+    clip_value = real("clip_grad_value_", "clip_value", clip_value, finite=False)  # inf clips nothing, as PyTorch
+    if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
     for p in _with_grads(parameters, "clip_grad_value_"):
         p.grad = np.clip(p.grad, -clip_value, clip_value) if isinstance(p, Tensor) else \

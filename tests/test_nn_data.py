@@ -180,13 +180,65 @@ def test_height_weight_is_noisy_and_curved():
 
 
 def test_dataset_argument_errors():
-    with pytest.raises(ValueError, match="noise must be a number >= 0"):
+    with pytest.raises(ValueError, match="moons: noise must be >= 0, got -1.0"):
         nn.data.moons(noise=-1)
     with pytest.raises(ValueError, match="n_samples must be at least 2"):
         nn.data.circles(n_samples=1)
     with pytest.raises(ValueError, match=r"factor .* must be in \(0, 1\)"):
         nn.data.circles(factor=1.5)
-    with pytest.raises(ValueError, match="n_classes must be an int >= 2"):
+    with pytest.raises(ValueError, match="spirals: n_classes must be at least 2, got 1"):
         nn.data.spirals(n_classes=1)
     with pytest.raises(TypeError, match="seed must be an int or None"):
         nn.data.moons(seed="x")
+
+
+# ---- bad input is named, never a silent wrong number ---------------------------------------------------------
+
+def test_a_stratified_split_that_would_leave_a_part_empty_is_an_error():
+    y = np.array([0] * 5 + [1] * 5)
+    with pytest.raises(ValueError, match="leaves 10 training and 0 validation samples"):
+        train_val_split(np.ones((10, 2)), y, val_fraction=0.01, stratify=y)  # each class rounds 0.05 down to 0
+    pairs = np.repeat(np.arange(6), 2)
+    with pytest.raises(ValueError, match="leaves 0 training and 12 validation samples"):
+        train_val_split(np.ones((12, 2)), pairs, val_fraction=0.9, stratify=pairs)  # each rounds 1.8 up to 2
+    (_, y_tr), (_, y_val) = train_val_split(np.ones(10), y, val_fraction=np.float32(0.2), stratify=y, seed=0)
+    assert len(y_val) == 2 and len(y_tr) == 8  # numpy numbers are numbers
+
+
+def test_standardizer_refuses_data_of_another_width():
+    scaler = Standardizer().fit(np.arange(20.0).reshape(10, 2))
+    with pytest.raises(ValueError, match=r"Standardizer.transform: fitted on samples of shape \(2,\) \(2 columns\), "
+                                         r"got X of shape \(3, 1\)"):
+        scaler.transform(np.ones((3, 1)))  # numpy would broadcast the one column against both
+    with pytest.raises(ValueError, match=r"inverse_transform: .*got X of shape \(3, 3\)"):
+        scaler.inverse_transform(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("sampler, error, match", [
+    ([0, -1], ValueError, r"the sampler gave indices \[-1\] outside the dataset's 4 rows \(0 to 3\)"),
+    ([0, 50], ValueError, r"indices \[50\] outside"),
+    ([0.5, 1.7], TypeError, r"the sampler must give whole-number row indices, got \[0.5, 1.7\]"),
+    (["a"], TypeError, "whole-number row indices"),
+])
+def test_sampler_indices_must_be_rows_of_the_dataset(sampler, error, match):
+    loader = DataLoader((np.arange(4.0), np.arange(4)), sampler=sampler)
+    with pytest.raises(error, match=match):
+        list(loader)  # numpy would wrap -1 to the last row and truncate 1.7 to row 1
+
+
+def test_data_arguments_are_named():
+    X = np.ones((4, 2))
+    with pytest.raises(TypeError, match="DataLoader: shuffle must be True or False, got str 'no'"):
+        DataLoader((X,), shuffle="no")
+    with pytest.raises(TypeError, match="DataLoader: sampler must be an iterable of row indices"):
+        DataLoader((X,), sampler=5)
+    with pytest.raises(ValueError, match="class_weights: labels is empty"):
+        class_weights([])
+    with pytest.raises(TypeError, match="WeightedRandomSampler: expected weights of numbers, got dtype <U1"):
+        WeightedRandomSampler(["a", "b"], 3)
+    with pytest.raises(TypeError, match="replacement must be True or False"):
+        WeightedRandomSampler([1.0, 1.0], 1, replacement="no")
+    assert len(DataLoader((X,), batch_size=np.int64(3))) == 2
+    assert len(WeightedRandomSampler(np.ones(3), np.int64(2))) == 2
+    X2, _ = nn.data.moons(np.int64(10), noise=np.float32(0.1), seed=0)
+    assert X2.shape == (10, 2)

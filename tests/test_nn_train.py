@@ -191,3 +191,57 @@ def test_a_diverging_loss_is_reported_with_advice():
         with np.errstate(over="ignore", invalid="ignore"):
             nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=10.0), (X, 3 * X), epochs=200,
                    progress=False)
+
+
+def test_fit_names_each_wrong_argument():
+    model = classifier()
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    X, y = nn.data.moons(10, seed=11)
+    loss = nn.CrossEntropyLoss()
+
+    def fit(**changes):
+        args = dict(model=model, loss_fn=loss, optimizer=opt, data=(X, y), progress=False)
+        return nn.fit(**{**args, **changes})
+
+    with pytest.raises(TypeError, match=r"fit: optimizer must be an optimizer such as nn.optim.SGD\(.*got NoneType"):
+        fit(optimizer=None)
+    with pytest.raises(TypeError, match="optimizer .* got the class SGD"):
+        fit(optimizer=nn.optim.SGD)
+    with pytest.raises(TypeError, match=r"fit: loss_fn must be a loss such as nn.BCELoss\(\) \(an instance; "
+                                         r"got the class CrossEntropyLoss\)"):
+        fit(loss_fn=nn.CrossEntropyLoss)
+    with pytest.raises(TypeError, match="fit: loss_fn must be a loss .* got NoneType None"):
+        fit(loss_fn=None)
+    with pytest.raises(TypeError, match="fit: penalty must be a function of the model.* got int 5"):
+        fit(penalty=5)
+    with pytest.raises(TypeError, match="fit: scheduler must be a schedule .* got int 5"):
+        fit(scheduler=5)
+    with pytest.raises(ValueError, match=r"fit: data must be a pair \(X, y\).* got a tuple of length 1"):
+        fit(data=(X,))
+    with pytest.raises(ValueError, match=r"fit: val must be a pair \(X, y\)"):
+        fit(val=(X,))
+    with pytest.raises(TypeError, match=r"fit: data must be a tuple \(X, y\) or a DataLoader, got dict"):
+        fit(data={"X": X, "y": y})
+    with pytest.raises(ValueError, match=r"fit: batch 0 of data is 1 parts, not an \(input, target\) pair"):
+        fit(data=DataLoader((X,), batch_size=5))
+    with pytest.raises(TypeError, match=r"fit: metrics must be a list such as \['accuracy'\].* got str 'accuracy'"):
+        fit(metrics="accuracy")
+    with pytest.raises(ValueError, match=r"fit: data has no samples \(X has shape \(0, 2\)\)"):
+        fit(data=(X[:0], y[:0]))  # not "the loss became nan ... smaller learning rate"
+    with pytest.raises(TypeError, match="fit: progress must be True or False"):
+        fit(progress="no")
+    with pytest.raises(TypeError, match="EarlyStopping: min_delta must be a number, got str 'a'"):
+        nn.EarlyStopping(min_delta="a")
+    with pytest.raises(TypeError, match="EarlyStopping: monitor must be a history name"):
+        nn.EarlyStopping(monitor=5)
+    with pytest.raises(TypeError, match="evaluate: loss_fn must be a loss .* got the class CrossEntropyLoss"):
+        nn.evaluate(model, nn.CrossEntropyLoss, (X, y))
+
+
+def test_fit_takes_numpy_numbers():
+    model = classifier()
+    X, y = nn.data.moons(10, seed=11)
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), lr=np.float32(0.1)), (X, y),
+                     epochs=np.int64(2), early_stopping=np.int64(5), progress=False)
+    assert history.epochs == 2
+    assert nn.EarlyStopping(patience=np.int64(3), min_delta=np.float32(0.5)).min_delta == 0.5
