@@ -51,6 +51,7 @@ def test_plot_attributions_bars_and_image():
     matplotlib.use("Agg")
     fig = plot_attributions([1, 2, 3, 4], [0.5, -0.2, 0.1, 0.0], image_shape=(2, 2))
     assert len(fig.axes) == 3
+    assert fig.axes[0].images[0].get_cmap().name == "gray_r"  # ink (1) dark on a white page (0)
     fig = plot_attributions([1, 2], [0.5, -0.2], feature_names=["height", "weight"])
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["height", "weight"]
 

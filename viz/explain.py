@@ -73,8 +73,9 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
                       image_shape: Optional[tuple] = None, title: str = "attribution") -> Any:
     """Show one input beside its attributions: as images when `image_shape` is given, else as bars.
 
-    Returns the matplotlib Figure (red pushes the score up, blue pushes it down). Built without
-    pyplot, as in `viz.plots`, so Jupyter shows it once (as the cell's result) and no window opens.
+    Returns the matplotlib Figure (the input in dark ink on white; red pushes the score up, blue
+    pushes it down). Built without pyplot, as in `viz.plots`, so Jupyter shows it once (as the
+    cell's result) and no window opens.
     """
     from matplotlib.figure import Figure
 
@@ -87,7 +88,7 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
             raise ValueError(f"plot_attributions: image_shape {image_shape} does not hold {data.size} values")
         fig = Figure(figsize=(6, 3))
         left, right = fig.subplots(1, 2)
-        left.imshow(data.reshape(image_shape), cmap="gray")
+        left.imshow(data.reshape(image_shape), cmap="gray_r")  # high values dark, like ink on paper
         left.set_title("input")
         shown = right.imshow(attr.reshape(image_shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
         right.set_title(title)
