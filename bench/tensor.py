@@ -288,7 +288,7 @@ def main(quick: bool = False) -> None:
     names = [n for n in ("circuitgrad", "numpy", "torch") if ("first", n) in b]
     print(f"\nCost at epoch 0 and {b['epochs'] - 1:,} from PyTorch's manual_seed(777) weights: " +
           "; ".join(f"{n} {b['first', n]:.6f} -> {b['last', n]:.6g}" for n in names) +
-          (" (the seed tutorial prints 0.694898 -> 0.000157 at 10,000)" if not quick else ""))
+          (" (the seed tutorial prints 0.694898 at epoch 0)" if not quick else ""))
     goals.append(("(b) XOR epoch: PyTorch / circuitgrad", fmt_ratio(ratio) if ratio else "-", "> 1x",
                   verdict(ratio > 1.0) if ratio else SKIPPED))
     heading("Tensor goals (issue 4)")
