@@ -6,10 +6,11 @@ one error raised is `GraphvizNotFound`, which says how to install it.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from os import PathLike
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 import graphviz
 
@@ -51,20 +52,23 @@ class Diagram(graphviz.Digraph):
     """
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _dot_needed():
             return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, GraphvizNotFound):
-                raise
-            raise GraphvizNotFound() from None
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _dot_needed():
             return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, GraphvizNotFound):
-                raise
-            raise GraphvizNotFound() from None
+
+
+@contextlib.contextmanager
+def _dot_needed() -> Iterator[None]:
+    """graphviz's own missing-`dot` error becomes GraphvizNotFound, which says how to install it."""
+    try:
+        yield
+    except graphviz.ExecutableNotFound as e:
+        if isinstance(e, GraphvizNotFound):
+            raise
+        raise GraphvizNotFound() from None
 
 
 def check_options(style: str, rankdir: str, max_nodes: Optional[int]) -> None:
@@ -243,11 +247,8 @@ def pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
         graph = graph.copy()
         graph.graph_attr["dpi"] = PNG_DPI
     try:
-        return graph.pipe(format=fmt)
-    except graphviz.ExecutableNotFound as e:
-        if isinstance(e, GraphvizNotFound):
-            raise
-        raise GraphvizNotFound() from None
+        with _dot_needed():
+            return graph.pipe(format=fmt)
     except graphviz.CalledProcessError as e:
         detail = (e.stderr or b"").decode(errors="replace").strip().splitlines()
         raise RuntimeError(f"render: Graphviz failed to lay out the graph: {detail[-1] if detail else e}") from None
