@@ -87,17 +87,20 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
     """
     check_options(style, rankdir, max_nodes)
     precheck_size(root, max_nodes, collapse, trace)
-    n = len(topological_order(root))
-    # Every caption first, so that each picture can be made as wide as the longest one and the
-    # circuit stays in place while one flips through the steps.
-    captions = [_caption(node, grads, parts, k, n, precision)
-                for k, (node, grads, parts) in enumerate(gradient_walk(root, grad), start=1)]
+    # One walk. A node's gradient and the parts its users sent are final once it is yielded, so
+    # the dicts as the walk leaves them describe every step; and with every caption known first,
+    # each picture can be as wide as the longest, so the circuit stays in place between steps.
+    order, grads, parts = [], {}, {}
+    for node, grads, parts in gradient_walk(root, grad):
+        order.append(node)
+    n = len(order)
+    captions = [_caption(node, grads, parts, k, n, precision) for k, node in enumerate(order, start=1)]
     width = int(max(len(c) for c in captions) * CAPTION_SIZE * 0.46)  # about Helvetica's mean advance
     known: set = set()
-    for k, (node, grads, parts) in enumerate(gradient_walk(root, grad), start=1):
+    for k, node in enumerate(order, start=1):
         known.add(node)
 
-        def grad_of(x: Node, known: set = known, grads: dict = grads) -> Any:
+        def grad_of(x: Node, known: set = known) -> Any:
             return grads.get(x) if x in known else UNKNOWN
 
         view = build_view(root, precision=precision, grad_of=grad_of)
