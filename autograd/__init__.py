@@ -1,12 +1,17 @@
 """circuitgrad's autograd engine: a scalar `Value` and a numpy `Tensor` on one graph.
 
-    >>> from autograd import Value
+    >>> from circuitgrad.autograd import Value
     >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
     >>> f = (x + y) * z
     >>> f.backward()
     >>> x.grad, y.grad, z.grad
     (-4.0, -4.0, 3.0)
 """
+
+if __name__ == "autograd":  # this folder imported as a top-level package, e.g. from the repository root
+    raise ImportError("circuitgrad's autograd folder was imported as 'autograd'; import it as "
+                      "'circuitgrad.autograd' (PyPI has unrelated top-level packages of that name)")
+
 from .functional import (cat, exp, leaky_relu, log, log_softmax, relu, selu, sigmoid, softmax, sqrt,
                          stack, step, tanh, where)
 from .gradcheck import GradcheckError, gradcheck

@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-import autograd
+from circuitgrad import autograd
 from bench import (GcClock, clock, fmt_rate, fmt_ratio, fmt_time, gc_mode, heading, median_time,
                    on_big_stack, table, verdict)
 

@@ -26,8 +26,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-import autograd
-from autograd import Tensor
+from circuitgrad import autograd
+from circuitgrad.autograd import Tensor
 from bench import clock, fmt_ratio, fmt_time, heading, interleaved, table, verdict
 
 SKIPPED = "skipped (torch not installed)"
@@ -165,7 +165,7 @@ def xor_torch_model(torch: Any) -> Any:
 
 def xor_params() -> list:
     """[W1, b1, ...] with W as in x out: PyTorch's manual_seed(777) weights, as shipped for the demo."""
-    from viz.demo import SEED_WEIGHTS
+    from circuitgrad.demo import SEED_WEIGHTS
 
     saved = np.load(SEED_WEIGHTS)
     return [saved[f"{i}.{kind}"].T.copy() if kind == "weight" else saved[f"{i}.{kind}"].copy()

@@ -19,7 +19,7 @@ import shutil
 import sys
 import time
 
-from autograd import Value, topological_order
+from circuitgrad.autograd import Value, topological_order
 from bench import fmt_time, heading, table
 
 SIZES = (100, 1_000, 5_000)
@@ -36,8 +36,8 @@ def sum_of_products(nodes: int) -> Value:
 
 
 def measure(nodes: int, style: str) -> dict:
-    import viz
-    from viz.render import pipe
+    from circuitgrad import viz
+    from circuitgrad.viz.render import pipe
 
     t0 = time.perf_counter()
     root = sum_of_products(nodes)

@@ -1,7 +1,7 @@
 """circuitgrad's neural-network kit, shaped like `torch.nn` so what you learn here carries over.
 
     import numpy as np
-    import nn
+    from circuitgrad import nn
     np.random.seed(0)
     model = nn.Sequential(nn.Linear(2, 10), nn.Sigmoid(), nn.Linear(10, 1), nn.Sigmoid())
     X, y = nn.data.xor()
@@ -13,6 +13,11 @@ cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
 (batches, splits, datasets), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
 """
+
+if __name__ == "nn":  # this folder imported as a top-level package, e.g. from the repository root
+    raise ImportError("circuitgrad's nn folder was imported as 'nn'; import it as "
+                      "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
+
 from . import data, functional, init, lr_scheduler, optim, utils  # noqa: F401
 from .attention import MultiheadAttention
 from .autoencoder import DenoisingAutoencoder, TiedAutoencoder

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, where
+from circuitgrad.autograd import Tensor, where
 
 from .module import Module, Parameter
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from circuitgrad.autograd import Tensor
 
 from .module import Module, Parameter
 

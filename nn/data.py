@@ -12,7 +12,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
-from autograd import Tensor
+from circuitgrad.autograd import Tensor
 
 from .checks import flag, integer, real
 from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401

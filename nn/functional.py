@@ -1,4 +1,4 @@
-"""Functions behind the layers and losses (`import nn.functional as F`, as in PyTorch).
+"""Functions behind the layers and losses (`import circuitgrad.nn.functional as F`, as in PyTorch).
 
 Most are compositions of autograd's primitive ops, so a diagram shows each step. Two are
 fused ops, each an `autograd.Op` with its forward and derivative side by side, for the
@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from autograd import Op, Tensor, Value
-from autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
-from autograd.graph import Node
+from circuitgrad.autograd import Op, Tensor, Value
+from circuitgrad.autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
+from circuitgrad.autograd.graph import Node
 
 from .checks import real
 

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from autograd import Tensor
+from circuitgrad.autograd import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
-from autograd.graph import Node
+from circuitgrad.autograd import Tensor
+from circuitgrad.autograd.graph import Node
 
 from . import functional as F
 from .checks import flag

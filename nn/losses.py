@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from autograd.graph import Node
+from circuitgrad.autograd.graph import Node
 
 from . import functional as F
 from .checks import real

@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional, Union
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.graph import Node
+from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd.graph import Node
 
 from . import serialization
 from .checks import flag

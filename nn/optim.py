@@ -17,8 +17,8 @@ from typing import Any, Iterable, Union
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.graph import Node
+from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd.graph import Node
 
 from . import lr_scheduler
 from .checks import flag, real

@@ -16,7 +16,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from autograd import Tensor
+from circuitgrad.autograd import Tensor
 
 from . import trace as _trace
 from .module import Module, Parameter
@@ -217,7 +217,7 @@ class _Recurrent(Module):
 
         Returns (outputs of the last layer at every step, final state of every layer), as PyTorch.
         """
-        from autograd import stack
+        from circuitgrad.autograd import stack
 
         x = _as_tensor(x)
         name = type(self).__name__

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from autograd import Tensor
+from circuitgrad.autograd import Tensor
 
 from . import functional as F
 from .layers import _positive_int

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from autograd import Value, no_grad
+from circuitgrad.autograd import Value, no_grad
 
 from .containers import ModuleList
 from .layers import _positive_int

@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, Optional
 
-from autograd import Tensor, Value
-from autograd.graph import Node
+from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd.graph import Node
 
 # The trace in progress, or None. Module.__call__ reads this on every call.
 active: Optional["ModuleTrace"] = None

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from circuitgrad.autograd import Tensor, no_grad
 
 from .checks import flag, integer, real
 from .module import Module

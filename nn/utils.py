@@ -6,8 +6,8 @@ from typing import Iterable, Union
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.graph import Node
+from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd.graph import Node
 
 from .checks import flag, real
 from .module import Module

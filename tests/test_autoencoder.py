@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradcheck
-from nn.autoencoder import DenoisingAutoencoder, TiedAutoencoder
+from circuitgrad.autograd import Tensor, gradcheck
+from circuitgrad.nn.autoencoder import DenoisingAutoencoder, TiedAutoencoder
 
 
 def test_tied_weight_gradient_is_the_sum_of_both_uses():

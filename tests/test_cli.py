@@ -10,9 +10,9 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from viz.cli import main, parse_values
-from viz.expression import ExpressionError, build
-from viz.theme import GRAD_COLOR, VALUE_COLOR
+from circuitgrad.cli import main, parse_values
+from circuitgrad.expression import ExpressionError, build
+from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
 
 REPO = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -165,7 +165,7 @@ def test_help_documents_everything(capsys):
 
 
 def test_demo_passes_its_options_to_viz_demo(capsys, monkeypatch):
-    from viz import demo
+    from circuitgrad import demo
     calls = []
     monkeypatch.setattr(demo, "main", lambda **options: calls.append(options) or 0)
     assert main(["demo"]) == 0
@@ -186,9 +186,9 @@ def test_demo_bad_options_are_one_line(capsys, tmp_path, monkeypatch, argv, matc
 
 
 def test_demo_help_and_python_m_viz_demo(tmp_path):
-    # `python -m viz.demo --help` documents the options and runs nothing.
+    # `python -m circuitgrad.demo --help` documents the options and runs nothing.
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    run_ = subprocess.run([sys.executable, "-m", "viz.demo", "--help"], capture_output=True, text=True,
+    run_ = subprocess.run([sys.executable, "-m", "circuitgrad.demo", "--help"], capture_output=True, text=True,
                           cwd=tmp_path, env=env)
     assert run_.returncode == 0 and "--epochs N" in run_.stdout and "--no-progress" in run_.stdout
     assert list(tmp_path.iterdir()) == []
@@ -208,7 +208,7 @@ def test_parse_values_and_build_directly():
 def test_as_a_subprocess(tmp_path):
     """The real process: stdout on success; on error one line on stderr, no traceback."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "viz.cli"]
+    cmd = [sys.executable, "-m", "circuitgrad.cli"]
     ok = subprocess.run(cmd + ["draw", "(x + y) * z", "x=-2", "y=5", "z=-4", "-o", str(tmp_path / "c.svg")],
                         capture_output=True, text=True, cwd=tmp_path, env=env)
     assert ok.returncode == 0 and ok.stderr == "" and "wrote" in ok.stdout
@@ -225,13 +225,13 @@ def test_as_a_subprocess(tmp_path):
 
 
 def test_installed_console_script(tmp_path):
-    """`.venv/bin/circuitgrad` (pyproject's console script) runs viz.cli:main."""
+    """`.venv/bin/circuitgrad` (pyproject's console script) runs circuitgrad.cli:main."""
     script = Path(sys.executable).with_name("circuitgrad")
     if not script.exists():
         pytest.skip("the circuitgrad console script is not installed (pip install -e .)")
-    probe = subprocess.run([sys.executable, "-c", "import viz.cli"], capture_output=True, cwd=tmp_path)
+    probe = subprocess.run([sys.executable, "-c", "import circuitgrad.cli"], capture_output=True, cwd=tmp_path)
     if probe.returncode != 0:
-        pytest.skip("the editable install predates viz/ (re-run `pip install -e .` so it maps viz and nn)")
+        pytest.skip("the editable install predates the circuitgrad package (re-run `pip install -e .`)")
     ok = subprocess.run([str(script), "draw", "x * y", "x=2", "y=3", "-o", str(tmp_path / "c.svg")],
                         capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0 and "df/dx = 3   df/dy = 2" in ok.stdout

@@ -1,7 +1,7 @@
 """The demo (the README's main command) writes its pictures and retraces the seed tutorial's XOR curve."""
 import matplotlib
 
-from viz import demo
+from circuitgrad import demo
 
 matplotlib.use("Agg")
 
@@ -24,8 +24,8 @@ def test_demo_writes_pictures_and_follows_the_seed_curve(tmp_path):
 
 
 def test_seed_weights_start_at_the_tutorials_first_loss():
-    import nn
-    from autograd import Tensor
+    from circuitgrad import nn
+    from circuitgrad.autograd import Tensor
 
     X, y = nn.data.xor()
     loss = nn.BCELoss()(demo.xor_network()(Tensor(X.astype("float32"))), Tensor(y.astype("float32")))

@@ -11,8 +11,8 @@ import weakref
 import numpy as np
 import pytest
 
-import autograd
-from autograd import (GradcheckError, Op, Tensor, Value, backpropagate, detect_anomaly, enable_grad, gradcheck,
+from circuitgrad import autograd
+from circuitgrad.autograd import (GradcheckError, Op, Tensor, Value, backpropagate, detect_anomaly, enable_grad, gradcheck,
                       is_grad_enabled, no_grad, topological_order)
 
 

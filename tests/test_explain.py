@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from autograd import Tensor, no_grad
-from viz import integrated_gradients, plot_attributions, saliency
+from circuitgrad.autograd import Tensor, no_grad
+from circuitgrad.viz import integrated_gradients, plot_attributions, saliency
 
 
 def make_model(seed=0):

@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor, Value
 
 
 # ---- serialization -------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nn.checks import flag, integer, real
+from circuitgrad.nn.checks import flag, integer, real
 
 
 def test_numbers_whole_numbers_and_flags_accept_numpy_scalars():

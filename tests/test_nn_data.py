@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
-from nn.data import (DataLoader, Standardizer, TensorDataset, WeightedRandomSampler, class_weights, kfold,
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor
+from circuitgrad.nn.data import (DataLoader, Standardizer, TensorDataset, WeightedRandomSampler, class_weights, kfold,
                      sample_weights, train_val_split)
 
 

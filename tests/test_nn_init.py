@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor
 
 
 def weight(shape, dtype=np.float64) -> Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value, gradcheck
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor, Value, gradcheck
 
 
 def leaf(array) -> Tensor:
@@ -105,9 +105,9 @@ def test_linear_accepts_arrays_and_checks_its_arguments():
 
 
 def test_layers_take_numpy_numbers_and_name_odd_inputs():
-    from nn.attention import MultiheadAttention
-    from nn.embedding import Embedding
-    from nn.recurrent import RNN
+    from circuitgrad.nn.attention import MultiheadAttention
+    from circuitgrad.nn.embedding import Embedding
+    from circuitgrad.nn.recurrent import RNN
     assert nn.Dropout(np.float32(0.5)).p == 0.5 and nn.LeakyReLU(np.float64(0.1)).negative_slope == 0.1
     assert RNN(np.int64(3), 4).input_size == 3 and Embedding(np.int64(4), 2).num_embeddings == 4
     assert MultiheadAttention(np.int64(4), np.int64(2)).num_heads == 2

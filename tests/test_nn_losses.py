@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor, Value, gradcheck
+from circuitgrad import nn
+import circuitgrad.nn.functional as F
+from circuitgrad.autograd import Tensor, Value, gradcheck
 
 REDUCTIONS = ["mean", "sum", "none"]
 

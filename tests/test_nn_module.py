@@ -6,9 +6,9 @@ import pickle
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value
-from nn.module import trace_modules
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor, Value
+from circuitgrad.nn.module import trace_modules
 
 
 class TwoLayer(nn.Module):

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value, is_grad_enabled
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor, Value, is_grad_enabled
 
 
 def small_model(seed: int = 0, dtype=np.float64) -> nn.Sequential:

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value, gradcheck
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor, Value, gradcheck
 
 TRUTH = [(0, 0), (0, 1), (1, 0), (1, 1)]
 

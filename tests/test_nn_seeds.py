@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor
 
 # The loss curve for torch.manual_seed(777) in float32: epochs 0 and 5600 as the tutorial (seed 001)
 # prints them, 1000 and 10000 (past the end of its printout) as PyTorch 2.13 gives them.

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
-from nn.data import DataLoader
+from circuitgrad import nn
+from circuitgrad.autograd import Tensor
+from circuitgrad.nn.data import DataLoader
 
 
 def classifier(seed: int = 0) -> nn.Sequential:

@@ -45,7 +45,7 @@ def test_command_line_block_runs(tmp_path):
         args = shlex.split(line)
         assert args[0] == ".venv/bin/circuitgrad"
         (tmp_path / "out").mkdir(exist_ok=True)
-        result = subprocess.run([sys.executable, "-m", "viz.cli", *args[1:]], cwd=tmp_path,
+        result = subprocess.run([sys.executable, "-m", "circuitgrad.cli", *args[1:]], cwd=tmp_path,
                                 capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": _path()})
         assert result.returncode == 0, result.stderr
         assert "df/dx = -4" in result.stdout

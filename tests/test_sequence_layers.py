@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradcheck
-from nn.attention import MultiheadAttention, scaled_dot_product_attention
-from nn.embedding import Embedding
-from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from circuitgrad.autograd import Tensor, gradcheck
+from circuitgrad.nn.attention import MultiheadAttention, scaled_dot_product_attention
+from circuitgrad.nn.embedding import Embedding
+from circuitgrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these tests; install torch==2.13.0")
 torch.set_default_dtype(torch.float64)
@@ -210,7 +210,7 @@ def test_embedding_index_out_of_range():
 
 
 def test_traced_layer_groups_each_time_step_and_computes_the_same():
-    import nn
+    from circuitgrad import nn
     np.random.seed(8)
     lstm = nn.LSTM(2, 3, num_layers=2)
     seq = Tensor(np.random.randn(4, 1, 2))
@@ -226,8 +226,8 @@ def test_traced_layer_groups_each_time_step_and_computes_the_same():
 def test_inputs_and_initial_states_are_named_in_a_diagram():
     # Slices of an input that needs no gradient, and the zero initial states, are constants;
     # they carry names so that a diagram says x[t=1] and h0 rather than "const".
-    import nn
-    import viz
+    from circuitgrad import nn
+    from circuitgrad import viz
     np.random.seed(9)
     rnn = nn.RNN(2, 2)
     x = Tensor(np.random.randn(3, 1, 2), label="x")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import autograd
-from autograd import Tensor, cat, gradcheck, stack, where
+from circuitgrad import autograd
+from circuitgrad.autograd import Tensor, cat, gradcheck, stack, where
 
 
 def leaf(rng, shape, low=-2.0, high=2.0, label="x"):

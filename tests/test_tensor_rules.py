@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-import autograd
-from autograd import Tensor, Value, cat, detect_anomaly, no_grad, stack, where
+from circuitgrad import autograd
+from circuitgrad.autograd import Tensor, Value, cat, detect_anomaly, no_grad, stack, where
 
 ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
               "/": lambda a, b: a / b, "**": lambda a, b: a ** b}

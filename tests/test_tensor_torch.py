@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd import Tensor, cat, stack, where
+from circuitgrad.autograd import Tensor, cat, stack, where
 
 
 def assert_same(torch, ours, theirs, arrays, rtol=1e-10, atol=1e-12):

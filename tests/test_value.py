@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-import autograd
-from autograd import DomainError, GradcheckError, Value, gradcheck, no_grad
+from circuitgrad import autograd
+from circuitgrad.autograd import DomainError, GradcheckError, Value, gradcheck, no_grad
 
 SIGMA = 1 / (1 + math.exp(-1.0))  # the sigmoid neuron's weighted sum is w0*x0 + w1*x1 + w2 = 1
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from autograd import Value
+from circuitgrad.autograd import Value
 
 
 class ValueOps:

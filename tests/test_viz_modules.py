@@ -6,12 +6,12 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import nn
-import viz
-from autograd import Tensor, Value, topological_order
-from nn.module import trace_modules
-from viz.modules import short_repr
-from viz.theme import GRAD_COLOR
+from circuitgrad import nn
+from circuitgrad import viz
+from circuitgrad.autograd import Tensor, Value, topological_order
+from circuitgrad.nn.module import trace_modules
+from circuitgrad.viz.modules import short_repr
+from circuitgrad.viz.theme import GRAD_COLOR
 
 SVG = "{http://www.w3.org/2000/svg}"
 

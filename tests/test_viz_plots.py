@@ -11,10 +11,10 @@ import pytest
 pytest.importorskip("matplotlib", reason="the plots need matplotlib (the test extra)")
 from matplotlib.figure import Figure  # noqa: E402
 
-import nn  # noqa: E402
-import viz  # noqa: E402
-from autograd import Tensor  # noqa: E402
-from viz.plots import activation_curves  # noqa: E402
+from circuitgrad import nn  # noqa: E402
+from circuitgrad import viz  # noqa: E402
+from circuitgrad.autograd import Tensor  # noqa: E402
+from circuitgrad.viz.plots import activation_curves  # noqa: E402
 
 REPO = str(Path(__file__).resolve().parents[1])
 
@@ -136,7 +136,7 @@ def test_activation_derivatives_come_from_autograd():
 
 
 def test_plots_never_use_pyplot():
-    code = ("import viz, sys\n"
+    code = ("import sys\nfrom circuitgrad import viz\n"
             "viz.plot_activations(); viz.plot_history({'loss': [1, 0.5]})\n"
             "print('matplotlib.pyplot' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)

@@ -5,9 +5,9 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-import viz
-from autograd import Tensor, Value
-from viz.theme import GRAD_COLOR, VALUE_COLOR
+from circuitgrad import viz
+from circuitgrad.autograd import Tensor, Value
+from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import viz
-from autograd import Tensor, Value, topological_order
-from viz.graph_view import build_view, drawing_order
-from viz.steps import gradient_walk
-from viz.theme import GRAD_COLOR, UNKNOWN_COLOR
+from circuitgrad import viz
+from circuitgrad.autograd import Tensor, Value, topological_order
+from circuitgrad.viz.graph_view import build_view, drawing_order
+from circuitgrad.viz.steps import gradient_walk
+from circuitgrad.viz.theme import GRAD_COLOR, UNKNOWN_COLOR
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -152,7 +152,7 @@ def test_step_through_without_ipywidgets(monkeypatch):
 
 def test_a_step_marks_the_new_gradient_and_the_gate_it_came_back_through():
     # Step 2 finds q's gradient through the * gate: * is marked, not +, q's own gate.
-    from viz.theme import HIGHLIGHT_COLOR, HIGHLIGHT_FILL
+    from circuitgrad.viz.theme import HIGHLIGHT_COLOR, HIGHLIGHT_FILL
     x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
     q = x + y
     f = q * z

@@ -1,18 +1,24 @@
 """Pictures of the autograd graph (CS231n circuits, record boxes, backprop step by step) and
 training plots.
 
-    >>> import viz
-    >>> from autograd import Value
+    >>> from circuitgrad import viz
+    >>> from circuitgrad.autograd import Value
     >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
     >>> f = (x + y) * z
     >>> f.backward()
     >>> viz.render(f, "circuit.svg")   # doctest: +SKIP
 
 `draw` returns a `graphviz.Digraph`, which Jupyter shows inline. The plots need
-matplotlib, which is imported only when a plot function is first called, so `import viz`
+matplotlib, which is imported only when a plot function is first called, so importing viz
 stays cheap and works without it.
 """
+
+
 from __future__ import annotations
+
+if __name__ == "viz":  # this folder imported as a top-level package, e.g. from the repository root
+    raise ImportError("circuitgrad's viz folder was imported as 'viz'; import it as "
+                      "'circuitgrad.viz' (PyPI has unrelated top-level packages of that name)")
 
 from typing import Any
 
@@ -31,7 +37,7 @@ def __getattr__(name: str) -> Any:
     if name in _PLOTS:
         from . import plots
         return getattr(plots, name)
-    raise AttributeError(f"module 'viz' has no attribute {name!r}")
+    raise AttributeError(f"module 'circuitgrad.viz' has no attribute {name!r}")
 
 
 def __dir__() -> list:

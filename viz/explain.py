@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from autograd import Tensor
+from circuitgrad.autograd import Tensor
 
 
 def _target_score(model: Callable[[Tensor], Tensor], x: Tensor, target: Optional[int]) -> Tensor:

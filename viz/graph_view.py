@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from autograd.graph import Node
+from circuitgrad.autograd.graph import Node
 
 # A tensor with at most this many entries shows every value; a bigger one shows min/mean/max.
 MAX_SHOWN_VALUES = 6

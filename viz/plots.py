@@ -15,8 +15,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from autograd import Tensor, no_grad
-from autograd.graph import Node
+from circuitgrad.autograd import Tensor, no_grad
+from circuitgrad.autograd.graph import Node
 
 from .theme import GRAD_COLOR, VALUE_COLOR
 

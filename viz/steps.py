@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Optional, Union
 
 import graphviz
 
-from autograd.graph import Node, topological_order
+from circuitgrad.autograd.graph import Node, topological_order
 
 from . import theme as T
 from .graph_view import UNKNOWN, build_view, summarize

@@ -15,10 +15,10 @@ from typing import Callable
 
 import numpy as np
 
-from autograd import Value
+from circuitgrad.autograd import Value
 
-from .render import render
-from .steps import save_steps
+from circuitgrad.viz.render import render
+from circuitgrad.viz.steps import save_steps
 
 # Losses the seed tutorial prints for its PyTorch run (torch.manual_seed(777)); its printout ends at 5600.
 SEED_CURVE = {0: 0.6948984, 100: 0.6931558, 5400: 0.0097038, 5500: 0.0050257, 5600: 0.0032926}
@@ -54,7 +54,7 @@ SEED_WEIGHTS = Path(__file__).with_name("data") / "xor_seed777.npz"
 
 def xor_network():
     """2-10-10-10-1 with sigmoids, in float32 like the tutorial, starting from its weights."""
-    import nn
+    from circuitgrad import nn
 
     model = nn.Sequential(*(layer for n_in, n_out in ((2, 10), (10, 10), (10, 10), (10, 1))
                             for layer in (nn.Linear(n_in, n_out, dtype=np.float32), nn.Sigmoid())))
@@ -64,7 +64,7 @@ def xor_network():
 
 def train_xor(epochs: int = 10001, progress: bool = True) -> tuple:
     """The seed's XOR net trained full batch with BCE and SGD lr=1; returns (model, history, X, y)."""
-    import nn
+    from circuitgrad import nn
 
     X, y = nn.data.xor()
     model = xor_network()
@@ -75,8 +75,8 @@ def train_xor(epochs: int = 10001, progress: bool = True) -> tuple:
 
 
 def _graph_of_one_pass(model, X, y, path: Path, written: Callable[[Path], None]) -> None:
-    import nn
-    from autograd import Tensor
+    from circuitgrad import nn
+    from circuitgrad.autograd import Tensor
 
     inputs, targets = Tensor(X.astype(np.float32), label="X"), Tensor(y.astype(np.float32), label="y")
     with nn.trace_modules() as trace:
@@ -130,7 +130,7 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
 
     import matplotlib
     matplotlib.use("Agg")
-    from . import plots
+    from circuitgrad.viz import plots
 
     fig = plots.plot_history(history, title="XOR net: loss (log scale) and accuracy per epoch", log_loss=True)
     fig.savefig(folder / "xor_loss.png", dpi=120)
@@ -144,7 +144,7 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
     return 0
 
 
-if __name__ == "__main__":  # python -m viz.demo takes the options of `circuitgrad demo`
+if __name__ == "__main__":  # python -m circuitgrad.demo takes the options of `circuitgrad demo`
     from .cli import main as command_line
 
     raise SystemExit(command_line(["demo", *sys.argv[1:]]))

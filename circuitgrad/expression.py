@@ -13,7 +13,7 @@ import math
 import operator
 from typing import Any, Union
 
-from autograd import Value
+from circuitgrad.autograd import Value
 
 # One-argument functions of a Value, by the name typed on the command line.
 FUNCTIONS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "step", "selu", "leaky_relu")

@@ -125,10 +125,10 @@ def _used_names(expr: str) -> set:
 
 def _draw(args: argparse.Namespace) -> int:
     # Imported here so `circuitgrad --help` answers at once.
-    from autograd import topological_order
-    from .graph_view import format_number
-    from .render import FORMATS, render
-    from .steps import save_steps
+    from circuitgrad.autograd import topological_order
+    from circuitgrad.viz.graph_view import format_number
+    from circuitgrad.viz.render import FORMATS, render
+    from circuitgrad.viz.steps import save_steps
 
     if not 0 <= args.precision <= 15:
         raise UsageError(f"--precision must be from 0 to 15, got {args.precision}")
@@ -167,7 +167,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line with `argv` (default: sys.argv[1:]); returns the exit status."""
-    from .render import GraphvizNotFound
+    from circuitgrad.viz.render import GraphvizNotFound
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
