@@ -186,9 +186,9 @@ def test_demo_bad_options_are_one_line(capsys, tmp_path, monkeypatch, argv, matc
 
 
 def test_demo_help_and_python_m_viz_demo(tmp_path):
-    # `python -m circuitgrad.demo --help` documents the options and runs nothing.
+    # `python -m circuitgrad demo --help` documents the options and runs nothing.
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    run_ = subprocess.run([sys.executable, "-m", "circuitgrad.demo", "--help"], capture_output=True, text=True,
+    run_ = subprocess.run([sys.executable, "-m", "circuitgrad", "demo", "--help"], capture_output=True, text=True,
                           cwd=tmp_path, env=env)
     assert run_.returncode == 0 and "--epochs N" in run_.stdout and "--no-progress" in run_.stdout
     assert list(tmp_path.iterdir()) == []
