@@ -11,7 +11,7 @@ from typing import Any, Iterable, Optional, Sequence, Union
 import numpy as np
 
 from . import ops as O
-from .graph import Node, created, grad_mode, make
+from .graph import Node, created, grad_mode, make, switched
 from .ops.maths import unbroadcast
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
@@ -51,13 +51,13 @@ class Tensor(Node):
     _broadcasts = True
     _untracked_requires_grad = False
 
-    def _accumulate(self, grad: Any, shared: bool) -> None:
+    def _accumulate(self, grad: Any, held: Any) -> None:
         old = self.grad
         if old is not None:
             self.grad = old + grad
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
             self.grad = grad
-        elif shared or grad.base is not None or not grad.flags.writeable:
+        elif grad.base is not None or not grad.flags.writeable or grad in held:
             # Copy only when needed (most gradients are fresh arrays no other node holds), so that
             # editing `leaf.grad` in place changes that leaf alone.
             self.grad = grad.copy()
@@ -77,7 +77,7 @@ class Tensor(Node):
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = requires_grad
-        if grad_mode.recorders:
+        if switched.count:
             created(self)
 
     # ---- applying an op -------------------------------------------------------------------------
@@ -96,7 +96,7 @@ class Tensor(Node):
                 raise
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise ValueError(f"{fn.name}: cannot apply to shapes {shapes}: {e}") from None
-        if grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
+        if switched.count and grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
             bad = "nan" if np.isnan(data).any() else "inf"
             shapes = ", ".join(str(p.shape) for p in inputs)
             raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
@@ -143,7 +143,7 @@ class Tensor(Node):
         out.parents = ()
         out.label = ""
         out.requires_grad = False
-        if grad_mode.recorders:
+        if switched.count:
             created(out)
         return out
 

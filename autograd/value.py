@@ -10,7 +10,7 @@ import numbers
 from typing import Union
 
 from . import ops
-from .graph import Node, created, grad_mode, make
+from .graph import Node, created, make, switched
 
 Number = Union[int, float]
 _new = object.__new__
@@ -68,7 +68,7 @@ class Value(Node):
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = True
-        if grad_mode.recorders:
+        if switched.count:
             created(self)
 
     def __repr__(self) -> str:
@@ -96,8 +96,11 @@ class Value(Node):
     def _where(condition, a, b):
         return a if condition else b
 
-    def _accumulate(self, grad, shared: bool) -> None:
+    def _accumulate(self, grad, held) -> None:
         old = self.grad
+        if type(grad) is float and type(old) is float:  # the ordinary pass
+            self.grad = old + grad
+            return
         # A recorded gradient (create_graph=True) replaces the untouched 0.0 rather than adding a "+0" gate.
         self.grad = grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from circuitgrad.autograd import Value, no_grad
 
+from . import trace as _trace
 from .containers import ModuleList
 from .layers import _positive_int
 from .module import Module
@@ -76,10 +77,14 @@ class Neuron(Module):
         self.b = Value(float(b), "b")
 
     def forward(self, x: Sequence[Any]) -> Value:
-        xs = _inputs(self, x, self.nin)
-        total = self.w[0] * xs[0]
-        for wi, xi in zip(self.w[1:], xs[1:]):
-            total = total + wi * xi
+        return self._fire(_inputs(self, x, self.nin))
+
+    def _fire(self, xs: list) -> Value:
+        """act(w . x + b) on inputs already checked to be `nin` Values."""
+        w = self.w
+        total = w[0] * xs[0]
+        for i in range(1, self.nin):
+            total = total + w[i] * xs[i]
         total = total + self.b
         return total if self._act is None else self._act(total)
 
@@ -97,6 +102,8 @@ def _inputs(owner: Module, x: Any, n: int) -> list:
         raise TypeError(f"{owner!r}: input must be a list of numbers or Values, got {type(x).__name__}") from None
     if len(items) != n:
         raise ValueError(f"{owner!r}: expected {n} inputs, got {len(items)}")
+    if all(type(xi) is Value for xi in items):  # the layers of an MLP pass Values on: nothing to make
+        return items
     out = []
     for i, xi in enumerate(items):
         if isinstance(xi, Value):
@@ -134,7 +141,10 @@ class Layer(Module):
 
     def forward(self, x: Sequence[Any]) -> Union[Value, list]:
         xs = _inputs(self, x, self.nin)
-        outs = [n(xs) for n in self.neurons]
+        if _trace.active is not None:  # a diagram boxes each neuron, so each is called as a module
+            outs = [n(xs) for n in self.neurons]
+        else:  # the inputs are checked once for the layer, not again in every neuron
+            outs = [n._fire(xs) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 
     def extra_repr(self) -> str:
