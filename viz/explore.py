@@ -184,16 +184,16 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
         raw.append((gi, totals[gi], sends))
     last_send: dict = {}
     for k, (_, _, sends) in enumerate(raw):
-        for p, *_ in sends:
-            last_send[p] = k
-    rname = _name(views[-1])
+        for j, (p, *_) in enumerate(sends):
+            last_send[p] = (k, j)  # the gradient on p's wire is final after this one
+    rname = views[-1].name or "out"
     backward = []
     for k, (gi, upstream, sends) in enumerate(raw):
         derivative = getattr(views[gi].node.fn, "derivative", "") or ""
         backward.append({
             "gate": gi, "upstream": summarize(upstream, precision),
-            "sends": [[p, summarize(c, precision), summarize(t, precision), last_send[p] == k]
-                      for p, c, t, _ in sends],
+            "sends": [[p, summarize(c, precision), summarize(t, precision), last_send[p] == (k, j)]
+                      for j, (p, c, t, _) in enumerate(sends)],
             "caption": _backward_caption(views[gi], views, upstream, sends, rname, k + 1, len(raw), precision,
                                          derivative if isinstance(derivative, str) else ""),
         })

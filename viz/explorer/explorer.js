@@ -47,13 +47,18 @@
       if (n.parents.length || key[i] === null || key[i][0] !== "b") return;
       if (n.root || users[i].some(function (u) { return key[u] !== key[i]; })) key[i] = "n" + i;
     });
+    // A parameter that only boxes use here (a layer called once per sample) shows when a box is opened.
+    N.forEach(function (n, i) {
+      if (n.parents.length || n.group === null || key[i] !== "n" + i || n.root) return;
+      if (users[i].every(function (u) { return key[u] === null || key[u][0] === "b"; }) && users[i].some(function (u) { return key[u] !== null; })) key[i] = "h";
+    });
     var elems = {}, list = [];
     function elem(k, kind, order) {
       if (!elems[k]) { elems[k] = { key: k, kind: kind, order: order, outs: [], ins: [], preds: [], succs: [] }; list.push(elems[k]); }
       return elems[k];
     }
     N.forEach(function (n, i) {
-      if (key[i] === null) return;
+      if (key[i] === null || key[i] === "h") return;
       var e = elem(key[i], key[i][0] === "b" ? "box" : "node", i);
       if (e.kind === "box") e.group = +key[i].slice(1); else e.node = i;
       var exits = n.root || users[i].some(function (u) { return key[u] !== key[i]; });
@@ -61,10 +66,11 @@
     });
     var edges = [], seen = {};
     N.forEach(function (n, i) {
-      if (key[i] === null) return;
+      if (key[i] === null || key[i] === "h") return;
       var dst = elems[key[i]];
       n.parents.forEach(function (p, slot) {
         var sk = key[p];
+        if (sk === "h") return;
         if (sk === null) {
           sk = "x" + p;
           var ext = elem(sk, "ext", p);
@@ -482,5 +488,6 @@
   window.addEventListener("resize", function () { fit(); });
 
   draw(null);
+  if (window.performance && performance.mark) performance.mark("circuitgrad-drawn");
   window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, view: function () { return V.view; } };
 })();
