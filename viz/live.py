@@ -156,7 +156,7 @@ class Live:
     """The callback `viz.live()` returns; see the module docstring."""
 
     def __init__(self, X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None,
-                 resolution: int = 20, budget: float = 0.05, interval: float = 0.05, max_frames: int = 150) -> None:
+                 resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> None:
         if not (isinstance(budget, (int, float)) and 0 < budget <= 1):
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
@@ -194,12 +194,15 @@ class Live:
             self._frame(epoch)
 
     def on_train_end(self, history: Any) -> None:
+        t = time.perf_counter()
         epochs = len(self.history.get("loss", []))
         if epochs:
             self._frame(epochs - 1)
-        self.elapsed = time.perf_counter() - self._start
         if self.path is not None:
             self.save(self.path)
+        end = time.perf_counter()
+        self.cost += end - (self._last if epochs else t)  # writing the page counts too (_frame counted itself)
+        self.elapsed = end - self._start
 
     # ---- frames ----------------------------------------------------------------------------------
 
@@ -238,7 +241,7 @@ class Live:
 
 
 def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None, resolution: int = 20,
-         budget: float = 0.05, interval: float = 0.05, max_frames: int = 150) -> Live:
+         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> Live:
     """A callback for `nn.fit(..., callbacks=[viz.live()])` that draws the training as it runs.
 
     `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
