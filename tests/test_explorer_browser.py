@@ -195,6 +195,9 @@ def test_drill_into_a_module_and_back(browser, tmp_path, shots):
     assert browser.execute_script(titles) == ["Sequential", "BCELoss"]
     assert browser.find_element(By.CSS_SELECTOR, '.cg-wire[data-name="손실"] .cg-grad').text == "1"
     browser.save_screenshot(str(shots / "mlp_top.png"))
+    browser.find_element(By.ID, "cg-next").click()  # the first gate runs inside BCELoss: its box lights up
+    assert browser.find_element(By.CSS_SELECTOR, ".cg-box.cg-active .cg-title").text == "BCELoss"
+    browser.find_element(By.ID, "cg-first").click()
     browser.find_element(By.CSS_SELECTOR, '.cg-box[data-group="0"] rect').click()
     assert browser.find_element(By.CSS_SELECTOR, "#cg-crumbs .cg-here").text == "Sequential"
     inner = browser.execute_script(titles)
@@ -209,6 +212,11 @@ def test_drill_into_a_module_and_back(browser, tmp_path, shots):
     assert "?" not in browser.execute_script(
         "return [...document.querySelectorAll('.cg-grad')].map(t => t.textContent)")
     browser.save_screenshot(str(shots / "mlp_linear.png"))
+    hit = browser.find_element(By.CSS_SELECTOR, '.cg-wire[data-name="weight"] .cg-hitbox')
+    ActionChains(browser).move_to_element(hit).perform()
+    tip = browser.find_element(By.ID, "cg-tip").text
+    assert "module: Sequential › 0: Linear(2, 4)" in tip and "shape: (4, 2) float64" in tip, tip
+    assert "[[" in tip, "a small tensor lists all its values"
     browser.find_element(By.XPATH, "//nav[@id='cg-crumbs']/a[text()='whole graph']").click()
     assert browser.execute_script(titles) == ["Sequential", "BCELoss"]
     assert_offline_and_clean(browser, page)
@@ -245,3 +253,18 @@ def test_notebook_export_steps_through_with_no_kernel(browser, tmp_path, shots, 
     assert ours == [], f"requests besides the export's own CDN scripts: {ours}"
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "cdn" not in e["message"]]
     assert errors == [], f"console errors: {errors}"
+
+
+def test_a_big_tensor_tooltip_has_statistics_and_a_histogram(browser, tmp_path, shots):
+    W = Tensor(np.linspace(-1.0, 1.0, 600).reshape(30, 20), requires_grad=True, label="W")
+    loss = (Tensor(np.ones((3, 30)), label="X") @ W).tanh().sum()
+    loss.label = "L"
+    page = viz.explore(loss).save(tmp_path / "big.html")
+    open_page(browser, page)
+    browser.find_element(By.ID, "cg-last").click()
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, '.cg-wire[data-name="W"] .cg-hitbox')).perform()
+    tip = browser.find_element(By.ID, "cg-tip")
+    assert "shape (30, 20) float64\nmin -1  mean" in tip.text and "max 1  std 0.5783" in tip.text, tip.text
+    assert len(tip.find_elements(By.CSS_SELECTOR, "svg rect")) == 2 * 16, "a histogram of data and of grad"
+    browser.save_screenshot(str(shots / "big_tooltip.png"))
+    assert_offline_and_clean(browser, page)

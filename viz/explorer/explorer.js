@@ -25,7 +25,7 @@
 
   // ---- text measuring --------------------------------------------------------------------------
   var ctx = document.createElement("canvas").getContext("2d");
-  var family = getComputedStyle(document.body).fontFamily || "sans-serif";
+  var family = getComputedStyle($("cg-app")).fontFamily || "sans-serif";
   function textWidth(text, size, style) {
     ctx.font = (style || "") + " " + size + "px " + family;
     return ctx.measureText(text).width;
@@ -101,8 +101,7 @@
   function measure(e) {
     e.outs.forEach(function (o) { o.len = wireWidth(o.node) + (o.exit ? STUB : 0); });
     if (e.kind === "box") {
-      var g = G[e.group];
-      e.title = g.title; e.detail = inside[e.group] + " node" + (inside[e.group] === 1 ? "" : "s") + " inside \u00b7 click to open";
+      e.title = shortTitle(e.group); e.detail = inside[e.group] + " node" + (inside[e.group] === 1 ? "" : "s") + " inside \u00b7 click to open";
       e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10)) + 28;
       e.bh = Math.max(48, 44 * e.outs.length);
       var maxLen = 0;
@@ -116,7 +115,8 @@
     }
     var n = N[e.node], o = e.outs[0];
     if (e.kind === "node" && n.op) {
-      e.gw = n.op.length <= 3 ? 2 * R : textWidth(n.op, 15) + 18;
+      var tw = textWidth(n.op, 15);
+      e.gw = tw <= 2 * R - 8 ? 2 * R : tw + 18;  // a circle, or an ellipse round a long name (sum, tanh)
       e.x0 = e.gw;
     } else {
       e.label = e.kind === "ext" ? (n.name || "[" + (n.op || "input") + "]") : (n.name || (n.const ? "const" : "input"));
@@ -127,6 +127,14 @@
     e.w = e.x0 + o.len;
     e.top = Math.min(-R, -8 - 13 * rowsAbove(e.node) - 2);
     e.bottom = Math.max(R, 24);
+  }
+
+  // Inside "layers.1: Layer(...)" its child "layers.1.neurons.0: Neuron(...)" reads "neurons.0: Neuron(...)".
+  function shortTitle(g) {
+    var t = G[g].title, p = G[g].parent;
+    if (p === null || p === undefined) return t;
+    var name = G[p].title.split(": ")[0];
+    return G[p].title.indexOf(": ") > 0 && t.indexOf(name + ".") === 0 ? t.slice(name.length + 1) : t;
   }
 
   function inPort(e, edge) {
