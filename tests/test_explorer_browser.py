@@ -198,7 +198,7 @@ def test_drill_into_a_module_and_back(browser, tmp_path, shots):
     browser.find_element(By.ID, "cg-next").click()  # the first gate runs inside BCELoss: its box lights up
     assert browser.find_element(By.CSS_SELECTOR, ".cg-box.cg-active .cg-title").text == "BCELoss"
     browser.find_element(By.ID, "cg-first").click()
-    browser.find_element(By.CSS_SELECTOR, '.cg-box[data-group="0"] rect').click()
+    browser.find_element(By.CSS_SELECTOR, '.cg-box[data-group="0"] .cg-title').click()
     assert browser.find_element(By.CSS_SELECTOR, "#cg-crumbs .cg-here").text == "Sequential"
     inner = browser.execute_script(titles)
     assert inner == ["0: Linear(2, 4)", "1: Sigmoid", "2: Linear(4, 1)", "3: Sigmoid"], inner
