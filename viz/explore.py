@@ -26,7 +26,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from circuitgrad.autograd.graph import Node, topological_order
+from circuitgrad.autograd.graph import Node, gate_steps
 
 from .graph_view import build_view, full_values, summarize
 from .modules import plan
@@ -39,26 +39,14 @@ HISTOGRAM_BINS = 16
 INFIX = {"+": "+", "-": "\u2212", "*": "\u00d7", "/": "/", "**": "^", "@": "@"}
 
 
-def _gate_steps(root: Node, grad: Any = None) -> list:
-    """Every gate the backward walk runs, in order, as (gate, grads sent to each of its parents).
+def _gate_steps(root: Node, grad: Any = None) -> tuple:
+    """(seed, [(gate, grads sent to each of its parents), ...]) in the order the engine runs the gates.
 
-    A stand-in for the engine's `gate_steps(root, grad)` with the same answer: it walks
-    `reversed(topological_order(root))` into a local dict, so no `.grad` is touched. This is
-    the only function here that calls into the engine's backward rules.
+    The engine's own walk (`gate_steps`), which touches no `.grad`; the one place the page asks
+    the engine for gradients.
     """
-    grads: dict = {root: root._seed(grad)}
-    steps = []
-    for node in reversed(topological_order(root)):
-        g = grads.get(node)
-        if node.fn is None or g is None:
-            continue
-        sent = tuple(node.fn.backward(node, g))
-        for parent, pg in zip(node.parents, sent):
-            if pg is not None and parent.requires_grad:
-                old = grads.get(parent)
-                grads[parent] = pg if old is None else old + pg
-        steps.append((node, sent))
-    return steps
+    seed, steps = gate_steps(root, grad)
+    return seed, [(step.gate, tuple(step.grads)) for step in steps]
 
 
 def _sum_to(grad: Any, like: Any) -> Any:
@@ -167,10 +155,10 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
     forward = [{"node": i, "caption": _forward_caption(views[i], views, k, len(forward_gates))}
                for k, i in enumerate(forward_gates, start=1)]
 
-    seed = root._seed(grad)
+    seed, steps = _gate_steps(root, grad)
     totals: dict = {len(views) - 1: seed}
     raw = []
-    for gate, sent in _gate_steps(root, grad):
+    for gate, sent in steps:
         gi = index[gate]
         sends = []
         for parent, pg in zip(gate.parents, sent):
