@@ -61,7 +61,7 @@ def xor_network():
     return model
 
 
-def train_xor(epochs: int = 10001, progress: bool = True) -> tuple:
+def train_xor(epochs: int = 10001, progress: bool = True, callbacks: list = None) -> tuple:
     """The seed's XOR net trained full batch with BCE and SGD lr=1; returns (model, history, X, y)."""
     from circuitgrad import nn
 
@@ -69,7 +69,7 @@ def train_xor(epochs: int = 10001, progress: bool = True) -> tuple:
     model = xor_network()
     optimizer = nn.optim.SGD(model.parameters(), lr=1.0)
     history = nn.fit(model, nn.BCELoss(), optimizer, (X.astype(np.float32), y.astype(np.float32)),
-                     epochs=epochs, progress=progress, metrics=["accuracy"])
+                     epochs=epochs, progress=progress, metrics=["accuracy"], callbacks=callbacks)
     return model, history, X, y
 
 
@@ -116,8 +116,10 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
 
     echo(f"2. The XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1), {epochs} epochs")
     start = time.perf_counter()
-    model, history, X, y = train_xor(epochs, progress=progress)
+    from circuitgrad.viz.live import live  # the training as an animated page: neurons, boundary, loss
+    model, history, X, y = train_xor(epochs, progress=progress, callbacks=[live(path=folder / "xor_training.html")])
     seconds = time.perf_counter() - start
+    written(folder / "xor_training.html")
     losses = history["loss"]
     for epoch in sorted(set(SEED_CURVE) | set(TORCH_CURVE) | {len(losses) - 1}):
         if epoch < len(losses):

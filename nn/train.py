@@ -12,7 +12,7 @@ import logging
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -204,7 +204,8 @@ def _progress_bar(epochs: int, progress: bool) -> Any:
 
 def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int = 1, val: Any = None,
         early_stopping: Union[EarlyStopping, int, None] = None, progress: bool = True, metrics: Any = None,
-        scheduler: Any = None, penalty: Optional[Callable[[Module], Any]] = None) -> History:
+        scheduler: Any = None, penalty: Optional[Callable[[Module], Any]] = None,
+        callbacks: Optional[Sequence[Any]] = None) -> History:
     """Train `model` for `epochs` passes over `data` and return the per-epoch History.
 
     `data` and `val`: a tuple (X, y) (one full batch) or a DataLoader. `metrics`: "accuracy",
@@ -212,7 +213,10 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
     EarlyStopping or a patience in epochs; the best weights are restored at the end.
     `scheduler` is stepped once per epoch. `penalty(model)` is added to the loss that is
     differentiated (e.g. L1), not to the loss that is reported. `progress=False` hides
-    the tqdm bar. Raises TypeError or ValueError naming a wrong argument (a loss class
+    the tqdm bar. `callbacks`: objects with any of `on_train_begin(model, data)`,
+    `on_epoch_end(epoch, logs)` (logs: that epoch's numbers, as History gets them) and
+    `on_train_end(history)`, called in that order (`viz.live()` is one: it draws the
+    training as it runs). Raises TypeError or ValueError naming a wrong argument (a loss class
     instead of an instance, data that is not (X, y), no samples), and FloatingPointError
     when the loss becomes nan or inf.
     """
@@ -237,6 +241,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"fit: early_stopping must be an EarlyStopping or a patience, got {early_stopping!r}")
         early_stopping.start(early_stopping.monitor or ("val_loss" if val is not None else "loss"))
+    hooks = _callbacks(callbacks)
     table = _metric_table(metrics)
     batches = _batches(data, "fit", "data")
     if val is not None:
@@ -247,6 +252,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
     if scheduler is not None:
         history["lr"] = []
     bar = _progress_bar(epochs, progress)
+    _call(hooks, "on_train_begin", model, data)
     try:
         for epoch in range(epochs):
             row = _train_epoch(model, loss_fn, optimizer, batches, table, penalty, epoch)
@@ -258,6 +264,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
             for key, value in row.items():
                 history[key].append(value)
             history.epochs = epoch + 1
+            _call(hooks, "on_epoch_end", epoch, row)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k != "lr"}, refresh=False)
@@ -276,7 +283,29 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
         history.best_epoch = early_stopping.best_epoch
         if early_stopping.best_state is not None:
             model.load_state_dict(early_stopping.best_state)
+    _call(hooks, "on_train_end", history)
     return history
+
+
+_HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
+
+
+def _callbacks(callbacks: Any) -> list:
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"fit: callbacks must be a list such as [viz.live()], got {type(callbacks).__name__}")
+    for cb in callbacks:
+        if not any(callable(getattr(cb, hook, None)) for hook in _HOOKS):
+            raise TypeError(f"fit: callback {type(cb).__name__} has none of the methods {', '.join(_HOOKS)}")
+    return list(callbacks)
+
+
+def _call(hooks: list, name: str, *args: Any) -> None:
+    for cb in hooks:
+        method = getattr(cb, name, None)
+        if callable(method):
+            method(*args)
 
 
 def _train_epoch(model: Module, loss_fn: Callable, optimizer: Any, batches: Iterable, table: dict,

@@ -23,12 +23,15 @@ if __name__ == "viz":  # this folder imported as a top-level package, e.g. from 
 from typing import Any
 
 from .explain import integrated_gradients, plot_attributions, saliency
+from .explore import Explorer, explore
+from .live import Live, live
+from .neurons import plot_neurons
 from .render import GraphvizNotFound, draw, render
 from .steps import backprop_steps, save_steps, step_through
 
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
 
-__all__ = ["draw", "render", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
+__all__ = ["draw", "render", "explore", "Explorer", "live", "Live", "plot_neurons", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
            "saliency", "integrated_gradients", "plot_attributions", *_PLOTS]
 
 

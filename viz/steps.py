@@ -138,6 +138,8 @@ def save_steps(root: Node, folder: Union[str, PathLike], fmt: str = "svg", **opt
 def step_through(root: Node, **options: Any) -> Any:
     """A Jupyter widget: a slider (and a play button) that walks through the backprop steps.
 
+    It needs a live kernel with ipywidgets: in a notebook exported to HTML it shows nothing.
+    Prefer `viz.explore(root)`, a self-contained page that works live, exported and offline.
     Other keyword arguments go to `backprop_steps`. Every step is rendered to SVG up front,
     so moving the slider is instant. Raises ImportError naming the package when ipywidgets
     is missing, GraphvizNotFound without `dot`.

@@ -1,0 +1,174 @@
+"""Training you can watch: nn.fit's callbacks, viz.live (a page, or Jupyter) and viz.plot_neurons."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from circuitgrad import nn, viz
+from circuitgrad.viz.live import png
+from circuitgrad.viz.neurons import neuron_maps
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def xor_net(seed: int = 0):
+    np.random.seed(seed)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
+    X, y = nn.data.xor()
+    return model, X, y
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def on_train_begin(self, model, data):
+        self.calls.append(("begin", model, data))
+
+    def on_epoch_end(self, epoch, logs):
+        self.calls.append(("epoch", epoch, dict(logs)))
+
+    def on_train_end(self, history):
+        self.calls.append(("end", history))
+
+
+def test_fit_calls_each_callback_in_order():
+    model, X, y = xor_net()
+    rec = Recorder()
+    history = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=3,
+                     progress=False, metrics=["accuracy"], callbacks=[rec])
+    kinds = [c[0] for c in rec.calls]
+    assert kinds == ["begin", "epoch", "epoch", "epoch", "end"]
+    assert rec.calls[0][1] is model and rec.calls[0][2][0] is X
+    assert [c[1] for c in rec.calls[1:4]] == [0, 1, 2]
+    assert [c[2]["loss"] for c in rec.calls[1:4]] == history["loss"]
+    assert rec.calls[-1][1] is history
+
+
+def test_fit_rejects_bad_callbacks():
+    model, X, y = xor_net()
+    opt = nn.optim.SGD(model.parameters(), lr=0.5)
+    with pytest.raises(TypeError, match="callbacks must be a list"):
+        nn.fit(model, nn.BCELoss(), opt, (X, y), epochs=1, progress=False, callbacks=Recorder())
+    with pytest.raises(TypeError, match="callback object has none of the methods"):
+        nn.fit(model, nn.BCELoss(), opt, (X, y), epochs=1, progress=False, callbacks=[object()])
+
+
+def test_neuron_maps_are_each_neurons_activation_over_the_plane():
+    model, X, _ = xor_net()
+    info = neuron_maps(model, X, resolution=5)
+    assert [m.shape for m in info["maps"]] == [(2, 5, 5), (4, 5, 5), (1, 5, 5)]
+    assert [w.shape for w in info["weights"]] == [(4, 2), (1, 4)]
+    x0, x1, y0, y1 = info["extent"]
+    assert (x0, x1, y0, y1) == (-0.5, 1.5, -0.5, 1.5)
+    # the top-left pixel is the point (x0, y1); a hidden neuron there is tanh(W @ p + b)
+    w, b = model[0].weight.data, model[0].bias.data
+    assert info["maps"][1][:, 0, 0] == pytest.approx(np.tanh(w @ np.array([x0, y1]) + b))
+    assert info["maps"][0][0, 0, -1] == x1 and info["maps"][0][1, -1, 0] == y0
+    assert model.training, "the model's mode is restored"
+
+
+def test_neuron_maps_refuse_what_they_cannot_draw():
+    model, X, _ = xor_net()
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
+        neuron_maps(model, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="2 inputs"):
+        neuron_maps(nn.Sequential(nn.Linear(3, 1)), X)
+    with pytest.raises(TypeError, match="Sequential"):
+        neuron_maps(lambda x: x, X)
+    with pytest.raises(ValueError, match="resolution"):
+        neuron_maps(model, X, resolution=1)
+
+
+def test_png_is_a_valid_image():
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    data = png(rgb)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    matplotlib = pytest.importorskip("matplotlib", reason="reading the PNG back needs matplotlib")
+    import io
+    from matplotlib import image
+    back = image.imread(io.BytesIO(data), format="png")
+    assert np.allclose(back[..., :3] * 255, rgb, atol=0.5)
+
+
+def test_live_writes_the_run_as_an_animated_page(tmp_path):
+    model, X, y = xor_net()
+    path = tmp_path / "xor_training.html"
+    watch = viz.live(path=path, interval=0.0, budget=1.0, max_frames=10)
+    nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=25, progress=False,
+           metrics=["accuracy"], callbacks=[watch])
+    text = path.read_text(encoding="utf-8")
+    frames = json.loads(re.search(r"var frames = (\[.*?\]);\n", text, re.S).group(1))
+    assert 5 <= len(frames) <= 10, "thinned to at most max_frames"
+    assert "<b>epoch 24</b>" in frames[-1], "the last frame is the end of training"
+    assert frames[-1].count("<image ") == 2 + 4 + 1 + 1  # every neuron, and the output over the plane
+    assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", text)
+    assert 0 < watch.overhead < 1
+
+
+def test_live_stays_within_its_budget_of_training_time(tmp_path):
+    import time
+
+    model, X, y = xor_net()
+    watch = viz.live(path=tmp_path / "t.html", interval=0.0, budget=0.05)
+    seen = {}
+    end = watch.on_train_end
+
+    def before_the_end(history):  # what the frames drawn during training cost, before the last frame and the file
+        seen["cost"], seen["at"] = watch.cost, time.perf_counter()
+        end(history)
+
+    watch.on_train_end = before_the_end
+    start = time.perf_counter()
+    nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=2000, progress=False,
+           callbacks=[watch])
+    # the budget is checked before each frame, so the share can pass it by one frame at most
+    one_frame = watch.cost / len(watch.frames)
+    assert seen["cost"] <= 0.05 * (seen["at"] - start) + 2 * one_frame
+    assert len(watch.frames) >= 3
+
+
+def test_live_needs_somewhere_to_draw():
+    model, X, y = xor_net()
+    with pytest.raises(ValueError, match="path="):
+        nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=1, progress=False,
+               callbacks=[viz.live()])
+    with pytest.raises(ValueError, match="budget"):
+        viz.live(budget=0)
+    with pytest.raises(ValueError, match="X= and y="):
+        nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), nn.data.DataLoader(nn.data.TensorDataset(X, y), batch_size=2),
+               epochs=1, progress=False, callbacks=[viz.live(path="unused.html")])
+
+
+def test_live_updates_one_output_in_jupyter(monkeypatch):
+    nbformat = pytest.importorskip("nbformat", reason="needs nbformat (the `test` extra)")
+    nbclient = pytest.importorskip("nbclient", reason="needs nbclient (the `test` extra)")
+    pytest.importorskip("ipykernel", reason="needs ipykernel (the `test` extra)")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom circuitgrad import nn, viz\nnp.random.seed(0)\nX, y = nn.data.xor()\n"
+        "model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())\n"
+        "watch = viz.live(interval=0.0, budget=1.0)\n"
+        "h = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=30, "
+        "progress=False, callbacks=[watch])")])
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["display_data"], "one output, updated in place"
+    assert "<b>epoch 29</b>" in outputs[0].data["text/html"]
+
+
+def test_plot_neurons_draws_a_figure_per_neuron():
+    pytest.importorskip("matplotlib", reason="plot_neurons needs matplotlib")
+    from matplotlib.figure import Figure
+    model, X, y = xor_net()
+    fig = viz.plot_neurons(model, X, y)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2 + 4 + 1 + 1
+    assert len(fig.artists) == 2 * 4 + 4 * 1, "one line per weight"
+    with pytest.raises(ValueError, match="one label per row"):
+        viz.plot_neurons(model, X, y[:2])

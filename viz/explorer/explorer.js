@@ -1,0 +1,501 @@
+// circuitgrad explorer: lays out and draws one view of the graph (the whole graph, or the inside of one
+// module) as a CS231n circuit, and replays the forward and backward walks stored in the page's JSON.
+// No library, no network: the page must work from a file and inside an exported notebook.
+(function () {
+  "use strict";
+  var M = JSON.parse(document.getElementById("cg-data").textContent);
+  var N = M.nodes, G = M.groups, NS = "http://www.w3.org/2000/svg";
+  var $ = function (id) { return document.getElementById(id); };
+  var svg = $("cg-svg"), world = $("cg-world"), stage = $("cg-stage"), tip = $("cg-tip");
+  var R = 15, GAP_X = 34, GAP_Y = 16, MIN_WIRE = 56, STUB = 28;
+
+  // ---- the graph: module chains and users ------------------------------------------------------
+  var chain = N.map(function (n) {
+    var c = [], g = n.group;
+    while (g !== null && g !== undefined) { c.unshift(g); g = G[g].parent; }
+    return c;
+  });
+  var users = N.map(function () { return []; });
+  N.forEach(function (n, i) { n.parents.forEach(function (p) { users[p].push(i); }); });
+  var inside = G.map(function () { return 0; });
+  chain.forEach(function (c) { c.forEach(function (g) { inside[g] += 1; }); });
+  // What the widest text on each wire can be, so stepping never moves anything.
+  var widest = N.map(function (n) { return [n.value, n.grad || "?", "?"]; });
+  M.backward.forEach(function (s) { s.sends.forEach(function (t) { widest[t[0]].push(t[2]); }); });
+
+  // ---- text measuring --------------------------------------------------------------------------
+  var ctx = document.createElement("canvas").getContext("2d");
+  var family = getComputedStyle($("cg-app")).fontFamily || "sans-serif";
+  function textWidth(text, size, style) {
+    ctx.font = (style || "") + " " + size + "px " + family;
+    return ctx.measureText(text).width;
+  }
+
+  // ---- one view --------------------------------------------------------------------------------
+  function baseKey(i, view) {
+    var c = chain[i];
+    if (view === null) return c.length ? "b" + c[0] : "n" + i;
+    var k = c.indexOf(view);
+    if (k < 0) return null;
+    return k === c.length - 1 ? "n" + i : "b" + c[k + 1];
+  }
+
+  function buildView(view) {
+    var key = N.map(function (_, i) { return baseKey(i, view); });
+    // A parameter also used outside its module's box is drawn as an input of its own.
+    N.forEach(function (n, i) {
+      if (n.parents.length || key[i] === null || key[i][0] !== "b") return;
+      if (n.root || users[i].some(function (u) { return key[u] !== key[i]; })) key[i] = "n" + i;
+    });
+    // A parameter that only boxes use here (a layer called once per sample) shows when a box is opened.
+    N.forEach(function (n, i) {
+      if (n.parents.length || n.group === null || key[i] !== "n" + i || n.root) return;
+      if (users[i].every(function (u) { return key[u] === null || key[u][0] === "b"; }) && users[i].some(function (u) { return key[u] !== null; })) key[i] = "h";
+    });
+    var elems = {}, list = [];
+    function elem(k, kind, order) {
+      if (!elems[k]) { elems[k] = { key: k, kind: kind, order: order, outs: [], ins: [], preds: [], succs: [] }; list.push(elems[k]); }
+      return elems[k];
+    }
+    N.forEach(function (n, i) {
+      if (key[i] === null || key[i] === "h") return;
+      var e = elem(key[i], key[i][0] === "b" ? "box" : "node", i);
+      if (e.kind === "box") e.group = +key[i].slice(1); else e.node = i;
+      var exits = n.root || users[i].some(function (u) { return key[u] !== key[i]; });
+      if (e.kind === "node" || exits) e.outs.push({ node: i, exit: n.root || users[i].some(function (u) { return key[u] === null; }) });
+    });
+    var edges = [], seen = {};
+    N.forEach(function (n, i) {
+      if (key[i] === null || key[i] === "h") return;
+      var dst = elems[key[i]];
+      n.parents.forEach(function (p, slot) {
+        var sk = key[p];
+        if (sk === "h") return;
+        if (sk === null) {
+          sk = "x" + p;
+          var ext = elem(sk, "ext", p);
+          if (!ext.outs.length) { ext.node = p; ext.outs.push({ node: p, exit: false }); }
+        }
+        if (sk === dst.key) return;
+        if (dst.kind !== "node") { if (seen[p + ">" + dst.key]) return; seen[p + ">" + dst.key] = 1; }
+        var e = { src: elems[sk], wire: p, dst: dst, slot: slot };
+        edges.push(e); dst.ins.push(e); elems[sk].succs.push(e);
+      });
+    });
+    list.forEach(function (e) { e.ins.forEach(function (x) { e.preds.push(x); }); });
+    list.forEach(measure);
+    layout(list, edges);
+    return { view: view, key: key, elems: elems, list: list, edges: edges };
+  }
+
+  function wireWidth(i) {
+    var w = 0;
+    widest[i].forEach(function (t) { w = Math.max(w, textWidth(t, 13)); });
+    var n = N[i];
+    if (n.shape) w = Math.max(w, textWidth(n.shape, 10));
+    if (n.name && n.op) w = Math.max(w, textWidth(n.name, 11, "italic"));
+    return Math.max(MIN_WIRE, w + 18);
+  }
+  function rowsAbove(i) { var n = N[i]; return 1 + (n.shape ? 1 : 0) + (n.name && n.op ? 1 : 0); }
+
+  function measure(e) {
+    e.outs.forEach(function (o) { o.len = wireWidth(o.node) + (o.exit ? STUB : 0); });
+    if (e.kind === "box") {
+      e.title = shortTitle(e.group); e.detail = inside[e.group] + " node" + (inside[e.group] === 1 ? "" : "s") + " inside \u00b7 click to open";
+      e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10)) + 28;
+      e.bh = Math.max(48, 44 * e.outs.length);
+      var maxLen = 0;
+      e.outs.forEach(function (o, k) {
+        o.x0 = e.bw; o.y = -e.bh / 2 + e.bh * (k + 0.5) / e.outs.length; maxLen = Math.max(maxLen, o.len);
+      });
+      e.w = e.bw + maxLen;
+      e.top = Math.min(-e.bh / 2, e.outs.length ? e.outs[0].y - 8 - 13 * rowsAbove(e.outs[0].node) : 0);
+      e.bottom = Math.max(e.bh / 2, e.outs.length ? e.outs[e.outs.length - 1].y + 24 : 0);
+      return;
+    }
+    var n = N[e.node], o = e.outs[0];
+    if (e.kind === "node" && n.op) {
+      var tw = textWidth(n.op, 15);
+      e.gw = tw <= 2 * R - 8 ? 2 * R : tw + 18;  // a circle, or an ellipse round a long name (sum, tanh)
+      e.x0 = e.gw;
+    } else {
+      e.label = e.kind === "ext" ? (n.name || "[" + (n.op || "input") + "]") : (n.name || (n.const ? "const" : "input"));
+      e.labelSize = (n.const || e.kind === "ext") && !n.name ? 11 : 16;
+      e.x0 = textWidth(e.label, e.labelSize) + 8;
+    }
+    o.x0 = e.x0; o.y = 0;
+    e.w = e.x0 + o.len;
+    e.top = Math.min(-R, -8 - 13 * rowsAbove(e.node) - 2);
+    e.bottom = Math.max(R, 24);
+  }
+
+  // Inside "layers.1: Layer(...)" its child "layers.1.neurons.0: Neuron(...)" reads "neurons.0: Neuron(...)".
+  function shortTitle(g) {
+    var t = G[g].title, p = G[g].parent;
+    if (p === null || p === undefined) return t;
+    var name = G[p].title.split(": ")[0];
+    return G[p].title.indexOf(": ") > 0 && t.indexOf(name + ".") === 0 ? t.slice(name.length + 1) : t;
+  }
+
+  function inPort(e, edge) {
+    var n = e.ins.length, k = e.ins.indexOf(edge);
+    if (e.kind === "box") return { x: e.x, y: e.y + (n > 1 ? -e.bh / 2 + e.bh * (k + 0.5) / n : 0) };
+    var a = n > 1 ? (k - (n - 1) / 2) * (Math.PI / 4.5) : 0;
+    var rx = e.gw / 2, cx = e.x + rx;
+    return { x: cx - rx * Math.cos(a), y: e.y + R * Math.sin(a) };
+  }
+  function outPort(e, wire) {
+    for (var k = 0; k < e.outs.length; k++) if (e.outs[k].node === wire) {
+      var o = e.outs[k]; return { x: e.x + o.x0 + o.len - (o.exit ? STUB : 0), y: e.y + o.y };
+    }
+    return { x: e.x + e.w, y: e.y };
+  }
+
+  // ---- layered layout: ranks, barycentre ordering, least-squares y with gaps ---------------------
+  function layout(list, edges) {
+    var indeg = new Map(), q = [];
+    list.forEach(function (e) { indeg.set(e, e.preds.length); e.rank = 0; if (!e.preds.length) q.push(e); });
+    for (var h = 0; h < q.length; h++) {
+      q[h].succs.forEach(function (x) {
+        x.dst.rank = Math.max(x.dst.rank, q[h].rank + 1);
+        indeg.set(x.dst, indeg.get(x.dst) - 1);
+        if (indeg.get(x.dst) === 0) q.push(x.dst);
+      });
+    }
+    // Inputs sit just before the first gate that uses them, as in the CS231n figures.
+    list.forEach(function (e) {
+      if (!e.preds.length && e.succs.length) e.rank = Math.min.apply(null, e.succs.map(function (x) { return x.dst.rank; })) - 1;
+    });
+    var lo = Math.min.apply(null, list.map(function (e) { return e.rank; }));
+    var ranks = [];
+    list.forEach(function (e) { e.rank -= lo; (ranks[e.rank] = ranks[e.rank] || []).push(e); });
+    for (var r = 0; r < ranks.length; r++) ranks[r] = ranks[r] || [];
+    ranks.forEach(function (rk) { rk.sort(function (a, b) { return a.order - b.order; }); rk.forEach(function (e, k) { e.pos = k; }); });
+    function bary(e, down) {
+      var xs = down ? e.preds.map(function (x) { return x.src.pos + 0.1 * x.slot; })
+                    : e.succs.map(function (x) { return x.dst.pos + 0.1 * x.slot; });
+      if (!xs.length) return e.pos;
+      return xs.reduce(function (a, b) { return a + b; }, 0) / xs.length;
+    }
+    for (var it = 0; it < 8; it++) {
+      var down = it % 2 === 0;
+      var order = down ? ranks : ranks.slice().reverse();
+      order.forEach(function (rk) {
+        var keyed = rk.map(function (e) { return [bary(e, down), e.pos, e]; });
+        keyed.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+        keyed.forEach(function (t, k) { rk[k] = t[2]; t[2].pos = k; });
+      });
+    }
+    // x: columns as wide as their widest element, each element right-aligned so wires end near the next gate.
+    var x = 0;
+    ranks.forEach(function (rk) {
+      var w = Math.max.apply(null, rk.map(function (e) { return e.w; }).concat([0]));
+      rk.forEach(function (e) { e.x = x + w - e.w; });
+      x += w + GAP_X;
+    });
+    // y: start stacked, then pull each element towards its neighbours' wires, keeping order and gaps.
+    ranks.forEach(function (rk) { var y = 0; rk.forEach(function (e) { y -= e.top; e.y = y; y += e.bottom + GAP_Y; }); });
+    function want(e, down) {
+      var ys = [];
+      if (down) e.preds.forEach(function (x) { ys.push(outPort(x.src, x.wire).y - (inPort(e, x).y - e.y)); });
+      else e.succs.forEach(function (x) { ys.push(inPort(x.dst, x).y - (outPort(e, x.wire).y - e.y)); });
+      if (!ys.length) return e.y;
+      return ys.reduce(function (a, b) { return a + b; }, 0) / ys.length;
+    }
+    for (it = 0; it < 10; it++) {
+      var dn = it % 2 === 0;
+      (dn ? ranks : ranks.slice().reverse()).forEach(function (rk) { place(rk, rk.map(function (e) { return want(e, dn); })); });
+    }
+  }
+
+  // Least squares positions for the wanted y's, in the given order, with room for each element (pool
+  // adjacent violators on y minus the room needed above it).
+  function place(rk, wanted) {
+    var off = [], acc = 0;
+    rk.forEach(function (e, k) { if (k) acc += rk[k - 1].bottom + GAP_Y - e.top; off.push(acc); });
+    var blocks = [];
+    wanted.forEach(function (w, k) {
+      blocks.push({ sum: w - off[k], n: 1 });
+      while (blocks.length > 1 && blocks[blocks.length - 2].sum / blocks[blocks.length - 2].n > blocks[blocks.length - 1].sum / blocks[blocks.length - 1].n) {
+        var b = blocks.pop(); blocks[blocks.length - 1].sum += b.sum; blocks[blocks.length - 1].n += b.n;
+      }
+    });
+    var k = 0;
+    blocks.forEach(function (b) { for (var j = 0; j < b.n; j++, k++) rk[k].y = b.sum / b.n + off[k]; });
+  }
+
+  // ---- drawing ---------------------------------------------------------------------------------
+  function el(tag, attrs, parent, text) {
+    var e = document.createElementNS(NS, tag);
+    for (var a in attrs) e.setAttribute(a, attrs[a]);
+    if (text !== undefined) e.textContent = text;
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  var V = null, refs = {};
+  function draw(view) {
+    V = buildView(view);
+    refs = { wires: {}, gates: {}, edges: [] };
+    while (world.firstChild) world.removeChild(world.firstChild);
+    var edgeLayer = el("g", { "class": "cg-edges" }, world), nodeLayer = el("g", {}, world);
+    V.edges.forEach(function (x) {
+      var a = outPort(x.src, x.wire), b = inPort(x.dst, x);
+      var dx = Math.max(18, (b.x - a.x) / 2);
+      var d = "M" + a.x + "," + a.y + " C" + (a.x + dx) + "," + a.y + " " + (b.x - dx) + "," + b.y + " " + b.x + "," + b.y;
+      var g = el("g", { "data-node": x.wire }, edgeLayer);
+      var path = el("path", { d: d, "class": "cg-edge", "marker-end": "url(#cg-arrow)" }, g);
+      el("path", { d: d, "class": "cg-hit" }, g);
+      refs.edges.push({ edge: x, path: path });
+      hover(g, x.wire);
+    });
+    V.list.forEach(function (e) {
+      var g = el("g", { transform: "translate(" + e.x + "," + e.y + ")", "data-elem": e.key }, nodeLayer);
+      if (e.kind === "box") {
+        var box = el("g", { "class": "cg-box", "data-group": e.group }, g);
+        el("rect", { x: 0, y: -e.bh / 2, width: e.bw, height: e.bh, rx: 8 }, box);
+        el("text", { "class": "cg-title", x: e.bw / 2, y: -3 }, box, e.title);
+        el("text", { "class": "cg-detail", x: e.bw / 2, y: 13 }, box, e.detail);
+        el("title", {}, box, G[e.group].tip);
+        box.addEventListener("click", function (ev) { if (!dragged) { ev.stopPropagation(); open(e.group); } });
+        refs.gates["b" + e.group] = box;
+      } else if (e.kind === "node" && N[e.node].op) {
+        var gate = el("g", { "class": "cg-gate", "data-gate": e.node }, g);
+        if (e.gw === 2 * R) el("circle", { cx: R, cy: 0, r: R }, gate);
+        else el("ellipse", { cx: e.gw / 2, cy: 0, rx: e.gw / 2, ry: R }, gate);
+        el("text", { x: e.gw / 2, y: 0 }, gate, N[e.node].op);
+        refs.gates["n" + e.node] = gate;
+      } else {
+        var cls = e.labelSize === 16 ? "cg-name" : "cg-name cg-constname";
+        el("text", { "class": cls, x: e.x0 - 6, y: 0, "text-anchor": "end", "dominant-baseline": "central" }, g, e.label);
+      }
+      e.outs.forEach(function (o) { drawWire(g, e, o); });
+    });
+    fit();
+    crumbs();
+    refresh();
+  }
+
+  function drawWire(parent, e, o) {
+    var n = N[o.node], len = o.len - (o.exit ? STUB : 0), cx = o.x0 + len / 2;
+    var g = el("g", { "class": "cg-wire", "data-node": o.node, "data-name": n.name || "" }, parent);
+    el("line", { "class": "cg-bar-line", x1: o.x0, y1: o.y, x2: o.x0 + len + (o.exit ? STUB - 2 : 0), y2: o.y,
+                 "marker-end": o.exit ? "url(#cg-arrow)" : "" }, g);
+    var y = o.y - 7;
+    var val = el("text", { "class": "cg-val", x: cx, y: y, "text-anchor": "middle" }, g, n.value);
+    y -= 14;
+    if (n.shape) { el("text", { "class": "cg-shape", x: cx, y: y + 1, "text-anchor": "middle" }, g, n.shape); y -= 13; }
+    if (n.name && n.op) el("text", { "class": "cg-inner", x: cx, y: y + 1, "text-anchor": "middle" }, g, n.name);
+    var grad = el("text", { "class": "cg-grad", x: cx, y: o.y + 18, "text-anchor": "middle" }, g, "");
+    el("rect", { "class": "cg-hitbox", x: o.x0, y: o.y - 34, width: len, height: 58 }, g);
+    refs.wires[o.node] = { g: g, val: val, grad: grad };
+    hover(g, o.node);
+  }
+
+  // ---- state: mode and step --------------------------------------------------------------------
+  var state = { mode: "backward", step: 0 };
+  function steps() { return state.mode === "backward" ? M.backward : M.forward; }
+
+  function texts() {
+    var val = N.map(function (n) { return n.value; });
+    var grad = N.map(function (n) { return n.needsGrad ? ["?", "cg-unknown"] : ["", ""]; });
+    if (state.mode === "forward") {
+      M.forward.forEach(function (s, k) { if (k >= state.step) val[s.node] = "?"; });
+      grad = N.map(function () { return ["", ""]; });
+      return { val: val, grad: grad };
+    }
+    grad[M.root] = [M.seed, ""];
+    for (var k = 0; k < state.step; k++) {
+      M.backward[k].sends.forEach(function (t) { grad[t[0]] = [t[2], t[3] ? "" : "cg-partial"]; });
+    }
+    if (state.step === M.backward.length) N.forEach(function (n, i) { if (grad[i][0] === "?") grad[i] = ["", ""]; });
+    return { val: val, grad: grad };
+  }
+
+  function refresh() {
+    var S = steps(), k = state.step, t = texts();
+    Object.keys(refs.wires).forEach(function (i) {
+      var w = refs.wires[i];
+      w.val.textContent = t.val[i];
+      w.val.setAttribute("class", t.val[i] === "?" ? "cg-val cg-unknown cg-grad" : "cg-val");
+      w.grad.textContent = t.grad[i][0];
+      w.grad.setAttribute("class", "cg-grad " + t.grad[i][1]);
+      w.g.classList.remove("cg-lit");
+    });
+    Object.keys(refs.gates).forEach(function (key) { refs.gates[key].classList.remove("cg-active"); });
+    refs.edges.forEach(function (r) { r.path.classList.remove("cg-lit"); r.path.setAttribute("marker-end", "url(#cg-arrow)"); });
+    var caption;
+    if (k === 0) {
+      caption = state.mode === "backward"
+        ? "Backprop starts at " + M.rootName + " with the seed gradient \u2202" + M.rootName + "/\u2202" + M.rootName + " = " + M.seed +
+          ". Press \u25B6 (or \u2192) to run the gates one by one, output first."
+        : "Forward pass: the inputs have their values. Press \u25B6 (or \u2192) to compute the gates one by one.";
+      if (!S.length) caption = state.mode === "backward" ? "No gate to run: this graph is a single leaf." : "No gate to compute: this graph is a single leaf.";
+    } else {
+      var s = S[k - 1], gate = state.mode === "backward" ? s.gate : s.node;
+      caption = s.caption;
+      var ek = V.key[gate], active = ek && V.elems[ek];
+      if (active) {
+        var ref = refs.gates[active.kind === "box" ? "b" + active.group : "n" + gate];
+        if (ref) ref.classList.add("cg-active");
+        var lit = state.mode === "backward" ? s.sends.map(function (t) { return t[0]; }) : [gate];
+        lit.forEach(function (p) { if (refs.wires[p] && V.key[p] !== ek) refs.wires[p].g.classList.add("cg-lit"); });
+        if (state.mode === "backward") refs.edges.forEach(function (r) {
+          if (r.edge.dst === active && lit.indexOf(r.edge.wire) >= 0) { r.path.classList.add("cg-lit"); r.path.setAttribute("marker-end", "url(#cg-arrow-hi)"); }
+        });
+      } else caption += "  (this gate is outside the module shown)";
+    }
+    $("cg-caption").textContent = caption;
+    var slider = $("cg-slider");
+    slider.max = S.length; slider.value = k;
+    $("cg-count").textContent = (state.mode === "backward" ? "gate " : "step ") + k + " / " + S.length;
+    $("cg-prev").disabled = $("cg-first").disabled = k === 0;
+    $("cg-next").disabled = $("cg-last").disabled = k === S.length;
+    $("cg-mode-backward").classList.toggle("cg-on", state.mode === "backward");
+    $("cg-mode-forward").classList.toggle("cg-on", state.mode === "forward");
+    if (tipFor !== null) showTip(tipFor);
+  }
+  function go(k) { state.step = Math.max(0, Math.min(steps().length, k)); refresh(); }
+  function mode(m) { state.mode = m; state.step = 0; refresh(); }
+
+  // ---- tooltips --------------------------------------------------------------------------------
+  var tipFor = null, tipAt = { x: 0, y: 0 };
+  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
+  function detailHtml(d, cls) {
+    if (!d) return "";
+    if (d.text !== undefined) return '<pre class="' + cls + '">' + esc(d.text) + "</pre>";
+    var h = '<pre class="' + cls + '">shape (' + d.shape.join(", ") + ") " + esc(d.dtype) +
+      (d.min !== undefined ? "\nmin " + esc(d.min) + "  mean " + esc(d.mean) + "  max " + esc(d.max) + "  std " + esc(d.std) : "") +
+      (d.nonfinite ? "\n" + d.nonfinite + " nan/inf" : "") + "</pre>";
+    if (d.hist) {
+      var m = Math.max.apply(null, d.hist) || 1, bw = 12, hh = 36, bars = "";
+      d.hist.forEach(function (c, k) { var bh = Math.max(c ? 1 : 0, hh * c / m); bars += '<rect x="' + k * bw + '" y="' + (hh - bh) + '" width="' + (bw - 1) + '" height="' + bh + '" fill="' + (cls === "cg-tg" ? "#c62828" : "#2e7d32") + '"/>'; });
+      h += '<svg width="' + d.hist.length * bw + '" height="' + (hh + 12) + '">' + bars +
+        '<text x="0" y="' + (hh + 11) + '" font-size="9" fill="#616161">' + esc(d.lo) + '</text><text x="' + d.hist.length * bw + '" y="' + (hh + 11) +
+        '" font-size="9" fill="#616161" text-anchor="end">' + esc(d.hi) + "</text></svg>";
+    }
+    return h;
+  }
+  function moduleOf(i) { return chain[i].map(function (g) { return G[g].title; }).join(" \u203a ") || "(made outside any module)"; }
+  function showTip(i) {
+    var n = N[i], t = texts(), g = t.grad[i][0];
+    var head = n.name || (n.op ? "result of " + n.op : (n.const ? "constant" : "input"));
+    var h = "<h4>" + esc(head) + "</h4>" +
+      '<div><span class="cg-k">op:</span> ' + esc(n.op || "none (a leaf)") + "</div>" +
+      '<div><span class="cg-k">module:</span> ' + esc(moduleOf(i)) + "</div>" +
+      (n.shape ? '<div><span class="cg-k">shape:</span> ' + esc(n.shape) + "</div>" : "") +
+      '<div class="cg-k">data:</div>' + (t.val[i] === "?" ? '<pre>? (not computed yet)</pre>' : detailHtml(n.data, "cg-tv"));
+    if (state.mode === "backward" && n.needsGrad) {
+      h += '<div class="cg-k">grad:</div>';
+      if (g === "?") h += "<pre>? (not computed yet)</pre>";
+      else if (t.grad[i][1] === "cg-partial") h += '<pre class="cg-tg">' + esc(g) + " (partial sum; more gates still send to it)</pre>";
+      else if (g === "") h += "<pre>no gradient reaches it</pre>";
+      else h += i === M.root && state.step === 0 ? '<pre class="cg-tg">' + esc(M.seed) + " (the seed)</pre>" : detailHtml(n.gradDetail, "cg-tg");
+    }
+    tip.innerHTML = h;
+    tip.hidden = false;
+    tipFor = i;
+    var box = stage.getBoundingClientRect(), w = tip.offsetWidth, hgt = tip.offsetHeight;
+    var x = tipAt.x + 14, y = tipAt.y + 14;
+    if (x + w > box.width) x = Math.max(0, tipAt.x - w - 10);
+    if (y + hgt > box.height) y = Math.max(0, tipAt.y - hgt - 10);
+    tip.style.left = x + "px"; tip.style.top = y + "px";
+  }
+  function hideTip() { tip.hidden = true; tipFor = null; }
+  function hover(g, i) {
+    g.addEventListener("mouseenter", function (ev) { at(ev); showTip(i); });
+    g.addEventListener("mousemove", function (ev) { at(ev); showTip(i); });
+    g.addEventListener("mouseleave", hideTip);
+    g.addEventListener("click", function (ev) { if (dragged) return; at(ev); ev.stopPropagation(); if (tipFor === i) hideTip(); else showTip(i); });
+  }
+  function at(ev) { var b = stage.getBoundingClientRect(); tipAt = { x: ev.clientX - b.left, y: ev.clientY - b.top }; }
+
+  // ---- pan and zoom ----------------------------------------------------------------------------
+  var T = { k: 1, x: 0, y: 0 };
+  function apply() {
+    world.setAttribute("transform", "translate(" + T.x + "," + T.y + ") scale(" + T.k + ")");
+    stage.setAttribute("data-zoom", T.k.toFixed(4));
+  }
+  function zoomAt(f, px, py) {
+    var k = Math.max(0.05, Math.min(8, T.k * f));
+    T.x = px - (px - T.x) * k / T.k; T.y = py - (py - T.y) * k / T.k; T.k = k; apply();
+  }
+  function fit() {
+    var b = stage.getBoundingClientRect(), x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    V.list.forEach(function (e) { x0 = Math.min(x0, e.x); x1 = Math.max(x1, e.x + e.w); y0 = Math.min(y0, e.y + e.top); y1 = Math.max(y1, e.y + e.bottom); });
+    if (!isFinite(x0)) { T = { k: 1, x: 0, y: 0 }; apply(); return; }
+    var W = Math.max(b.width, 200), H = Math.max(b.height, 150), pad = 24;
+    var k = Math.min((W - 2 * pad) / (x1 - x0), (H - 2 * pad) / (y1 - y0), 1.6);
+    T.k = Math.max(0.05, k); T.x = (W - (x1 - x0) * T.k) / 2 - x0 * T.k; T.y = (H - (y1 - y0) * T.k) / 2 - y0 * T.k;
+    apply();
+  }
+  stage.addEventListener("wheel", function (ev) {
+    ev.preventDefault(); at(ev); zoomAt(Math.exp(-ev.deltaY * 0.0015), tipAt.x, tipAt.y);
+  }, { passive: false });
+  var drag = null, dragged = false;
+  stage.addEventListener("pointerdown", function (ev) {
+    if (ev.button !== 0) return;
+    drag = { x: ev.clientX, y: ev.clientY, tx: T.x, ty: T.y }; dragged = false;
+  });
+  window.addEventListener("pointermove", function (ev) {
+    if (!drag) return;
+    var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+    if (!dragged && Math.abs(dx) + Math.abs(dy) < 4) return;
+    dragged = true; stage.classList.add("cg-dragging"); hideTip();
+    T.x = drag.tx + dx; T.y = drag.ty + dy; apply();
+  });
+  window.addEventListener("pointerup", function () { drag = null; stage.classList.remove("cg-dragging"); setTimeout(function () { dragged = false; }, 0); });
+  stage.addEventListener("click", function () { if (!dragged) hideTip(); });
+
+  // ---- modules: open a box, breadcrumbs back ---------------------------------------------------
+  function open(g) { hideTip(); draw(g); }
+  function crumbs() {
+    var nav = $("cg-crumbs");
+    while (nav.firstChild) nav.removeChild(nav.firstChild);
+    if (!G.length) return;
+    var path = V.view === null ? [] : pathTo(V.view);
+    var items = [{ view: null, title: "whole graph" }].concat(path.map(function (g) { return { view: g, title: G[g].title }; }));
+    items.forEach(function (it, k) {
+      if (k) nav.appendChild(document.createTextNode(" \u203a "));
+      var a = document.createElement(k === items.length - 1 ? "span" : "a");
+      a.textContent = it.title;
+      a.setAttribute("data-view", it.view === null ? "" : it.view);
+      if (k === items.length - 1) a.className = "cg-here";
+      else a.addEventListener("click", function () { open(it.view); });
+      nav.appendChild(a);
+    });
+  }
+  function pathTo(g) { var p = []; while (g !== null && g !== undefined) { p.unshift(g); g = G[g].parent; } return p; }
+
+  // ---- controls --------------------------------------------------------------------------------
+  $("cg-first").addEventListener("click", function () { go(0); });
+  $("cg-prev").addEventListener("click", function () { go(state.step - 1); });
+  $("cg-next").addEventListener("click", function () { go(state.step + 1); });
+  $("cg-last").addEventListener("click", function () { go(steps().length); });
+  $("cg-slider").addEventListener("input", function (ev) { go(+ev.target.value); });
+  $("cg-mode-backward").addEventListener("click", function () { mode("backward"); });
+  $("cg-mode-forward").addEventListener("click", function () { mode("forward"); });
+  function centre() { var b = stage.getBoundingClientRect(); return [b.width / 2, b.height / 2]; }
+  $("cg-zoom-in").addEventListener("click", function () { var c = centre(); zoomAt(1.25, c[0], c[1]); });
+  $("cg-zoom-out").addEventListener("click", function () { var c = centre(); zoomAt(0.8, c[0], c[1]); });
+  $("cg-fit").addEventListener("click", fit);
+  document.addEventListener("keydown", function (ev) {
+    if (ev.target && ev.target.tagName === "INPUT" && ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
+    var c = centre(), used = true;
+    if (ev.key === "ArrowRight") go(state.step + 1);
+    else if (ev.key === "ArrowLeft") go(state.step - 1);
+    else if (ev.key === "Home") go(0);
+    else if (ev.key === "End") go(steps().length);
+    else if (ev.key === "+" || ev.key === "=") zoomAt(1.25, c[0], c[1]);
+    else if (ev.key === "-") zoomAt(0.8, c[0], c[1]);
+    else if (ev.key === "0") fit();
+    else if (ev.key === "Escape" && V.view !== null) open(G[V.view].parent);
+    else used = false;
+    if (used) ev.preventDefault();
+  });
+  window.addEventListener("resize", function () { fit(); });
+
+  draw(null);
+  if (window.performance && performance.mark) performance.mark("circuitgrad-drawn");
+  window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, view: function () { return V.view; } };
+})();

@@ -1,0 +1,260 @@
+"""Training you can watch: `nn.fit(..., callbacks=[viz.live()])`.
+
+Each frame shows the loss (log scale) and metric curves so far, the decision boundary over the
+input plane with the training points, and the network in the style of TensorFlow Playground:
+every neuron a small heat map of its activation over the plane (orange low, blue high) and
+every weight a line, its width the weight's size and its colour its sign. In Jupyter the
+frame updates in place (plain HTML and inline PNG, no widgets); with `path=` the frames are
+written at the end of training as one self-contained page that plays them back
+(play/pause, slider). Drawing is throttled to a share of the training time (`budget`), so
+watching costs little.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import struct
+import time
+import zlib
+from os import PathLike
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from circuitgrad.autograd import Tensor
+
+from .explore import ASSETS
+from .neurons import NEGATIVE, POSITIVE, colour_range, colours, neuron_maps
+
+CELL = 30          # px between neuron centres in a column
+NEURON = 26        # px of a neuron's heat map
+COLUMN_GAP = 78    # px between columns
+BOUNDARY = 220     # px of the output's heat map
+CURVE_W, CURVE_H = 250, 96
+
+
+def png(rgb: np.ndarray) -> bytes:
+    """An (H, W, 3) uint8 image as PNG bytes (no dependency beyond zlib)."""
+    h, w, _ = rgb.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1).tobytes()  # filter 0 per row
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+
+
+def _image(rgb: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png(rgb)).decode("ascii")
+
+
+def _curve(values: list, log: bool, colour: str, label: str) -> str:
+    v = np.asarray(values, dtype=float)
+    if log:
+        v = np.log10(np.maximum(v, 1e-12))
+    idx = np.arange(len(v))
+    if len(v) > 300:  # the lowest and highest point of each of 150 stretches, so a spike stays visible
+        parts = np.array_split(idx, 150)
+        # (sorted(set()) rather than np.unique, whose first call imports a numpy submodule for 0.1 s)
+        idx = np.array(sorted({int(p[0] + k) for p in parts for k in (v[p].argmin(), v[p].argmax())} | {len(v) - 1}))
+    lo, hi = (float(v.min()), float(v.max())) if log else (0.0, 1.0)
+    span = hi - lo or 1.0
+    xs = 46 + (CURVE_W - 52) * idx / max(len(v) - 1, 1)
+    ys = 8 + (CURVE_H - 24) * (1 - (v[idx] - lo) / span)
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist()))
+    top, bottom = (f"{10 ** hi:.2g}", f"{10 ** lo:.2g}") if log else ("1", "0")
+    return (f'<svg width="{CURVE_W}" height="{CURVE_H}" style="display:block">'
+            f'<text x="2" y="14" font-size="10" fill="#616161">{top}</text>'
+            f'<text x="2" y="{CURVE_H - 14}" font-size="10" fill="#616161">{bottom}</text>'
+            f'<line x1="46" y1="{CURVE_H - 16}" x2="{CURVE_W - 6}" y2="{CURVE_H - 16}" stroke="#bdbdbd"/>'
+            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"/>'
+            f'<text x="46" y="{CURVE_H - 2}" font-size="11" fill="#424242">{html.escape(label)}</text></svg>')
+
+
+def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
+               y: Optional[np.ndarray]) -> str:
+    """One frame: the network of heat maps, the output over the plane with the points, the curves."""
+    tallest = max(m.shape[0] for m in maps)
+    height = tallest * CELL + 24
+    width = (len(maps) - 1) * COLUMN_GAP + NEURON + 8
+    centres = []
+    for c, m in enumerate(maps):
+        n = m.shape[0]
+        x = 4 + c * COLUMN_GAP + NEURON / 2
+        centres.append([(x, 18 + height / 2 - 12 + (k - (n - 1) / 2) * CELL) for k in range(n)])
+    scale = max(max(float(np.abs(w).max()) for w in weights), 1e-12)
+    lines, images = [], []
+    for c, w in enumerate(weights):
+        for i in range(w.shape[0]):
+            for j in range(w.shape[1]):
+                (x0, y0), (x1, y1) = centres[c][j], centres[c + 1][i]
+                colour = "#0877bd" if w[i, j] > 0 else "#f59322"
+                lines.append(f'<line x1="{x0 + NEURON / 2:.1f}" y1="{y0:.1f}" x2="{x1 - NEURON / 2:.1f}" y2="{y1:.1f}" '
+                             f'stroke="{colour}" stroke-width="{0.3 + 3.2 * abs(w[i, j]) / scale:.2f}" '
+                             f'stroke-opacity="0.6"><title>w = {w[i, j]:.3g}</title></line>')
+    for c, m in enumerate(maps):
+        rgb = colours(m, *colour_range(m))  # one pass per column, one scale for its neurons
+        for k in range(m.shape[0]):
+            x, yc = centres[c][k]
+            images.append(f'<image x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
+                          f'href="{_image(rgb[k])}"/>'
+                          f'<rect x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
+                          'fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
+    heads = "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
+                    f'{"inputs" if c == 0 else "output" if c == len(maps) - 1 else f"layer {c}"}</text>'
+                    for c in range(len(maps)))
+    network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
+               f'{"".join(images)}</svg>')
+    out = maps[-1][0]
+    lo, hi = colour_range(out)
+    x0, x1, y0, y1 = extent
+    dots = ""
+    if y is not None:
+        for (px, py), label in zip(X, y):
+            cx, cy = (px - x0) / (x1 - x0) * BOUNDARY, (y1 - py) / (y1 - y0) * BOUNDARY
+            fill = "#0877bd" if label > 0.5 else "#f59322"
+            dots += f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" stroke="#212121" stroke-width="1.5"/>'
+    boundary = (f'<svg width="{BOUNDARY}" height="{BOUNDARY}" style="display:block;border:1px solid #bdbdbd">'
+                f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(colours(out, lo, hi))}"/>'
+                f'{dots}</svg>')
+    curves = ""
+    losses = {k: v for k, v in history.items() if "loss" in k and v}
+    for name, values in losses.items():
+        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00", f"{name} (log scale)")
+    for name, values in history.items():
+        if name not in losses and values and name != "lr":
+            curves += _curve(values, False, "#2e7d32", name)
+    numbers = " \u00b7 ".join(f"{k} {v[-1]:.4g}" for k, v in history.items() if v)
+    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,sans-serif;'
+            'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
+            f'<div>{network}</div>'
+            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}</div>'
+            f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
+            f'{curves}</div></div>')
+
+
+def _in_jupyter() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _pair(data: Any) -> tuple:
+    if isinstance(data, tuple) and len(data) == 2:
+        return data
+    raise ValueError("live: give X= and y= (the points to plot) when fit's data is a DataLoader, "
+                     "not a tuple (X, y)")
+
+
+class Live:
+    """The callback `viz.live()` returns; see the module docstring."""
+
+    def __init__(self, X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None,
+                 resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> None:
+        if not (isinstance(budget, (int, float)) and 0 < budget <= 1):
+            raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
+        if not (isinstance(interval, (int, float)) and interval >= 0):
+            raise ValueError(f"live: interval must be seconds >= 0, got {interval!r}")
+        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 2:
+            raise ValueError(f"live: max_frames must be an int >= 2, got {max_frames!r}")
+        self.X, self.y, self.path = X, y, None if path is None else Path(path)
+        self.resolution, self.budget, self.interval, self.max_frames = resolution, budget, interval, max_frames
+        self.frames: list = []
+        self.history: dict = {}
+        self.cost = 0.0          # seconds spent drawing
+        self.elapsed = 0.0       # seconds from the start of training to its end
+        self._handle: Any = None
+
+    # ---- the fit callback ----------------------------------------------------------------------
+
+    def on_train_begin(self, model: Any, data: Any) -> None:
+        X, y = (self.X, self.y) if self.X is not None else _pair(data)
+        self._X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=float)
+        self._y = None if y is None else np.asarray(y.data if isinstance(y, Tensor) else y, dtype=float).reshape(-1)
+        self.model = model
+        self._jupyter = self.path is None and _in_jupyter()
+        if self.path is None and not self._jupyter:
+            raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
+                             "the run as an animated page")
+        neuron_maps(model, self._X, self.resolution, owner="live")  # a model it cannot draw fails before training
+        self.frames, self.history, self.cost, self._interval, self._rows = [], {}, 0.0, self.interval, []
+        self._start = self._last = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        # An epoch of the XOR net takes about 100 us, so this runs every epoch and must stay tiny:
+        # the row is kept as it is and copied into the curves only when a frame is drawn.
+        self._rows.append(logs)
+        now = time.perf_counter()
+        if now - self._last >= self._interval and self.cost <= self.budget * (now - self._start):
+            self._frame(epoch)
+
+    def on_train_end(self, history: Any) -> None:
+        t = time.perf_counter()
+        epochs = len(self._rows)
+        if epochs:
+            self._frame(epochs - 1)
+        if self.path is not None:
+            self.save(self.path)
+        end = time.perf_counter()
+        self.cost += end - (self._last if epochs else t)  # writing the page counts too (_frame counted itself)
+        self.elapsed = end - self._start
+
+    # ---- frames ----------------------------------------------------------------------------------
+
+    def _frame(self, epoch: int) -> None:
+        t = time.perf_counter()
+        done = len(self.history.get("loss", ()))
+        for row in self._rows[done:]:
+            for key, value in row.items():
+                self.history.setdefault(key, []).append(float(value))
+        info = neuron_maps(self.model, self._X, self.resolution, owner="live")
+        text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y)
+        if self._jupyter:
+            from IPython.display import HTML, display
+            if self._handle is None:
+                self._handle = display(HTML(text), display_id=True)
+            else:
+                self._handle.update(HTML(text))
+        if self.path is not None:
+            self.frames.append(text)
+            if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
+                self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
+                self._interval = max(self._interval * 2, 1e-3)
+        self._last = time.perf_counter()
+        self.cost += self._last - t
+
+    def save(self, path: Union[str, PathLike]) -> Path:
+        """Write the recorded frames as one self-contained page that plays them back; returns the path."""
+        if not self.frames:
+            raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
+        page = (ASSETS / "live.html").read_text(encoding="utf-8")
+        data = json.dumps(self.frames).replace("</", "<\\/")
+        path = Path(path)
+        path.write_text(page.replace("/*FRAMES*/", data), encoding="utf-8")
+        return path
+
+    @property
+    def overhead(self) -> float:
+        """Drawing time as a share of the whole run (after training)."""
+        return self.cost / self.elapsed if self.elapsed else math.nan
+
+
+def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None, resolution: int = 20,
+         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> Live:
+    """A callback for `nn.fit(..., callbacks=[viz.live()])` that draws the training as it runs.
+
+    `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
+    a stack of Linear layers and activations with 2 inputs. In Jupyter the frame updates in place;
+    `path=` writes the run as an animated page at the end (outside Jupyter it is required).
+    `budget`: the largest share of the training time spent drawing; `interval`: at most one frame
+    per this many seconds; `max_frames` kept for the page (evenly thinned). Raises ValueError for
+    bad options, and at the start of training for a model or data it cannot draw.
+    """
+    return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames)
