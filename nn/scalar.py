@@ -1,6 +1,7 @@
 """Networks built from scalar `Value`s, one gate per multiply and add: small enough to draw whole.
 
-`Neuron` computes act(w0*x0 + w1*x1 + ... + b); `Layer` is neurons side by side; `MLP`
+`Neuron` computes act(w0*x0 + w1*x1 + ... + b), the sum as one `wx+b` gate (as perceptron
+diagrams draw it; build it from * and + yourself to see every gate); `Layer` is neurons side by side; `MLP`
 stacks layers; `Perceptron` is a neuron with the step activation whose weights you set by
 hand (the AND, OR and NAND gates). Weights are drawn like `Linear`'s, uniform in
 +-1/sqrt(nin) from numpy's global RNG, one layer's weight matrix (nout, nin) before its
@@ -14,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from circuitgrad.autograd import Value, no_grad
+from circuitgrad.autograd import Value, no_grad, ops
 
 from . import trace as _trace
 from .containers import ModuleList
@@ -80,12 +81,8 @@ class Neuron(Module):
         return self._fire(_inputs(self, x, self.nin))
 
     def _fire(self, xs: list) -> Value:
-        """act(w . x + b) on inputs already checked to be `nin` Values."""
-        w = self.w
-        total = w[0] * xs[0]
-        for i in range(1, self.nin):
-            total = total + w[i] * xs[i]
-        total = total + self.b
+        """act(w . x + b) on inputs already checked to be `nin` Values; the sum is one `wx+b` gate."""
+        total = Value.apply(ops.WeightedSum, *self.w, *xs, self.b, ctx=self.nin)
         return total if self._act is None else self._act(total)
 
     def extra_repr(self) -> str:

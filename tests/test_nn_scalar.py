@@ -46,9 +46,29 @@ def test_neuron_takes_a_function_as_activation_and_values_as_inputs():
 def test_numbers_become_labelled_input_leaves():
     neuron = nn.Neuron(2, activation=None, weights=[1.0, 1.0], bias=0.0)
     out = neuron([1.0, 2.0])
-    products = out.parents[0].parents  # (w0*x0 + w1*x1) + b: the two products
-    inputs = [p.parents[1] for p in products]
-    assert [v.label for v in inputs] == ["x0", "x1"] and [v.data for v in inputs] == [1.0, 2.0]
+    assert out.op == "wx+b" and out.data == 3.0  # one gate: w0, w1, x0, x1, b in
+    w0, w1, x0, x1, b = out.parents
+    assert (w0, w1, b) == (neuron.w[0], neuron.w[1], neuron.b)
+    assert [v.label for v in (x0, x1)] == ["x0", "x1"] and [v.data for v in (x0, x1)] == [1.0, 2.0]
+
+
+def test_the_weighted_sum_gate_gives_the_composed_numbers_to_the_bit():
+    import random
+    random.seed(3)
+    neuron = nn.Neuron(5, activation="tanh")
+    xs = [Value(random.uniform(-2, 2)) for _ in range(5)]
+    fused = neuron(xs)
+    composed = neuron.w[0] * xs[0]
+    for w, x in zip(neuron.w[1:], xs[1:]):
+        composed = composed + w * x
+    composed = (composed + neuron.b).tanh()
+    assert fused.data == composed.data
+    fused.backward()
+    fused_grads = [p.grad for p in [*neuron.w, neuron.b, *xs]]
+    for p in [*neuron.w, neuron.b, *xs]:
+        p.grad = 0.0
+    composed.backward()
+    assert fused_grads == [p.grad for p in [*neuron.w, neuron.b, *xs]]
 
 
 def test_neuron_passes_gradcheck():

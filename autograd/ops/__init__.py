@@ -8,7 +8,7 @@ writes it from `ALL`).
     softmax.py      softmax log_softmax
     matmul.py       @
     shape.py        reshape transpose [] unindex cat stack where sum_to broadcast_to
-    fused.py        linear, bce (what nn.functional uses)
+    fused.py        linear, bce (what nn.functional uses), wx+b (a scalar neuron's sum)
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from . import arithmetic, functions, fused, matmul, reductions, shape, softmax
 from .arithmetic import (Add, AddConst, Div, DivConst, DomainError, Mul, MulConst, Neg, Pow, PowConst, RDivConst,
                          RPowConst, RSubConst, Sub)
 from .functions import (SELU, Abs, Cast, Clip, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Step, Tanh)
-from .fused import BinaryCrossEntropy, Linear
+from .fused import BinaryCrossEntropy, Linear, WeightedSum
 from .matmul import MatMul
 from .reductions import Max, Mean, Min, Sum, Var
 from .shape import BroadcastTo, Cat, Index, Reshape, Stack, SumTo, Transpose, Unindex, Where
@@ -41,4 +41,4 @@ __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div
            "RSubConst", "MulConst", "DivConst", "RDivConst", "PowConst", "RPowConst", "Exp", "Log", "Sqrt", "Abs",
            "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "SELU", "Step", "Clip", "Cast", "Sum", "Mean", "Max", "Min",
            "Var", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Transpose", "Index", "Unindex", "Cat", "Stack",
-           "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy"]
+           "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy", "WeightedSum"]
