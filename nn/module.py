@@ -1,7 +1,7 @@
 """`Module`: the base of every layer and network, as in PyTorch.
 
-A module finds its parameters by itself: assigning a parameter (a leaf `Tensor` with
-`requires_grad=True`, or a leaf `Value`) or another module to an attribute registers it, so
+A module finds its parameters by itself: assigning a `Parameter` (or, in the scalar
+networks, a leaf `Value`) or another module to an attribute registers it, so
 `parameters()` can collect the whole tree in a stable order without duplicates, and
 `state_dict()` can name every number the model has learned.
 
@@ -27,14 +27,33 @@ from .trace import ModuleCall, ModuleTrace, trace_modules
 __all__ = ["Module", "Parameter", "trace_modules", "ModuleTrace", "ModuleCall", "IncompatibleKeys"]
 
 
-def Parameter(data: Any, label: str = "", dtype: Any = None) -> Tensor:
-    """A leaf Tensor that requires grad: what a Module registers as a parameter (like `nn.Parameter`)."""
-    return Tensor(data, requires_grad=True, label=label, dtype=dtype)
+class Parameter(Tensor):
+    """A Tensor that a Module registers as one of its parameters, as `torch.nn.Parameter`.
+
+    Only Parameters (and, in the scalar networks, leaf `Value`s) assigned to a module are
+    collected by `parameters()`; a plain Tensor assigned to a module is a constant of it,
+    as in PyTorch. `requires_grad` is True unless you say otherwise; a frozen Parameter
+    (`requires_grad=False`) is still registered, so it is still saved. Given a Tensor,
+    the Parameter shares its array (as PyTorch's shares the storage).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True, label: str = "", dtype: Any = None) -> None:
+        if data is None:  # torch.nn.Parameter() is an empty tensor
+            data = np.zeros(0)
+        shared = isinstance(data, Tensor) and dtype is None
+        super().__init__(data, requires_grad=requires_grad, label=label, dtype=dtype)
+        if shared:
+            self.data = data.data
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
 
 
 def _is_parameter(value: Any) -> bool:
-    if isinstance(value, Tensor):
-        return value.fn is None and value.requires_grad
+    if isinstance(value, Parameter):
+        return True
     return isinstance(value, Value) and value.fn is None
 
 
@@ -77,12 +96,19 @@ class Module:
             else:
                 value = buffers[name] = np.asarray(value)
         else:
-            params.pop(name, None)
-            modules.pop(name, None)
-            if isinstance(value, Module):
-                modules[name] = value
-            elif _is_parameter(value):
+            if name in params and value is not None and not _is_parameter(value):
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to parameter "
+                                f"{name!r}; assign an nn.Parameter (or None), or change the numbers in place "
+                                f"with {name}.data[...] = ...")
+            if _is_parameter(value):  # a replaced parameter keeps its place in parameters()
+                modules.pop(name, None)
                 params[name] = value
+            else:
+                params.pop(name, None)
+                if isinstance(value, Module):
+                    modules[name] = value
+                else:
+                    modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -91,9 +117,11 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Optional[Node]) -> None:
-        """Register `param` under `name` even if it is frozen (requires_grad False); None removes it."""
-        if param is not None and not isinstance(param, (Tensor, Value)):
-            raise TypeError(f"register_parameter: {name!r} must be a Tensor or a Value, got {type(param).__name__}")
+        """Register `param` (an nn.Parameter, or a leaf Value) under `name`; None removes it."""
+        if param is not None and not _is_parameter(param):
+            what = "a computed Value" if isinstance(param, Value) else f"a {type(param).__name__}"
+            raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter (or a leaf Value), got {what}; "
+                            "wrap a Tensor as nn.Parameter(t)")
         object.__setattr__(self, name, param)
         if param is None:
             self._parameters.pop(name, None)

@@ -178,7 +178,7 @@ def test_optimizer_argument_errors():
         nn.optim.SGD(params, lr="fast")
     with pytest.raises(ValueError, match="appears more than once"):
         nn.optim.SGD(params + params[:1], lr=0.1)
-    with pytest.raises(TypeError, match="got a single Tensor; wrap it in a list"):
+    with pytest.raises(TypeError, match="got a single Parameter; wrap it in a list"):
         nn.optim.SGD(params[0], lr=0.1)
     with pytest.raises(TypeError, match="parameter 0 is a ndarray"):
         nn.optim.SGD([np.ones(3)], lr=0.1)
