@@ -46,6 +46,26 @@ class LRScheduler:
         """The learning rate of each parameter group, as set by the last step."""
         return list(self._last_lr)
 
+    def state_dict(self) -> dict:
+        """Everything but the optimizer (epoch count, base lrs, the schedule's settings), as PyTorch."""
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Resume a schedule from `state_dict()`; raises ValueError for keys this schedule does not have."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict from scheduler.state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        own = set(self.state_dict())
+        if set(state_dict) != own:
+            raise ValueError(f"{name}.load_state_dict: unknown keys {sorted(set(state_dict) - own)}, missing keys "
+                             f"{sorted(own - set(state_dict))}")
+        for key in ("base_lrs", "_last_lr"):
+            if len(state_dict[key]) != len(self.optimizer.param_groups):
+                raise ValueError(f"{name}.load_state_dict: {key} has {len(state_dict[key])} entries, the optimizer "
+                                 f"{len(self.optimizer.param_groups)} parameter groups")
+        self.__dict__.update({k: (list(v) if isinstance(v, list) else v) for k, v in state_dict.items()})
+
 
 def _positive(owner: str, name: str, value: Any, whole: bool = False) -> Any:
     """A finite number > 0, or an int > 0 when `whole` (a count of epochs); numpy scalars count."""
