@@ -291,6 +291,22 @@ class Module:
         """Write `state_dict()` to a `.npz` file (numbers only, no pickle); returns the path written."""
         return serialization.save(self.state_dict(), path)
 
+    # ---- PyTorch --------------------------------------------------------------------------------------
+
+    def to_torch(self) -> Any:
+        """The equivalent `torch.nn.Module` with copies of the weights (see nn.torch_bridge for the rule on
+        your own subclasses). Raises TypeError naming a module without a PyTorch twin, ImportError
+        without PyTorch."""
+        from .torch_bridge import to_torch
+        return to_torch(self)
+
+    @staticmethod
+    def from_torch(torch_module: Any) -> "Module":
+        """The circuitgrad module equivalent to `torch_module`, with copies of its weights:
+        `nn.Module.from_torch(torch_model)`. Raises TypeError naming a module without a twin."""
+        from .torch_bridge import from_torch
+        return from_torch(torch_module)
+
     # ---- printing -----------------------------------------------------------------------------------
 
     def extra_repr(self) -> str:
