@@ -75,8 +75,8 @@ def assert_same(a, b, atol):
     a, b = flat(a), flat(b)
     assert len(a) == len(b)
     for x, y in zip(a, b):
-        assert x.shape == y.shape
-        np.testing.assert_allclose(x, y, rtol=0, atol=atol)
+        assert x.shape == y.shape and x.dtype == y.dtype
+        np.testing.assert_allclose(x, y, rtol=atol, atol=atol)
 
 
 @pytest.mark.parametrize("name,make,inputs", LAYERS, ids=[case[0] for case in LAYERS])
