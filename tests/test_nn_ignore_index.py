@@ -35,7 +35,8 @@ def both(torch, ours, theirs, x_np, rng):
 def test_cross_entropy_ignores_like_torch(torch, rng, reduction, weighted, smoothing):
     w = rng.uniform(0.5, 2.0, size=4) if weighted else None
     tw = torch.tensor(w) if weighted else None
-    out = both(torch, lambda x: nn.CrossEntropyLoss(weight=w, reduction=reduction, label_smoothing=smoothing)(x, LABELS),
+    ours = nn.CrossEntropyLoss(weight=w, reduction=reduction, label_smoothing=smoothing)
+    out = both(torch, lambda x: ours(x, LABELS),
                lambda tx: torch.nn.CrossEntropyLoss(weight=tw, reduction=reduction, label_smoothing=smoothing)(
                    tx, torch.tensor(LABELS)), logits(rng), rng)
     if reduction == "none":
