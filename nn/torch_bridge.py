@@ -67,13 +67,11 @@ def _check_torch_rnn(tm: Any) -> None:
         if getattr(tm, attr, plain) != plain:
             raise TypeError(f"from_torch: {type(tm).__name__} with {attr}={getattr(tm, attr)!r} has no circuitgrad "
                             f"twin (only {attr}={plain!r})")
-    if not tm.bias:
-        raise TypeError(f"from_torch: {type(tm).__name__} with bias=False has no circuitgrad twin")
 
 
 def _rnn_from(tm: Any) -> dict:
     _check_torch_rnn(tm)
-    kw = dict(input_size=tm.input_size, hidden_size=tm.hidden_size, num_layers=tm.num_layers,
+    kw = dict(input_size=tm.input_size, hidden_size=tm.hidden_size, num_layers=tm.num_layers, bias=tm.bias,
               batch_first=tm.batch_first)
     if type(tm).__name__ == "RNN":
         kw["nonlinearity"] = tm.nonlinearity
@@ -227,6 +225,9 @@ def _copy_into_torch(torch: Any, m: Module, out: Any, renames: dict, path: str) 
     with torch.no_grad():
         for key, target in theirs.items():
             target.copy_(torch.from_numpy(np.array(ours[key], order="C")))  # ascontiguousarray would make 0-d 1-d
+    frozen = {renames.get(k, k) for k, p in m.named_parameters() if not p.requires_grad}
+    for key, p in out.named_parameters():
+        p.requires_grad_(key not in frozen)
 
 
 # ---- PyTorch -> circuitgrad ---------------------------------------------------------------------
@@ -271,8 +272,10 @@ def _from(torch: Any, tm: Any, path: str) -> Module:
             kwargs["dtype"] = floats[0].dtype
         out = kind(**kwargs)
         if not isinstance(out, losses._Loss):
+            frozen = {k for k, p in tm.named_parameters() if not p.requires_grad}
             for name, p in out.named_parameters():
                 p.data = state[renames.get(name, name)]
+                p.requires_grad = renames.get(name, name) not in frozen
             for name, b in out.named_buffers():
                 b[...] = state[renames.get(name, name)]
     out.train(bool(tm.training))

@@ -129,6 +129,24 @@ def test_containers_and_sequential_subclasses_convert():
     assert isinstance(nn.Module.from_torch(converted), nn.ModuleList)
 
 
+def test_frozen_parameters_stay_frozen():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    model[0].requires_grad_(False)
+    theirs = model.to_torch()
+    assert [p.requires_grad for p in theirs.parameters()] == [False, False, True, True]
+    assert [p.requires_grad for p in nn.Module.from_torch(theirs).parameters()] == [False, False, True, True]
+
+
+def test_recurrent_layers_without_bias_convert_both_ways(rng):
+    x = rng.normal(size=(4, 2, 3))
+    for make in (lambda: nn.GRU(3, 2, bias=False), lambda: nn.LSTMCell(3, 2, bias=False)):
+        theirs = make().to_torch()
+        back = nn.Module.from_torch(theirs)
+        assert not [k for k in back.state_dict() if "bias" in k]
+        inp = x if isinstance(theirs, torch.nn.GRU) else x[0]
+        assert_same(back(Tensor(inp)), theirs(torch.from_numpy(inp)), 1e-12)
+
+
 def test_eval_mode_carries_over():
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).eval()
     theirs = model.to_torch()
