@@ -134,6 +134,28 @@ class Module:
         self._buffers[name] = array
         object.__setattr__(self, name, array)
 
+    def add_module(self, name: str, module: Optional["Module"]) -> None:
+        """Register a child module under `name` (for names made at run time); same as setattr."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"add_module: the name must be a non-empty string without dots, got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    register_module = add_module  # PyTorch has both names
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at a dotted path such as "encoder.0" ("" is this module). Raises AttributeError naming
+        the part of the path that does not exist."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule {part!r} "
+                                     f"(path {target!r}); it has {list(module._modules)}")
+            module = child
+        return module
+
     # ---- calling --------------------------------------------------------------------------------
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -193,6 +215,10 @@ class Module:
         for prefix, m in self.named_modules():
             for name, b in m._buffers.items():
                 yield (f"{prefix}.{name}" if prefix else name), b
+
+    def buffers(self) -> list:
+        """All buffers (running statistics), recursively, in the order of `named_buffers()`."""
+        return [b for _, b in self.named_buffers()]
 
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":
         """Call `fn` on every module of the tree, children before parents (for custom init)."""

@@ -8,7 +8,8 @@ gradients before the next backward pass. Parameters that are frozen
 Works on Tensor parameters and on scalar Value parameters alike. `state_dict()` and
 `load_state_dict()` save and restore both, in PyTorch's layout, so a run can stop and resume.
 
-The learning-rate schedulers (`StepLR`, `ExponentialLR`, `CosineAnnealingLR`) live in
+The learning-rate schedulers (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR`,
+`LambdaLR`) live in
 `nn.lr_scheduler` and are importable from here, as `torch.optim.lr_scheduler` is.
 """
 from __future__ import annotations
@@ -23,10 +24,10 @@ from circuitgrad.autograd.graph import Node
 
 from . import lr_scheduler
 from .checks import flag, integer, real
-from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, StepLR
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "LRScheduler", "StepLR",
-           "ExponentialLR", "CosineAnnealingLR"]
+           "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
 
 Params = Union[Iterable[Node], Iterable[dict]]
 

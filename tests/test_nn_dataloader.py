@@ -177,3 +177,18 @@ def test_bad_data_loading_arguments_are_named():
         list(DataLoader(Duck(), sampler=[0, 5]))
     with pytest.raises(NotImplementedError, match="define it"):
         Dataset()[0]
+
+
+def test_concat_datasets_subset_random_sampler_and_default_convert(torch):
+    from circuitgrad.nn.data import ConcatDataset, SubsetRandomSampler, default_convert
+    both = Squares(3) + Squares(2)
+    assert isinstance(both, ConcatDataset) and len(both) == 5
+    assert [both[i][1] for i in range(5)] == [0, 1, 2, 0, 1] and both[-1][1] == 1
+    with pytest.raises(IndexError, match="ConcatDataset: index 5 is out of range for 5 samples"):
+        both[5]
+    theirs = torch.utils.data.ConcatDataset([Squares(3), Squares(2)])
+    assert theirs.cumulative_sizes == both.cumulative_sizes
+    sampler = SubsetRandomSampler([4, 7, 9], seed=0)
+    assert sorted(sampler) == [4, 7, 9] and len(sampler) == 3
+    x, y = default_convert((np.ones(2), 3))
+    assert isinstance(x, Tensor) and x.shape == (2,) and y.shape == () and y.item() == 3

@@ -227,6 +227,8 @@ SCHEDULERS = [
     ("ExponentialLR", dict(gamma=0.9)),
     ("CosineAnnealingLR", dict(T_max=5)),
     ("CosineAnnealingLR", dict(T_max=4, eta_min=0.01)),
+    ("MultiStepLR", dict(milestones=[6, 2, 9], gamma=0.5)),
+    ("LambdaLR", dict(lr_lambda=lambda epoch: 1.0 / (1 + epoch) ** 0.5)),
 ]
 
 

@@ -204,3 +204,29 @@ def test_an_optimizer_state_that_is_not_a_dict_is_a_type_error():
     _, opt = trained_adam()
     with pytest.raises(TypeError, match="Adam.load_state_dict: expected the dict from optimizer.state_dict"):
         opt.load_state_dict([1, 2])
+
+
+def test_lambda_lr_state_leaves_the_function_out():
+    opt = nn.optim.SGD([nn.Parameter([1.0])], lr=1.0)
+    sched = nn.optim.LambdaLR(opt, lambda epoch: 0.5 ** epoch)
+    sched.step()
+    sched.step()
+    sd = sched.state_dict()
+    assert "lr_lambdas" not in sd and sd["last_epoch"] == 2
+    fresh_opt = nn.optim.SGD([nn.Parameter([1.0])], lr=1.0)
+    fresh = nn.optim.LambdaLR(fresh_opt, lambda epoch: 0.5 ** epoch)
+    fresh.load_state_dict(sd)
+    fresh.step()
+    assert fresh.get_last_lr() == [0.125]
+
+
+def test_new_scheduler_arguments_are_checked():
+    opt = nn.optim.SGD([nn.Parameter([1.0])], lr=1.0)
+    with pytest.raises(TypeError, match="MultiStepLR: milestones must be a list of epochs, got 3"):
+        nn.optim.MultiStepLR(opt, milestones=3)
+    with pytest.raises(TypeError, match="MultiStepLR: milestones must be a whole number, got float 2.5"):
+        nn.optim.MultiStepLR(opt, milestones=[2.5])
+    with pytest.raises(TypeError, match="LambdaLR: lr_lambda must be a function of the epoch, got float"):
+        nn.optim.LambdaLR(opt, 0.5)
+    with pytest.raises(ValueError, match="LambdaLR: got 2 lr_lambdas for 1 parameter groups"):
+        nn.optim.LambdaLR(opt, [abs, abs])

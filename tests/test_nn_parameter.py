@@ -142,3 +142,24 @@ def test_no_grad_as_a_decorator():
         return w * x
 
     assert not predict(3.0).requires_grad
+
+
+def test_add_module_get_submodule_and_buffers_match_pytorch(torch):
+    ours, theirs = nn.Module(), torch.nn.Module()
+    for m, lib in ((ours, nn), (theirs, torch.nn)):
+        m.add_module("body", lib.Sequential(lib.Linear(2, 3), lib.BatchNorm1d(3)))
+        m.register_module("head", lib.Linear(3, 1))
+    assert set(ours.state_dict()) == set(theirs.state_dict())  # (PyTorch lists each module's buffers with it)
+    assert ours.get_submodule("body.1") is ours.body[1] and ours.get_submodule("") is ours
+    assert [b.shape for b in ours.buffers()] == [tuple(b.shape) for b in theirs.buffers()]
+
+
+def test_add_module_and_get_submodule_errors():
+    m = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="add_module: the name must be a non-empty string without dots, got 'a.b'"):
+        m.add_module("a.b", nn.ReLU())
+    with pytest.raises(TypeError, match="add_module: 'act' must be a Module or None, got function"):
+        m.add_module("act", lambda x: x)
+    with pytest.raises(AttributeError, match=r"get_submodule: Sequential has no submodule '3' \(path '3'\); "
+                                             r"it has \['0'\]"):
+        m.get_submodule("3")
