@@ -203,6 +203,12 @@ class Optimizer:
             group.update(merged)
         self.state = state
 
+    def to_torch(self, params: Any) -> Any:
+        """This optimizer in PyTorch, over `params` (`torch_model.parameters()`, in the same order as
+        here), with its state: training continues exactly. Needs PyTorch; see nn.torch_bridge."""
+        from .torch_bridge import optimizer_to_torch
+        return optimizer_to_torch(self, params)
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):

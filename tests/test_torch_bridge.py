@@ -191,6 +191,52 @@ def test_training_continues_in_pytorch_where_it_stopped(rng):
         np.testing.assert_allclose(value, theirs.state_dict()[key].numpy(), rtol=1e-10, atol=1e-12)
 
 
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.1)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{k}" for n, k in OPTIMIZERS])
+def test_an_optimizer_moves_to_pytorch_with_its_state(rng, name, kwargs):
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    np.random.seed(5)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    opt = getattr(nn.optim, name)([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 0.05}],
+                                  **kwargs)
+
+    def step():
+        opt.zero_grad()
+        nn.MSELoss()(model(Tensor(X)), Y).backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    theirs = model.to_torch()
+    topt = opt.to_torch(theirs.parameters())
+    assert type(topt) is getattr(torch.optim, name) and [g["lr"] for g in topt.param_groups] == [kwargs["lr"], 0.05]
+    for _ in range(3):
+        step()
+        topt.zero_grad()
+        torch.nn.MSELoss()(theirs(torch.from_numpy(X)), torch.from_numpy(Y)).backward()
+        topt.step()
+    for p, q in zip(model.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_optimizer_to_torch_checks_the_parameters():
+    model = nn.Linear(2, 3)
+    opt = nn.optim.Adam(model.parameters())
+    with pytest.raises(ValueError, match="Adam.to_torch: got 1 PyTorch parameters for this optimizer's 2"):
+        opt.to_torch([torch.zeros(3, 2)])
+    with pytest.raises(ValueError, match=r"Adam.to_torch: parameter 1 has shape \(3,\) here and \(2,\) in PyTorch"):
+        opt.to_torch([torch.zeros(3, 2, requires_grad=True), torch.zeros(2, requires_grad=True)])
+
+
 # ---- what has no twin --------------------------------------------------------------------------------
 
 class Residual(nn.Module):
