@@ -259,6 +259,50 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> "Module":
+        """Cast every float parameter and buffer to `dtype`, in place, as PyTorch's `model.to(torch.float32)`;
+        returns self. Takes numpy dtypes, their names, or torch dtypes; a device is accepted only if it is
+        "cpu" (circuitgrad computes with numpy on the CPU). Raises TypeError for a dtype that is not a float
+        type or a module of scalar Values, ValueError for another device."""
+        for arg in args:
+            if type(arg).__name__ == "device" or \
+                    (isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta")):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"to: circuitgrad computes with numpy on the CPU; device {str(device)!r} is not "
+                             "available (use to_torch() to run the model on it in PyTorch)")
+        if dtype is None:
+            return self
+        name = str(dtype)[len("torch."):] if str(dtype).startswith("torch.") else dtype
+        try:
+            kind = np.dtype(name)
+        except TypeError:
+            kind = None
+        if kind is None or kind.kind != "f":
+            raise TypeError(f"to: dtype must be a float type such as np.float32, got {dtype!r}")
+        params = self.parameters()
+        if any(isinstance(p, Value) for p in params):
+            raise TypeError(f"to: {type(self).__name__} has scalar Value parameters, which are Python floats "
+                            "and have no dtype")
+        for p in params:
+            p.data = p.data.astype(kind)
+        for m in self.modules():
+            for key, b in m._buffers.items():
+                if b.dtype.kind == "f":
+                    m._buffers[key] = b.astype(kind)
+                    object.__setattr__(m, key, m._buffers[key])
+        return self
+
+    def float(self) -> "Module":
+        """Parameters and buffers in float32, PyTorch's default precision; returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """Parameters and buffers in float64, circuitgrad's default precision; returns self."""
+        return self.to(np.float64)
+
     # ---- saving and loading ----------------------------------------------------------------------
 
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":

@@ -163,3 +163,28 @@ def test_add_module_and_get_submodule_errors():
     with pytest.raises(AttributeError, match=r"get_submodule: Sequential has no submodule '3' \(path '3'\); "
                                              r"it has \['0'\]"):
         m.get_submodule("3")
+
+
+def test_to_float_and_double_cast_parameters_and_buffers(torch):
+    np.random.seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert model.float() is model
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    assert model[1].running_mean.dtype == np.float32 and model[1].num_batches_tracked.dtype == np.int64
+    assert model[1]._buffers["running_var"] is model[1].running_var
+    assert model(Tensor(np.ones((4, 2), dtype=np.float32))).dtype == np.float32
+    model.to(torch.float64)  # a torch dtype works too, so code carried over runs
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    model.to("cpu", dtype="float32").double()
+    assert model[1].running_var.dtype == np.float64
+    ref = torch.nn.Linear(2, 3).float()
+    assert nn.Linear(2, 3).float().weight.dtype == ref.weight.detach().numpy().dtype
+
+
+def test_to_refuses_other_devices_and_types():
+    with pytest.raises(ValueError, match="to: circuitgrad computes with numpy on the CPU; device 'cuda' is not"):
+        nn.Linear(2, 2).to("cuda")
+    with pytest.raises(TypeError, match="to: dtype must be a float type such as np.float32, got 'int32'"):
+        nn.Linear(2, 2).to("int32")
+    with pytest.raises(TypeError, match="to: MLP has scalar Value parameters"):
+        nn.MLP(2, [1]).float()
