@@ -151,8 +151,9 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Resume from `state_dict()`: hyperparameters, momentum buffers and moments, so training continues
-        exactly where it stopped. Checks everything before changing anything; raises ValueError naming
-        the problem (a different number of groups or parameters, an unknown key, a wrong shape)."""
+        exactly where it stopped. A PyTorch optimizer's `state_dict()` loads too (its tensors become
+        arrays). Checks everything before changing anything; raises ValueError naming the problem (a
+        different number of groups or parameters, an unknown key, a wrong shape)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict):
             raise TypeError(f"{name}.load_state_dict: expected the dict from optimizer.state_dict(), "
@@ -173,6 +174,7 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: parameter group {g} has {len(saved['params'])} "
                                  f"parameters in the saved state, {len(group['params'])} in this optimizer")
+            saved = self._without_torch_flags(saved, g)
             unknown = set(saved) - set(self.defaults) - {"params", "initial_lr"}
             if unknown:
                 raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {sorted(map(str, unknown))} in "
@@ -190,6 +192,7 @@ class Optimizer:
                 raise ValueError(f"{name}.load_state_dict: the state of parameter {i} must be a dict, "
                                  f"got {type(entries).__name__}")
             p, group = params[i]
+            entries = {k: v for k, v in entries.items() if v is not None}  # PyTorch's SGD keeps momentum_buffer=None
             unknown = set(entries) - self.state_keys
             if unknown:
                 raise ValueError(f"{name}.load_state_dict: unknown state {sorted(map(str, unknown))} for parameter "
@@ -202,6 +205,20 @@ class Optimizer:
             group.clear()
             group.update(merged)
         self.state = state
+
+    # Switches PyTorch's optimizers have and circuitgrad's do not, with the value that means "off":
+    # a PyTorch state dict that leaves them off loads here; one that turns them on is refused.
+    _torch_flags = {"foreach": None, "maximize": False, "capturable": False, "differentiable": False, "fused": None}
+
+    def _without_torch_flags(self, saved: dict, g: int) -> dict:
+        flags = dict(self._torch_flags)
+        if "amsgrad" in self.defaults:  # Adam and AdamW: PyTorch names the difference decoupled_weight_decay
+            flags["decoupled_weight_decay"] = getattr(self, "decoupled", False)
+        on = {k: saved[k] for k in flags if k in saved and saved[k] != flags[k] and saved[k] is not flags[k]}
+        if on:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: parameter group {g} turns on PyTorch options "
+                             f"circuitgrad does not have: {on}")
+        return {k: v for k, v in saved.items() if k not in flags}
 
     def to_torch(self, params: Any) -> Any:
         """This optimizer in PyTorch, over `params` (`torch_model.parameters()`, in the same order as
@@ -253,7 +270,13 @@ def _copy(value: Any) -> Any:
 
 def _restore(name: str, i: int, key: str, value: Any, p: Node) -> Any:
     """A loaded state entry, checked against its parameter: `step` a count, the rest arrays of its shape."""
+    if hasattr(value, "detach"):  # a torch tensor, from a PyTorch optimizer's state_dict()
+        value = value.detach().cpu().numpy()
     if key == "step":
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.item()
+        if isinstance(value, float) and value.is_integer():  # PyTorch counts steps in a float tensor
+            value = int(value)
         return integer(f"{name}.load_state_dict", f"state[{i}]['step']", value, low=0)
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
     shape = np.shape(p.data)

@@ -228,6 +228,45 @@ def test_an_optimizer_moves_to_pytorch_with_its_state(rng, name, kwargs):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[f"{n}{k}" for n, k in OPTIMIZERS])
+def test_a_pytorch_optimizers_state_loads_here(rng, name, kwargs):
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    topt = getattr(torch.optim, name)(theirs.parameters(), **kwargs)
+
+    def torch_step():
+        topt.zero_grad()
+        torch.nn.MSELoss()(theirs(torch.from_numpy(X)), torch.from_numpy(Y)).backward()
+        topt.step()
+
+    for _ in range(3):
+        torch_step()
+    model = nn.Module.from_torch(theirs)
+    opt = getattr(nn.optim, name)(model.parameters(), lr=1.0)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.param_groups[0]["lr"] == kwargs["lr"]
+    for _ in range(3):
+        torch_step()
+        opt.zero_grad()
+        nn.MSELoss()(model(Tensor(X)), Y).backward()
+        opt.step()
+    for p, q in zip(model.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_pytorch_options_circuitgrad_lacks_are_refused():
+    theirs = torch.nn.Linear(2, 2).double()
+    topt = torch.optim.SGD(theirs.parameters(), lr=0.1, maximize=True)
+    opt = nn.optim.SGD(nn.Module.from_torch(theirs).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: parameter group 0 turns on PyTorch options "
+                                         r"circuitgrad does not have: \{'maximize': True\}"):
+        opt.load_state_dict(topt.state_dict())
+    adamw = torch.optim.AdamW(theirs.parameters())
+    with pytest.raises(ValueError, match=r"Adam.load_state_dict.*\{'decoupled_weight_decay': True\}"):
+        nn.optim.Adam(nn.Module.from_torch(theirs).parameters()).load_state_dict(adamw.state_dict())
+
+
 def test_optimizer_to_torch_checks_the_parameters():
     model = nn.Linear(2, 3)
     opt = nn.optim.Adam(model.parameters())
