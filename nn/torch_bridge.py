@@ -15,7 +15,7 @@ PyTorch is imported only inside these functions: circuitgrad does not need it ot
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -43,8 +43,6 @@ def _torch(op: str) -> Any:
 
 
 # ---- the twins: how to build each side from the other -------------------------------------------
-# Each entry: our class -> (PyTorch class name, our module -> PyTorch kwargs, PyTorch module -> our kwargs,
-# renames from our parameter names to PyTorch's).
 
 def _same(*names: str) -> Callable[[Any], dict]:
     return lambda m: {n: getattr(m, n) for n in names}
@@ -106,50 +104,62 @@ def _softmax_from(tm: Any) -> dict:
     return dict(dim=tm.dim)
 
 
+class Twin(NamedTuple):
+    """How one circuitgrad layer and its PyTorch twin are built from each other."""
+
+    name: str                           # the class in torch.nn
+    to_kwargs: Callable[[Any], dict]    # our module -> the PyTorch constructor's arguments
+    from_kwargs: Callable[[Any], dict]  # the PyTorch module -> our constructor's arguments (and checks)
+    renames: dict = {}                  # our parameter names -> PyTorch's, where they differ
+    takes_dtype: bool = False           # our constructor takes dtype (the others' arrays are replaced)
+
+
+def _twin(name: str, *attributes: str, read: Callable[..., Callable] = _same, **kw: Any) -> Twin:
+    """A twin whose constructor arguments are the same attributes on both sides."""
+    return Twin(name, read(*attributes), kw.pop("from_kwargs", read(*attributes)), **kw)
+
+
 _CELL = ("input_size", "hidden_size", "bias")
-_TWINS: "OrderedDict[type, tuple]" = OrderedDict([
-    (L.Linear, ("Linear", lambda m: dict(in_features=m.in_features, out_features=m.out_features,
-                                         bias=m.bias is not None),
-                lambda t: dict(in_features=t.in_features, out_features=t.out_features, bias=t.bias is not None),
-                {}, True)),
-    (L.Identity, ("Identity", _same(), _same(), {}, False)),
-    (L.Flatten, ("Flatten", _same("start_dim", "end_dim"), _same("start_dim", "end_dim"), {}, False)),
-    (L.Sigmoid, ("Sigmoid", _same(), _same(), {}, False)),
-    (L.Tanh, ("Tanh", _same(), _same(), {}, False)),
-    (L.ReLU, ("ReLU", _same(), _same(), {}, False)),
-    (L.LeakyReLU, ("LeakyReLU", _same("negative_slope"), _same("negative_slope"), {}, False)),
-    (L.SELU, ("SELU", _same(), _same(), {}, False)),
-    (L.LogSoftmax, ("LogSoftmax", _same("dim"), _softmax_from, {}, False)),
-    (L.Softmax, ("Softmax", _same("dim"), _softmax_from, {}, False)),
-    (Dropout, ("Dropout", _same("p"), _same("p"), {}, False)),
-    (BatchNorm1d, ("BatchNorm1d", _same("num_features", "eps", "momentum", "affine", "track_running_stats"),
-                   _batchnorm_from, {}, True)),
-    (Embedding, ("Embedding", _same("num_embeddings", "embedding_dim"), _embedding_from, {}, False)),
-    (RNNCell, ("RNNCell", _same(*_CELL, "nonlinearity"), _same(*_CELL, "nonlinearity"), {}, False)),
-    (LSTMCell, ("LSTMCell", _same(*_CELL), _same(*_CELL), {}, False)),
-    (GRUCell, ("GRUCell", _same(*_CELL), _same(*_CELL), {}, False)),
-    (RNN, ("RNN", _same("input_size", "hidden_size", "num_layers", "bias", "batch_first", "nonlinearity"),
-           _rnn_from, {}, False)),
-    (LSTM, ("LSTM", _same("input_size", "hidden_size", "num_layers", "bias", "batch_first"), _rnn_from, {}, False)),
-    (GRU, ("GRU", _same("input_size", "hidden_size", "num_layers", "bias", "batch_first"), _rnn_from, {}, False)),
-    (MultiheadAttention, ("MultiheadAttention", _same("embed_dim", "num_heads", "batch_first"), _mha_from,
-                          {"out_proj_weight": "out_proj.weight", "out_proj_bias": "out_proj.bias"}, False)),
-    (losses.MSELoss, ("MSELoss", _same("reduction"), _same("reduction"), {}, False)),
-    (losses.L1Loss, ("L1Loss", _same("reduction"), _same("reduction"), {}, False)),
-    (losses.BCELoss, ("BCELoss", _loss("weight", "reduction"), _loss("weight", "reduction"), {}, False)),
-    (losses.BCEWithLogitsLoss, ("BCEWithLogitsLoss", _loss("weight", "reduction", "pos_weight"),
-                                _loss("weight", "reduction", "pos_weight"), {}, False)),
-    (losses.CrossEntropyLoss, ("CrossEntropyLoss", _loss("weight", "reduction", "label_smoothing", "ignore_index"),
-                               _loss("weight", "reduction", "label_smoothing", "ignore_index"), {}, False)),
-    (losses.NLLLoss, ("NLLLoss", _loss("weight", "reduction", "ignore_index"),
-                      _loss("weight", "reduction", "ignore_index"), {}, False)),
+_RECURRENT = ("input_size", "hidden_size", "num_layers", "bias", "batch_first")
+_NORM = ("num_features", "eps", "momentum", "affine", "track_running_stats")
+_TWINS: "OrderedDict[type, Twin]" = OrderedDict([
+    (L.Linear, Twin("Linear", lambda m: dict(in_features=m.in_features, out_features=m.out_features,
+                                             bias=m.bias is not None),
+                    lambda t: dict(in_features=t.in_features, out_features=t.out_features, bias=t.bias is not None),
+                    takes_dtype=True)),
+    (L.Identity, _twin("Identity")),
+    (L.Flatten, _twin("Flatten", "start_dim", "end_dim")),
+    (L.Sigmoid, _twin("Sigmoid")),
+    (L.Tanh, _twin("Tanh")),
+    (L.ReLU, _twin("ReLU")),
+    (L.LeakyReLU, _twin("LeakyReLU", "negative_slope")),
+    (L.SELU, _twin("SELU")),
+    (L.LogSoftmax, _twin("LogSoftmax", "dim", from_kwargs=_softmax_from)),
+    (L.Softmax, _twin("Softmax", "dim", from_kwargs=_softmax_from)),
+    (Dropout, _twin("Dropout", "p")),
+    (BatchNorm1d, _twin("BatchNorm1d", *_NORM, from_kwargs=_batchnorm_from, takes_dtype=True)),
+    (Embedding, _twin("Embedding", "num_embeddings", "embedding_dim", from_kwargs=_embedding_from)),
+    (RNNCell, _twin("RNNCell", *_CELL, "nonlinearity")),
+    (LSTMCell, _twin("LSTMCell", *_CELL)),
+    (GRUCell, _twin("GRUCell", *_CELL)),
+    (RNN, _twin("RNN", *_RECURRENT, "nonlinearity", from_kwargs=_rnn_from)),
+    (LSTM, _twin("LSTM", *_RECURRENT, from_kwargs=_rnn_from)),
+    (GRU, _twin("GRU", *_RECURRENT, from_kwargs=_rnn_from)),
+    (MultiheadAttention, _twin("MultiheadAttention", "embed_dim", "num_heads", "batch_first", from_kwargs=_mha_from,
+                               renames={"out_proj_weight": "out_proj.weight", "out_proj_bias": "out_proj.bias"})),
+    (losses.MSELoss, _twin("MSELoss", "reduction")),
+    (losses.L1Loss, _twin("L1Loss", "reduction")),
+    (losses.BCELoss, _twin("BCELoss", "weight", "reduction", read=_loss)),
+    (losses.BCEWithLogitsLoss, _twin("BCEWithLogitsLoss", "weight", "reduction", "pos_weight", read=_loss)),
+    (losses.CrossEntropyLoss, _twin("CrossEntropyLoss", "weight", "reduction", "label_smoothing", "ignore_index",
+                                    read=_loss)),
+    (losses.NLLLoss, _twin("NLLLoss", "weight", "reduction", "ignore_index", read=_loss)),
 ])
-# The last field says whether our constructor takes dtype (the others are float64 and get their arrays replaced).
 _CONTAINERS = {Sequential: "Sequential", ModuleList: "ModuleList"}
 
 
 def _twin_names() -> str:
-    return ", ".join([v[0] for v in _TWINS.values()] + list(_CONTAINERS.values()))
+    return ", ".join([twin.name for twin in _TWINS.values()] + list(_CONTAINERS.values()))
 
 
 def _our_kind(m: Module, where: str) -> type:
@@ -200,16 +210,15 @@ def _to(torch: Any, m: Module, path: str) -> Any:
         out = torch.nn.Sequential(OrderedDict(children)) if kind is Sequential else \
             torch.nn.ModuleList([c for _, c in children])
     else:
-        name, ours_to_kwargs, _, renames, _ = _TWINS[kind]
-        kwargs = ours_to_kwargs(m)
+        twin = _TWINS[kind]
+        kwargs = twin.to_kwargs(m)
         for key in ("weight", "pos_weight"):
             if kwargs.get(key) is not None:
                 kwargs[key] = torch.from_numpy(np.array(kwargs[key], dtype=np.float64))
-        cls = getattr(torch.nn, name)
         if m.parameters() or m._buffers:
             kwargs["dtype"] = _dtype_of(torch, m)
-        out = cls(**kwargs)
-        _copy_into_torch(torch, m, out, renames, path)
+        out = getattr(torch.nn, twin.name)(**kwargs)
+        _copy_into_torch(torch, m, out, twin.renames, path)
     out.train(m.training)
     return out
 
@@ -245,7 +254,7 @@ def from_torch(torch_module: Any) -> Module:
 
 
 def _their_kind(torch: Any, tm: Any, where: str) -> type:
-    by_name = {v[0]: k for k, v in _TWINS.items()}
+    by_name = {twin.name: k for k, twin in _TWINS.items()}
     by_name.update({v: k for k, v in _CONTAINERS.items()})
     for cls in type(tm).__mro__:
         if cls.__module__.startswith("torch.nn") and cls.__name__ in by_name and getattr(torch.nn, cls.__name__,
@@ -264,11 +273,12 @@ def _from(torch: Any, tm: Any, path: str) -> Module:
                     for name, child in tm._modules.items()]
         out = Sequential(OrderedDict(children)) if kind is Sequential else ModuleList([c for _, c in children])
     else:
-        _, _, torch_to_kwargs, renames, takes_dtype = _TWINS[kind]
-        kwargs = torch_to_kwargs(tm)
+        twin = _TWINS[kind]
+        renames = twin.renames
+        kwargs = twin.from_kwargs(tm)
         state = {k: v.detach().cpu().numpy().copy() for k, v in tm.state_dict().items()}
         floats = [v for v in state.values() if v.dtype.kind == "f"]
-        if takes_dtype and floats:
+        if twin.takes_dtype and floats:
             kwargs["dtype"] = floats[0].dtype
         out = kind(**kwargs)
         if not isinstance(out, losses._Loss):
