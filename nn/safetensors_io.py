@@ -27,6 +27,8 @@ def save(state: Mapping[str, np.ndarray], path: str) -> str:
     st = _module("save")
     arrays = {}
     for key, value in state.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save: every key must be a name (str), got {type(key).__name__} {key!r}")
         array = np.asarray(value)
         if array.dtype.kind not in "fiub":
             raise TypeError(f"save: {key!r} holds {array.dtype} data; only arrays of real numbers can be saved")
