@@ -56,3 +56,20 @@ def test_a_bad_safetensors_file_is_a_value_error(tmp_path):
         nn.save({"x": np.ones(2, dtype=complex)}, tmp_path / "c.safetensors")
     with pytest.raises(TypeError, match="save: every key must be a name"):
         nn.save({1: np.ones(2)}, tmp_path / "k.safetensors")
+
+
+def test_the_graduation_notebook_runs_without_torch_and_says_so(monkeypatch, capsys):
+    """Its PyTorch cells print a note and skip; the circuitgrad cells still run (the code cells, in process)."""
+    import json
+    from pathlib import Path
+
+    for name in ("torch", "safetensors", "safetensors.torch"):
+        monkeypatch.setitem(sys.modules, name, None)
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "16_graduate_to_pytorch.ipynb"
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    scope: dict = {}
+    for cell in cells:
+        exec(compile("".join(cell["source"]), str(path), "exec"), scope)
+    out = capsys.readouterr().out
+    assert "PyTorch is not installed" in out and out.count("skipped: needs PyTorch") == len(cells) - 2
+    assert "accuracy here:" in out
