@@ -14,14 +14,14 @@ from typing import Any, Optional
 import numpy as np
 
 from .checks import flag, integer, real
-from .dataloader import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset, _arrays,  # noqa: F401
-                         default_collate, default_convert, random_split)
+from .dataloader import (ConcatDataset, DataLoader, Dataset, IterableDataset, Subset, TensorDataset,  # noqa: F401
+                         _arrays, default_collate, default_convert, random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,  # noqa: F401
                       WeightedRandomSampler, _array)
 from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401
 
-__all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader", "default_collate",
-           "default_convert", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader",
+           "default_collate", "default_convert", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler", "train_val_split", "kfold",
            "Standardizer", "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
 

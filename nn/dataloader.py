@@ -26,8 +26,8 @@ from circuitgrad.autograd.graph import Node
 from .checks import flag, integer
 from .sampler import RandomSampler, SequentialSampler, _array, _rng
 
-__all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader", "default_collate",
-           "default_convert"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader",
+           "default_collate", "default_convert"]
 
 
 # ---- datasets -------------------------------------------------------------------------------------
@@ -38,8 +38,7 @@ class Dataset:
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no __getitem__(); define it to return sample `index`")
 
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} has no __len__(); define it to return the number of samples")
+    # No __len__ here, as in PyTorch: len() of a dataset that defines none is a TypeError the loader names.
 
     def __add__(self, other: Any) -> "ConcatDataset":
         """`a + b`: the samples of a, then those of b."""
@@ -70,6 +69,14 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index: Any) -> tuple:
         return tuple(a[index] for a in self.arrays)
+
+
+class IterableDataset(Dataset):
+    """Base of iterable-style datasets (a stream, a file read line by line): define `__iter__` to yield
+    samples. The DataLoader batches them in the order they come; there is no index to shuffle or sample."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} has no __iter__(); define it to yield the samples")
 
 
 class ConcatDataset(Dataset):
@@ -180,10 +187,11 @@ class DataLoader:
     """Minibatches of a dataset, as Tensors: `for xb, yb in DataLoader(dataset, batch_size=32, shuffle=True)`.
 
     `dataset`: any map-style dataset (a `Dataset`, a `TensorDataset`, a list of samples, an
-    object with `__getitem__` and `__len__`), or a tuple of arrays `(X, y)` with the same first
-    dimension (read as `TensorDataset(X, y)`). `shuffle` reorders every pass (reproducibly
-    with `seed` or `generator`); `sampler` (an iterable of indices, e.g. a
-    WeightedRandomSampler) chooses the indices instead; `batch_sampler` chooses whole batches;
+    object with `__getitem__` and `__len__`), a tuple of arrays `(X, y)` with the same first
+    dimension (read as `TensorDataset(X, y)`), or an `IterableDataset` (batched as it
+    streams). `shuffle` reorders every pass (reproducibly with `seed` or `generator`);
+    `sampler` (an iterable of indices, e.g. a WeightedRandomSampler) chooses the indices
+    instead; `batch_sampler` chooses whole batches;
     `drop_last` skips a short last batch; `collate_fn` turns a list of samples into a batch
     (`default_collate` by default). `batch_size=None` gives the samples one by one, unbatched.
     """
@@ -191,9 +199,10 @@ class DataLoader:
     def __init__(self, dataset: Any, batch_size: Optional[int] = 1, shuffle: bool = False, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Optional[Callable] = None,
                  drop_last: bool = False, generator: Any = None, *, seed: Optional[int] = None) -> None:
+        iterable = isinstance(dataset, IterableDataset)
         if isinstance(dataset, tuple):
             dataset = TensorDataset(*dataset)
-        elif not hasattr(dataset, "__getitem__") or isinstance(dataset, (str, bytes, Mapping, Node)):
+        elif not iterable and not hasattr(dataset, "__getitem__") or isinstance(dataset, (str, bytes, Mapping, Node)):
             raise TypeError(f"DataLoader: dataset must be a map-style dataset (with __getitem__ and __len__), such "
                             f"as a TensorDataset, or a tuple of arrays (X, y), got {type(dataset).__name__}")
         self.dataset = dataset
@@ -207,6 +216,9 @@ class DataLoader:
                              f"got {num_workers}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: give either shuffle=True or a sampler, not both")
+        if iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError(f"DataLoader: {type(dataset).__name__} is an IterableDataset, which has no indices to "
+                             "shuffle or sample; shuffle inside its __iter__ instead")
         for name, s in (("sampler", sampler), ("batch_sampler", batch_sampler)):
             if s is not None and not hasattr(s, "__iter__"):
                 raise TypeError(f"DataLoader: {name} must be an iterable of row indices (a list or a "
@@ -218,7 +230,7 @@ class DataLoader:
             raise TypeError(f"DataLoader: collate_fn must be a function of a list of samples, "
                             f"got {type(collate_fn).__name__}")
         self._rng = _rng("DataLoader", generator, seed)
-        if sampler is None:
+        if sampler is None and not iterable:
             _length("DataLoader", dataset)
             own = None if self._rng is np.random else self._rng
             sampler = RandomSampler(dataset, generator=own) if shuffle else SequentialSampler(dataset)
@@ -240,7 +252,25 @@ class DataLoader:
         for start in range(0, stop, size):
             yield order[start:start + size]
 
+    def _stream(self) -> Iterator[Any]:
+        """An IterableDataset's samples, batch_size at a time, in the order they come."""
+        collate = self.collate_fn or (default_convert if self.batch_size is None else default_collate)
+        if self.batch_size is None:
+            yield from (collate(sample) for sample in self.dataset)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream()
+            return
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         for rows in self._batches():
             if self.batch_size is None and self.batch_sampler is None:
@@ -254,26 +284,25 @@ class DataLoader:
     def __len__(self) -> int:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
-        n = len(self.sampler)
+        n = len(self.sampler) if self.sampler is not None else _length("DataLoader", self.dataset)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
 def default_convert(sample: Any) -> Any:
-    """One sample with its arrays and numbers as Tensors, unbatched: what `DataLoader(batch_size=None)` gives."""
-    return sample if isinstance(sample, str) else _unbatch(default_collate([sample]))
-
-
-def _unbatch(batch: Any) -> Any:
-    if isinstance(batch, Tensor):
-        return Tensor(batch.data[0])
-    if isinstance(batch, Mapping):
-        return {k: _unbatch(v) for k, v in batch.items()}
-    if isinstance(batch, (tuple, list)):
-        return type(batch)(_unbatch(b) for b in batch) if not hasattr(batch, "_fields") else \
-            type(batch)(*(_unbatch(b) for b in batch))
-    return batch
+    """One sample with its numpy arrays as Tensors, not batched (what `DataLoader(batch_size=None)` gives);
+    Python numbers and strings stay as they are, tuples, lists and dicts are converted field by field,
+    as PyTorch's default_convert (which returns lists where this keeps tuples)."""
+    if isinstance(sample, (np.ndarray, np.generic)) and sample.dtype.kind in "biuf":
+        return Tensor(sample)
+    if isinstance(sample, Mapping):
+        return {k: default_convert(v) for k, v in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(default_convert(v) for v in sample))
+    if isinstance(sample, (tuple, list)):
+        return type(sample)(default_convert(v) for v in sample)
+    return sample
 
 
 def _indices(picks: list, n: Optional[int]) -> np.ndarray:

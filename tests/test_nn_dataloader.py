@@ -106,7 +106,7 @@ def test_samplers_batch_samplers_and_unbatched_loading():
     loader = DataLoader(ds, batch_sampler=[[0, 5], [1]])
     assert len(loader) == 2 and [len(xb) for xb, _ in loader] == [2, 1]
     x, y = next(iter(DataLoader(ds, batch_size=None)))
-    assert x.shape == (2,) and y.shape == () and len(DataLoader(ds, batch_size=None)) == 6
+    assert isinstance(x, Tensor) and x.shape == (2,) and y == 0 and len(DataLoader(ds, batch_size=None)) == 6
     draws = list(RandomSampler(ds, replacement=True, num_samples=50, seed=0))
     assert len(draws) == 50 and set(draws) <= set(range(6)) and len(set(draws)) > 1
     longer = list(RandomSampler(ds, num_samples=8, seed=0))  # a whole permutation, then part of another
@@ -191,4 +191,31 @@ def test_concat_datasets_subset_random_sampler_and_default_convert(torch):
     sampler = SubsetRandomSampler([4, 7, 9], seed=0)
     assert sorted(sampler) == [4, 7, 9] and len(sampler) == 3
     x, y = default_convert((np.ones(2), 3))
-    assert isinstance(x, Tensor) and x.shape == (2,) and y.shape == () and y.item() == 3
+    assert isinstance(x, Tensor) and x.shape == (2,) and y == 3  # a Python number stays one, as in PyTorch
+    theirs = torch.utils.data.default_convert({"x": np.ones(2), "n": np.int64(3), "s": "a"})
+    ours = default_convert({"x": np.ones(2), "n": np.int64(3), "s": "a"})
+    assert ours["s"] == theirs["s"] and ours["n"].item() == theirs["n"].item() and ours["x"].shape == (2,)
+
+
+def test_an_iterable_dataset_is_batched_as_it_streams(torch):
+    from circuitgrad.nn.data import IterableDataset
+
+    class Counting(IterableDataset):
+        def __iter__(self):
+            for i in range(7):
+                yield np.array([i, -i], dtype=float), i
+
+    class TorchCounting(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(Counting())
+
+    for kwargs in (dict(batch_size=3), dict(batch_size=3, drop_last=True), dict(batch_size=None)):
+        ours = list(DataLoader(Counting(), **kwargs))
+        theirs = list(torch.utils.data.DataLoader(TorchCounting(), **kwargs))
+        assert len(ours) == len(theirs)
+        for (xb, yb), (txb, tyb) in zip(ours, theirs):
+            assert np.array_equal(xb.data, txb.numpy()) and np.array_equal(np.asarray(yb), np.asarray(tyb))
+    with pytest.raises(ValueError, match="Counting is an IterableDataset, which has no indices to shuffle"):
+        DataLoader(Counting(), shuffle=True)
+    with pytest.raises(TypeError, match=r"the dataset \(Counting\) has no __len__\(\)"):
+        len(DataLoader(Counting()))
