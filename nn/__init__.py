@@ -11,7 +11,8 @@ Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Pe
 Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`, recurrent
 cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
-(batches, splits, datasets), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
+(`Dataset`, `DataLoader`, samplers, splits, generated datasets), `nn.utils` (gradient
+clipping), `fit`, `save`/`load`.
 """
 
 if __name__ == "nn":  # this folder imported as a top-level package, e.g. from the repository root

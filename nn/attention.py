@@ -81,12 +81,13 @@ class MultiheadAttention(Module):
             raise ValueError(f"MultiheadAttention: num_heads ({num_heads!r}) must divide embed_dim ({embed_dim})")
         self.embed_dim, self.num_heads, self.batch_first = int(embed_dim), int(num_heads), batch_first
         bound = math.sqrt(6.0 / (embed_dim + 3 * embed_dim))  # xavier_uniform on (3E, E), as PyTorch
-        self.in_proj_weight = Parameter(np.random.uniform(-bound, bound, (3 * embed_dim, embed_dim)), "in_proj_weight")
-        self.in_proj_bias = Parameter(np.zeros(3 * embed_dim), "in_proj_bias")
+        self.in_proj_weight = Parameter(np.random.uniform(-bound, bound, (3 * embed_dim, embed_dim)),
+                                        label="in_proj_weight")
+        self.in_proj_bias = Parameter(np.zeros(3 * embed_dim), label="in_proj_bias")
         out_bound = 1 / math.sqrt(embed_dim)
         self.out_proj_weight = Parameter(np.random.uniform(-out_bound, out_bound, (embed_dim, embed_dim)),
-                                         "out_proj_weight")
-        self.out_proj_bias = Parameter(np.zeros(embed_dim), "out_proj_bias")
+                                         label="out_proj_weight")
+        self.out_proj_bias = Parameter(np.zeros(embed_dim), label="out_proj_bias")
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}" + (", batch_first=True" if self.batch_first else "")

@@ -39,9 +39,9 @@ class TiedAutoencoder(Module):
         self.in_features, self.hidden_features = int(in_features), int(hidden_features)
         self.activation, self.output_activation = activation, output_activation
         bound = math.sqrt(6.0 / (in_features + hidden_features))  # Xavier: both directions use W
-        self.weight = Parameter(np.random.uniform(-bound, bound, (hidden_features, in_features)), "weight")
-        self.encoder_bias = Parameter(np.zeros(hidden_features), "encoder_bias")
-        self.decoder_bias = Parameter(np.zeros(in_features), "decoder_bias")
+        self.weight = Parameter(np.random.uniform(-bound, bound, (hidden_features, in_features)), label="weight")
+        self.encoder_bias = Parameter(np.zeros(hidden_features), label="encoder_bias")
+        self.decoder_bias = Parameter(np.zeros(in_features), label="decoder_bias")
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.hidden_features} -> {self.in_features}, tied"

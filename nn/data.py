@@ -1,149 +1,29 @@
 """Feeding data to a model: minibatches, splits, k folds, standardization and imbalanced classes.
 
-Arrays in, `Tensor` batches out. Randomness follows one rule everywhere: `seed=None` uses
-numpy's global RNG (so `np.random.seed(s)` reproduces a run), an int seed uses a
-generator of its own. The generated datasets (`xor`, `moons`, `circles`, `spirals`,
-`height_weight`) are importable from here too.
+Arrays in, `Tensor` batches out. `Dataset`, `TensorDataset`, the samplers and `DataLoader`
+(as `torch.utils.data`) are in `nn.dataloader` and importable from here. Randomness follows
+one rule everywhere: `seed=None` uses numpy's global RNG (so `np.random.seed(s)` reproduces
+a run), an int seed uses a generator of its own. The generated datasets (`xor`, `moons`,
+`circles`, `spirals`, `height_weight`) are importable from here too.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
-from circuitgrad.autograd import Tensor
-
 from .checks import flag, integer, real
+from .dataloader import (ConcatDataset, DataLoader, Dataset, IterableDataset, Subset, TensorDataset,  # noqa: F401
+                         _arrays, default_collate, default_convert, random_split)
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,  # noqa: F401
+                      WeightedRandomSampler, _array)
 from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401
 
-__all__ = ["TensorDataset", "DataLoader", "WeightedRandomSampler", "train_val_split", "kfold", "Standardizer",
-           "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
-
-
-def _array(x: Any, what: str, name: str = "arrays") -> np.ndarray:
-    if isinstance(x, Tensor):
-        return x.data
-    array = np.asarray(x)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{what}: expected {name} of numbers, got dtype {array.dtype}")
-    return array
-
-
-def _arrays(arrays: Sequence[Any], what: str) -> list:
-    if not arrays:
-        raise ValueError(f"{what}: give at least one array")
-    out = [_array(a, what) for a in arrays]
-    for a in out:
-        if a.ndim == 0:
-            raise ValueError(f"{what}: every array needs a first (sample) dimension, got a scalar")
-    lengths = [len(a) for a in out]
-    if len(set(lengths)) != 1:
-        raise ValueError(f"{what}: arrays have different numbers of samples {lengths}")
-    return out
-
-
-class TensorDataset:
-    """Arrays that share their first dimension, indexed together: `ds[i]` is a tuple of rows."""
-
-    def __init__(self, *arrays: Any) -> None:
-        self.arrays = _arrays(arrays, "TensorDataset")
-
-    def __len__(self) -> int:
-        return len(self.arrays[0])
-
-    def __getitem__(self, index: Any) -> tuple:
-        return tuple(a[index] for a in self.arrays)
-
-
-class WeightedRandomSampler:
-    """Draw `num_samples` indices with probability proportional to `weights` (as PyTorch's).
-
-    With per-sample weights from `sample_weights(labels)`, every class is drawn about equally
-    often: oversampling the rare classes in each epoch. Give it to `DataLoader(sampler=...)`.
-    """
-
-    def __init__(self, weights: Any, num_samples: int, replacement: bool = True, seed: Optional[int] = None) -> None:
-        w = _array(weights, "WeightedRandomSampler", "weights").astype(float).reshape(-1)
-        if w.size == 0 or not np.isfinite(w).all() or (w < 0).any() or w.sum() == 0:
-            raise ValueError("WeightedRandomSampler: weights must be finite, >= 0 and not all 0")
-        num_samples = integer("WeightedRandomSampler", "num_samples", num_samples)
-        if num_samples < 1:
-            raise ValueError(f"WeightedRandomSampler: num_samples must be a positive int, got {num_samples!r}")
-        replacement = flag("WeightedRandomSampler", "replacement", replacement)
-        if not replacement and num_samples > int((w > 0).sum()):
-            raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} distinct indices from "
-                             f"{int((w > 0).sum())} with nonzero weight; use replacement=True")
-        self.weights, self.num_samples, self.replacement = w, num_samples, replacement
-        self._rng = rng_for(seed)
-
-    def __iter__(self) -> Iterator[int]:
-        picks = self._rng.choice(len(self.weights), self.num_samples, replace=self.replacement,
-                                 p=self.weights / self.weights.sum())
-        return iter(picks.tolist())
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-
-class DataLoader:
-    """Minibatches of a dataset, as Tensors: `for xb, yb in DataLoader((X, y), batch_size=32, shuffle=True)`.
-
-    `dataset` is a TensorDataset or a tuple of arrays with the same first dimension.
-    `shuffle` reorders every epoch (reproducibly with `seed`); `sampler` (e.g. a
-    WeightedRandomSampler) chooses the indices instead; `drop_last` skips a short last batch.
-    """
-
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, seed: Optional[int] = None,
-                 sampler: Any = None, drop_last: bool = False) -> None:
-        self.dataset = dataset if isinstance(dataset, TensorDataset) else TensorDataset(*_as_tuple(dataset))
-        batch_size = integer("DataLoader", "batch_size", batch_size)
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        shuffle, drop_last = flag("DataLoader", "shuffle", shuffle), flag("DataLoader", "drop_last", drop_last)
-        if sampler is not None and shuffle:
-            raise ValueError("DataLoader: give either shuffle=True or a sampler, not both")
-        if sampler is not None and not hasattr(sampler, "__iter__"):
-            raise TypeError(f"DataLoader: sampler must be an iterable of row indices (a list or a "
-                            f"WeightedRandomSampler), got {type(sampler).__name__} {sampler!r}")
-        self.batch_size, self.shuffle, self.sampler, self.drop_last = batch_size, shuffle, sampler, drop_last
-        self._rng = rng_for(seed)
-
-    def _order(self) -> np.ndarray:
-        n = len(self.dataset)
-        if self.sampler is not None:
-            return _indices(list(self.sampler), n)
-        return self._rng.permutation(n) if self.shuffle else np.arange(n)
-
-    def __iter__(self) -> Iterator[tuple]:
-        order = self._order()
-        stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
-        for start in range(0, stop, self.batch_size):
-            rows = order[start:start + self.batch_size]
-            yield tuple(Tensor(a[rows]) for a in self.dataset.arrays)
-
-    def __len__(self) -> int:
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-
-
-def _indices(picks: list, n: int) -> np.ndarray:
-    """A sampler's picks as row numbers 0..n-1; numpy would wrap -1 to the last row and truncate 1.7 to 1."""
-    order = np.asarray(picks) if picks else np.zeros(0, dtype=np.int64)
-    if order.dtype.kind not in "iu" or order.ndim != 1:
-        raise TypeError(f"DataLoader: the sampler must give whole-number row indices, got {picks[:5]!r}")
-    bad = order[(order < 0) | (order >= n)]
-    if bad.size:
-        raise ValueError(f"DataLoader: the sampler gave indices {bad[:5].tolist()} outside the dataset's "
-                         f"{n} rows (0 to {n - 1})")
-    return order
-
-
-def _as_tuple(dataset: Any) -> tuple:
-    if isinstance(dataset, (tuple, list)):
-        return tuple(dataset)
-    raise TypeError(f"DataLoader: dataset must be a TensorDataset or a tuple of arrays (X, y), "
-                    f"got {type(dataset).__name__}")
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader",
+           "default_collate", "default_convert", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler", "train_val_split", "kfold",
+           "Standardizer", "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
 
 
 def train_val_split(*arrays: Any, val_fraction: float = 0.2, shuffle: bool = True, seed: Optional[int] = None,

@@ -49,8 +49,10 @@ def reduce(loss: Node, reduction: str) -> Node:
     return loss
 
 
-def class_labels(target: Any, num_classes: int, op: str, shape: Optional[tuple] = None) -> np.ndarray:
-    """Integer class labels as an int array, with errors naming any label that is not a class index."""
+def class_labels(target: Any, num_classes: int, op: str, shape: Optional[tuple] = None,
+                 ignore_index: Optional[int] = None) -> np.ndarray:
+    """Integer class labels as an int array, with errors naming any label that is not a class index
+    (a label equal to `ignore_index` is allowed wherever it lies)."""
     array = np.asarray(target.data if isinstance(target, Tensor) else target)
     if array.dtype == bool or array.dtype.kind not in "iuf":
         raise TypeError(f"{op}: labels must be integer class indices, got dtype {array.dtype}")
@@ -65,9 +67,13 @@ def class_labels(target: Any, num_classes: int, op: str, shape: Optional[tuple] 
         raise ValueError(f"{op}: labels must have shape {shape} (one class index per sample), got {array.shape}")
     labels = array.astype(np.int64)
     outside = (labels < 0) | (labels >= num_classes)
+    if ignore_index is not None:
+        outside &= labels != ignore_index
     if outside.any():
         bad = np.unique(labels[outside])[:5].tolist()
-        raise ValueError(f"{op}: labels {bad} are out of range for {num_classes} classes (valid: 0..{num_classes - 1})")
+        skip = "" if ignore_index is None else f", or ignore_index {ignore_index}"
+        raise ValueError(f"{op}: labels {bad} are out of range for {num_classes} classes "
+                         f"(valid: 0..{num_classes - 1}{skip})")
     return labels
 
 
@@ -184,47 +190,64 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     return reduce(loss, reduction)
 
 
-def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
+             ignore_index: int = -100) -> Tensor:
     """Negative log-likelihood of class `target` given log-probabilities `input` of shape (N, C) or (C,).
 
-    With `weight`, the mean is sum(w[y_i] * loss_i) / sum(w[y_i]), as PyTorch.
+    With `weight`, the mean is sum(w[y_i] * loss_i) / sum(w[y_i]), as PyTorch. Samples whose
+    label is `ignore_index` (padding, unlabelled) count for nothing: loss 0, and left out of
+    the mean's denominator; if every sample is ignored the mean is nan (0 / 0), as PyTorch's.
     """
     check_reduction(reduction, "nll_loss")
-    logp, labels, w = _classification_inputs(input, target, weight, "nll_loss")
-    return _nll(logp, labels, w, reduction)
+    ignore_index = _ignore_index("nll_loss", ignore_index)
+    logp, labels, w = _classification_inputs(input, target, weight, "nll_loss", ignore_index)
+    return _nll(logp, labels, w, reduction, ignore_index)
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  label_smoothing: float = 0.0, ignore_index: int = -100) -> Tensor:
     """Softmax cross-entropy of raw scores (N, C) or (C,) against integer class labels.
 
     `weight` (C,) rescales each class; `label_smoothing` eps mixes the one-hot target with
     the uniform distribution: (1 - eps) * nll + eps / C * (-sum_c w_c log p_c), with the
-    same weighted mean as the nll part (PyTorch's formula).
+    same weighted mean as the nll part (PyTorch's formula). Samples labelled `ignore_index`
+    add nothing to either part, nor to the mean's denominator.
     """
     op = "cross_entropy"
     check_reduction(reduction, op)
     label_smoothing = real(op, "label_smoothing", label_smoothing, 0.0, 1.0)
+    ignore_index = _ignore_index(op, ignore_index)
     x = as_tensor(input, op)
-    logp, labels, w = _classification_inputs(x.log_softmax(axis=-1) if x.ndim in (1, 2) else x, target, weight, op)
-    loss = _nll(logp, labels, w, reduction)
+    logp, labels, w = _classification_inputs(x.log_softmax(axis=-1) if x.ndim in (1, 2) else x, target, weight, op,
+                                             ignore_index)
+    loss = _nll(logp, labels, w, reduction, ignore_index)
     if label_smoothing == 0.0:
         return loss
     classes = logp.shape[-1]
+    keep = labels != ignore_index
     smooth = -(logp * w if w is not None else logp).sum(axis=-1)
+    if not keep.all():
+        smooth = smooth * keep.astype(logp.dtype)
     if reduction == "mean":
-        smooth = smooth.sum() / float(w.data[labels].sum()) if w is not None else smooth.mean()
+        smooth = _divide(smooth.sum(), _weight_total(labels, keep, w))
     elif reduction == "sum":
         smooth = smooth.sum()
     return (1.0 - label_smoothing) * loss + (label_smoothing / classes) * smooth
 
 
-def _classification_inputs(logp: Any, target: Any, weight: Any, op: str) -> tuple:
+def _ignore_index(op: str, ignore_index: Any) -> int:
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}: ignore_index must be an int (a label to skip, -100 by default), "
+                        f"got {type(ignore_index).__name__} {ignore_index!r}")
+    return int(ignore_index)
+
+
+def _classification_inputs(logp: Any, target: Any, weight: Any, op: str, ignore_index: int) -> tuple:
     logp = as_tensor(logp, op)
     if logp.ndim not in (1, 2):
         raise ValueError(f"{op}: input must have shape (N, C) or (C,), got {logp.shape}")
     classes = logp.shape[-1]
-    labels = class_labels(target, classes, op, shape=logp.shape[:-1])
+    labels = class_labels(target, classes, op, shape=logp.shape[:-1], ignore_index=ignore_index)
     w = None
     if weight is not None:
         w = as_tensor(weight, op, logp.dtype)
@@ -233,14 +256,27 @@ def _classification_inputs(logp: Any, target: Any, weight: Any, op: str) -> tupl
     return logp, labels, w
 
 
-def _nll(logp: Tensor, labels: np.ndarray, w: Optional[Tensor], reduction: str) -> Tensor:
-    picked = logp[np.arange(len(labels)), labels] if logp.ndim == 2 else logp[int(labels)]
+def _weight_total(labels: np.ndarray, keep: np.ndarray, w: Optional[Tensor]) -> float:
+    """The mean's denominator: the number of kept samples, or the sum of their class weights."""
     if w is None:
+        return float(keep.sum())
+    return float(w.data[labels[keep]].sum())
+
+
+def _divide(total_loss: Tensor, total: float) -> Tensor:
+    return total_loss / total if total else total_loss * float("nan")  # every sample ignored: 0 / 0, as PyTorch
+
+
+def _nll(logp: Tensor, labels: np.ndarray, w: Optional[Tensor], reduction: str, ignore_index: int) -> Tensor:
+    keep = labels != ignore_index
+    safe = np.where(keep, labels, 0)  # an ignored row picks class 0, then is multiplied by 0
+    picked = logp[np.arange(len(labels)), safe] if logp.ndim == 2 else logp[int(safe)]
+    if w is None and keep.all():
         return reduce(-picked, reduction)
-    w_picked = w.data[labels]
-    loss = -picked * w_picked
+    scale = keep.astype(logp.dtype) if w is None else np.where(keep, w.data[safe], 0.0).astype(logp.dtype)
+    loss = -picked * scale
     if reduction == "mean":
-        return loss.sum() / float(w_picked.sum())
+        return _divide(loss.sum(), _weight_total(labels, keep, w))
     return reduce(loss, reduction)
 
 

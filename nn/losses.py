@@ -86,30 +86,46 @@ class CrossEntropyLoss(_Loss):
     `weight` (C,) gives each class a weight (for imbalanced classes, e.g.
     `nn.data.class_weights(y)`); the mean is then sum(w[y_i] loss_i) / sum(w[y_i]).
     `label_smoothing` eps trains towards (1 - eps) on the true class plus eps/C on every
-    class. Raises ValueError naming labels that are out of range or not whole numbers.
+    class. Samples labelled `ignore_index` (default -100, e.g. padding) are skipped: they add
+    nothing and are not counted in the mean. Raises ValueError naming labels that are out of
+    range or not whole numbers.
     """
 
-    def __init__(self, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+    def __init__(self, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0,
+                 ignore_index: int = -100) -> None:
         super().__init__(reduction)
         self.weight = _weight("CrossEntropyLoss", weight)
         self.label_smoothing = real("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
+        self.ignore_index = F._ignore_index("CrossEntropyLoss", ignore_index)
 
     def forward(self, input: Any, target: Any) -> Node:
-        return F.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing, self.ignore_index)
 
     def extra_repr(self) -> str:
         parts = [super().extra_repr()] if super().extra_repr() else []
         if self.label_smoothing:
             parts.append(f"label_smoothing={self.label_smoothing}")
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
         return ", ".join(parts)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood on log-probabilities (after LogSoftmax) and integer labels."""
+    """Negative log-likelihood on log-probabilities (after LogSoftmax) and integer labels.
 
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+    Samples labelled `ignore_index` (default -100) are skipped, as in CrossEntropyLoss.
+    """
+
+    def __init__(self, weight: Any = None, reduction: str = "mean", ignore_index: int = -100) -> None:
         super().__init__(reduction)
         self.weight = _weight("NLLLoss", weight)
+        self.ignore_index = F._ignore_index("NLLLoss", ignore_index)
 
     def forward(self, input: Any, target: Any) -> Node:
-        return F.nll_loss(input, target, self.weight, self.reduction)
+        return F.nll_loss(input, target, self.weight, self.reduction, self.ignore_index)
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()] if super().extra_repr() else []
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
+        return ", ".join(parts)

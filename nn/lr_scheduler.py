@@ -6,9 +6,10 @@ starting lr (`base_lrs`), so it gives the same numbers as PyTorch's step-by-step
 """
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
-from typing import Any
+from typing import Any, Callable, Sequence, Union
 
 from .checks import integer, real
 
@@ -45,6 +46,26 @@ class LRScheduler:
     def get_last_lr(self) -> list[float]:
         """The learning rate of each parameter group, as set by the last step."""
         return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        """Everything but the optimizer (epoch count, base lrs, the schedule's settings), as PyTorch."""
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Resume a schedule from `state_dict()`; raises ValueError for keys this schedule does not have."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict from scheduler.state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        own = {k for k in self.__dict__ if k != "optimizer"}
+        if set(state_dict) != own:
+            raise ValueError(f"{name}.load_state_dict: unknown keys {sorted(set(state_dict) - own)}, missing keys "
+                             f"{sorted(own - set(state_dict))}")
+        for key in ("base_lrs", "_last_lr"):
+            if len(state_dict[key]) != len(self.optimizer.param_groups):
+                raise ValueError(f"{name}.load_state_dict: {key} has {len(state_dict[key])} entries, the optimizer "
+                                 f"{len(self.optimizer.param_groups)} parameter groups")
+        self.__dict__.update({k: (list(v) if isinstance(v, list) else v) for k, v in state_dict.items()})
 
 
 def _positive(owner: str, name: str, value: Any, whole: bool = False) -> Any:
@@ -95,3 +116,52 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self) -> list[float]:
         c = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma ** (number of milestones passed): drop by `gamma` at each milestone epoch."""
+
+    def __init__(self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
+        try:
+            milestones = [integer("MultiStepLR", "milestones", m, low=0) for m in milestones]
+        except TypeError as e:
+            if "milestones" in str(e):
+                raise
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs, got {milestones!r}") from None
+        self.milestones = sorted(milestones)
+        self.gamma = _positive("MultiStepLR", "gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch): any schedule you can write as a function (one per group, or one for all).
+
+    As in PyTorch, `state_dict()` leaves the functions out (they are code, not numbers).
+    """
+
+    def __init__(self, optimizer: Any, lr_lambda: Union[Callable[[int], float], Sequence[Callable]],
+                 last_epoch: int = -1) -> None:
+        groups = getattr(optimizer, "param_groups", None)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * len(groups or [])
+        if groups is not None and len(lambdas) != len(groups):
+            raise ValueError(f"LambdaLR: got {len(lambdas)} lr_lambdas for {len(groups)} parameter groups")
+        for f in lambdas:
+            if not callable(f):
+                raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {type(f).__name__}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        del state["lr_lambdas"]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict({**state_dict, "lr_lambdas": self.lr_lambdas} if isinstance(state_dict, dict)
+                                else state_dict)

@@ -1,7 +1,7 @@
 """`Module`: the base of every layer and network, as in PyTorch.
 
-A module finds its parameters by itself: assigning a parameter (a leaf `Tensor` with
-`requires_grad=True`, or a leaf `Value`) or another module to an attribute registers it, so
+A module finds its parameters by itself: assigning a `Parameter` (or, in the scalar
+networks, a leaf `Value`) or another module to an attribute registers it, so
 `parameters()` can collect the whole tree in a stable order without duplicates, and
 `state_dict()` can name every number the model has learned.
 
@@ -27,14 +27,33 @@ from .trace import ModuleCall, ModuleTrace, trace_modules
 __all__ = ["Module", "Parameter", "trace_modules", "ModuleTrace", "ModuleCall", "IncompatibleKeys"]
 
 
-def Parameter(data: Any, label: str = "", dtype: Any = None) -> Tensor:
-    """A leaf Tensor that requires grad: what a Module registers as a parameter (like `nn.Parameter`)."""
-    return Tensor(data, requires_grad=True, label=label, dtype=dtype)
+class Parameter(Tensor):
+    """A Tensor that a Module registers as one of its parameters, as `torch.nn.Parameter`.
+
+    Only Parameters (and, in the scalar networks, leaf `Value`s) assigned to a module are
+    collected by `parameters()`; a plain Tensor assigned to a module is a constant of it,
+    as in PyTorch. `requires_grad` is True unless you say otherwise; a frozen Parameter
+    (`requires_grad=False`) is still registered, so it is still saved. Given a Tensor,
+    the Parameter shares its array (as PyTorch's shares the storage).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True, label: str = "", dtype: Any = None) -> None:
+        if data is None:  # torch.nn.Parameter() is an empty tensor
+            data = np.zeros(0)
+        shared = isinstance(data, Tensor) and dtype is None
+        super().__init__(data, requires_grad=requires_grad, label=label, dtype=dtype)
+        if shared:
+            self.data = data.data
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
 
 
 def _is_parameter(value: Any) -> bool:
-    if isinstance(value, Tensor):
-        return value.fn is None and value.requires_grad
+    if isinstance(value, Parameter):
+        return True
     return isinstance(value, Value) and value.fn is None
 
 
@@ -77,12 +96,19 @@ class Module:
             else:
                 value = buffers[name] = np.asarray(value)
         else:
-            params.pop(name, None)
-            modules.pop(name, None)
-            if isinstance(value, Module):
-                modules[name] = value
-            elif _is_parameter(value):
+            if name in params and value is not None and not _is_parameter(value):
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to parameter "
+                                f"{name!r}; assign an nn.Parameter (or None), or change the numbers in place "
+                                f"with {name}.data[...] = ...")
+            if _is_parameter(value):  # a replaced parameter keeps its place in parameters()
+                modules.pop(name, None)
                 params[name] = value
+            else:
+                params.pop(name, None)
+                if isinstance(value, Module):
+                    modules[name] = value
+                else:
+                    modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -91,9 +117,11 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Optional[Node]) -> None:
-        """Register `param` under `name` even if it is frozen (requires_grad False); None removes it."""
-        if param is not None and not isinstance(param, (Tensor, Value)):
-            raise TypeError(f"register_parameter: {name!r} must be a Tensor or a Value, got {type(param).__name__}")
+        """Register `param` (an nn.Parameter, or a leaf Value) under `name`; None removes it."""
+        if param is not None and not _is_parameter(param):
+            what = "a computed Value" if isinstance(param, Value) else f"a {type(param).__name__}"
+            raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter (or a leaf Value), got {what}; "
+                            "wrap a Tensor as nn.Parameter(t)")
         object.__setattr__(self, name, param)
         if param is None:
             self._parameters.pop(name, None)
@@ -105,6 +133,28 @@ class Module:
         array = np.asarray(array)
         self._buffers[name] = array
         object.__setattr__(self, name, array)
+
+    def add_module(self, name: str, module: Optional["Module"]) -> None:
+        """Register a child module under `name` (for names made at run time); same as setattr."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"add_module: the name must be a non-empty string without dots, got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    register_module = add_module  # PyTorch has both names
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at a dotted path such as "encoder.0" ("" is this module). Raises AttributeError naming
+        the part of the path that does not exist."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule {part!r} "
+                                     f"(path {target!r}); it has {list(module._modules)}")
+            module = child
+        return module
 
     # ---- calling --------------------------------------------------------------------------------
 
@@ -166,6 +216,10 @@ class Module:
             for name, b in m._buffers.items():
                 yield (f"{prefix}.{name}" if prefix else name), b
 
+    def buffers(self) -> list:
+        """All buffers (running statistics), recursively, in the order of `named_buffers()`."""
+        return [b for _, b in self.named_buffers()]
+
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":
         """Call `fn` on every module of the tree, children before parents (for custom init)."""
         for m in reversed(list(self.modules())):
@@ -204,6 +258,50 @@ class Module:
         for p in params:
             p.requires_grad_(requires_grad)
         return self
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> "Module":
+        """Cast every float parameter and buffer to `dtype`, in place, as PyTorch's `model.to(torch.float32)`;
+        returns self. Takes numpy dtypes, their names, or torch dtypes; a device is accepted only if it is
+        "cpu" (circuitgrad computes with numpy on the CPU). Raises TypeError for a dtype that is not a float
+        type or a module of scalar Values, ValueError for another device."""
+        for arg in args:
+            if type(arg).__name__ == "device" or \
+                    (isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta")):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"to: circuitgrad computes with numpy on the CPU; device {str(device)!r} is not "
+                             "available (use to_torch() to run the model on it in PyTorch)")
+        if dtype is None:
+            return self
+        name = str(dtype)[len("torch."):] if str(dtype).startswith("torch.") else dtype
+        try:
+            kind = np.dtype(name)
+        except TypeError:
+            kind = None
+        if kind is None or kind.kind != "f":
+            raise TypeError(f"to: dtype must be a float type such as np.float32, got {dtype!r}")
+        params = self.parameters()
+        if any(isinstance(p, Value) for p in params):
+            raise TypeError(f"to: {type(self).__name__} has scalar Value parameters, which are Python floats "
+                            "and have no dtype")
+        for p in params:
+            p.data = p.data.astype(kind)
+        for m in self.modules():
+            for key, b in m._buffers.items():
+                if b.dtype.kind == "f":
+                    m._buffers[key] = b.astype(kind)
+                    object.__setattr__(m, key, m._buffers[key])
+        return self
+
+    def float(self) -> "Module":
+        """Parameters and buffers in float32, PyTorch's default precision; returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """Parameters and buffers in float64, circuitgrad's default precision; returns self."""
+        return self.to(np.float64)
 
     # ---- saving and loading ----------------------------------------------------------------------
 
@@ -262,6 +360,22 @@ class Module:
     def save(self, path: Union[str, PathLike]) -> str:
         """Write `state_dict()` to a `.npz` file (numbers only, no pickle); returns the path written."""
         return serialization.save(self.state_dict(), path)
+
+    # ---- PyTorch --------------------------------------------------------------------------------------
+
+    def to_torch(self) -> Any:
+        """The equivalent `torch.nn.Module` with copies of the weights (see nn.torch_bridge for the rule on
+        your own subclasses). Raises TypeError naming a module without a PyTorch twin, ImportError
+        without PyTorch."""
+        from .torch_bridge import to_torch
+        return to_torch(self)
+
+    @staticmethod
+    def from_torch(torch_module: Any) -> "Module":
+        """The circuitgrad module equivalent to `torch_module`, with copies of its weights:
+        `nn.Module.from_torch(torch_model)`. Raises TypeError naming a module without a twin."""
+        from .torch_bridge import from_torch
+        return from_torch(torch_module)
 
     # ---- printing -----------------------------------------------------------------------------------
 

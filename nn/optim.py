@@ -5,9 +5,11 @@ as PyTorch) and per-parameter `state` (momentum buffers, moment estimates). `ste
 changes each parameter's numbers in place and builds no graph; `zero_grad()` clears the
 gradients before the next backward pass. Parameters that are frozen
 (`requires_grad=False`) or got no gradient (`grad is None`) are skipped, as PyTorch does.
-Works on Tensor parameters and on scalar Value parameters alike.
+Works on Tensor parameters and on scalar Value parameters alike. `state_dict()` and
+`load_state_dict()` save and restore both, in PyTorch's layout, so a run can stop and resume.
 
-The learning-rate schedulers (`StepLR`, `ExponentialLR`, `CosineAnnealingLR`) live in
+The learning-rate schedulers (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR`,
+`LambdaLR`) live in
 `nn.lr_scheduler` and are importable from here, as `torch.optim.lr_scheduler` is.
 """
 from __future__ import annotations
@@ -21,11 +23,11 @@ from circuitgrad.autograd import Tensor, Value
 from circuitgrad.autograd.graph import Node
 
 from . import lr_scheduler
-from .checks import flag, real
-from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+from .checks import flag, integer, real
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, StepLR
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "LRScheduler", "StepLR",
-           "ExponentialLR", "CosineAnnealingLR"]
+           "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
 
 Params = Union[Iterable[Node], Iterable[dict]]
 
@@ -120,6 +122,110 @@ class Optimizer:
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
         raise NotImplementedError
 
+    # ---- saving and resuming ------------------------------------------------------------------------
+
+    # The per-parameter state each optimizer keeps (PyTorch's names), for checking a loaded state.
+    state_keys: frozenset = frozenset()
+
+    def _required_state(self, group: dict) -> set:
+        """The state entries a parameter that has taken a step must have, under this group's settings."""
+        return set()
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout: {"state": {index: {name: array}}, "param_groups": [{..., "params": [index]}]}.
+
+        Parameters are numbered 0, 1, ... across the groups in order, so the dict names no
+        object and can be loaded into a fresh optimizer over a fresh model of the same shape.
+        Arrays are copies: the snapshot does not change as training goes on.
+        """
+        index, groups = {}, []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {index[key]: {k: _copy(v) for k, v in s.items()} for key, s in self.state.items()
+                 if key in index and s}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Resume from `state_dict()`: hyperparameters, momentum buffers and moments, so training continues
+        exactly where it stopped. A PyTorch optimizer's `state_dict()` loads too (its tensors become
+        arrays). Checks everything before changing anything; raises ValueError naming the problem (a
+        different number of groups or parameters, an unknown key, a wrong shape)."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected the dict from optimizer.state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        if set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict: expected the keys 'state' and 'param_groups', got "
+                             f"{sorted(map(str, state_dict))}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list) or not isinstance(saved_state, dict):
+            raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list and 'state' a dict")
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the saved state has {len(saved_groups)} parameter groups, "
+                             f"this optimizer {len(self.param_groups)}")
+        params, groups = {}, []
+        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"{name}.load_state_dict: parameter group {g} is not a dict with 'params'")
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {g} has {len(saved['params'])} "
+                                 f"parameters in the saved state, {len(group['params'])} in this optimizer")
+            saved = self._without_torch_flags(saved, g)
+            unknown = set(saved) - set(self.defaults) - {"params", "initial_lr"}
+            if unknown:
+                raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {sorted(map(str, unknown))} in "
+                                 f"parameter group {g}; {name} has {sorted(self.defaults)}")
+            merged = {**group, **{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
+            self._check(merged)
+            groups.append(merged)
+            params.update((i, (p, merged)) for i, p in zip(saved["params"], group["params"]))
+        state = {}
+        for i, entries in saved_state.items():
+            if i not in params:
+                raise ValueError(f"{name}.load_state_dict: state for parameter {i!r}, but the groups number "
+                                 f"their parameters {sorted(params)}")
+            if not isinstance(entries, dict):
+                raise ValueError(f"{name}.load_state_dict: the state of parameter {i} must be a dict, "
+                                 f"got {type(entries).__name__}")
+            p, group = params[i]
+            entries = {k: v for k, v in entries.items() if v is not None}  # PyTorch's SGD keeps momentum_buffer=None
+            unknown = set(entries) - self.state_keys
+            if unknown:
+                raise ValueError(f"{name}.load_state_dict: unknown state {sorted(map(str, unknown))} for parameter "
+                                 f"{i}; {name} keeps {sorted(self.state_keys)}")
+            missing = self._required_state(group) - set(entries) if entries else set()
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: the state of parameter {i} lacks {sorted(missing)}")
+            state[id(p)] = {k: _restore(name, i, k, v, p) for k, v in entries.items()}
+        for group, merged in zip(self.param_groups, groups):
+            group.clear()
+            group.update(merged)
+        self.state = state
+
+    # Switches PyTorch's optimizers have and circuitgrad's do not, with the value that means "off":
+    # a PyTorch state dict that leaves them off loads here; one that turns them on is refused.
+    _torch_flags = {"foreach": None, "maximize": False, "capturable": False, "differentiable": False, "fused": None}
+
+    def _without_torch_flags(self, saved: dict, g: int) -> dict:
+        flags = dict(self._torch_flags)
+        if "amsgrad" in self.defaults:  # Adam and AdamW: PyTorch names the difference decoupled_weight_decay
+            flags["decoupled_weight_decay"] = getattr(self, "decoupled", False)
+        on = {k: saved[k] for k in flags if k in saved and saved[k] != flags[k] and saved[k] is not flags[k]}
+        if on:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: parameter group {g} turns on PyTorch options "
+                             f"circuitgrad does not have: {on}")
+        return {k: v for k, v in saved.items() if k not in flags}
+
+    def to_torch(self, params: Any) -> Any:
+        """This optimizer in PyTorch, over `params` (`torch_model.parameters()`, in the same order as
+        here), with its state: training continues exactly. Needs PyTorch; see nn.torch_bridge."""
+        from .torch_bridge import optimizer_to_torch
+        return optimizer_to_torch(self, params)
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
@@ -135,6 +241,8 @@ class SGD(Optimizer):
     (buf = g on the first step), then g = g + momentum * buf (nesterov) or g = buf;
     p = p - lr * g.
     """
+
+    state_keys = frozenset({"momentum_buffer"})
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
@@ -156,6 +264,32 @@ class SGD(Optimizer):
         return x - group["lr"] * g
 
 
+def _copy(value: Any) -> Any:
+    return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+
+
+def _restore(name: str, i: int, key: str, value: Any, p: Node) -> Any:
+    """A loaded state entry, checked against its parameter: `step` a count, the rest arrays of its shape."""
+    if hasattr(value, "detach"):  # a torch tensor, from a PyTorch optimizer's state_dict()
+        value = value.detach().cpu().numpy()
+    if key == "step":
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.item()
+        if isinstance(value, float) and value.is_integer():  # PyTorch counts steps in a float tensor
+            value = int(value)
+        return integer(f"{name}.load_state_dict", f"state[{i}]['step']", value, low=0)
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    shape = np.shape(p.data)
+    if array.dtype.kind not in "iuf" or array.dtype == bool:
+        raise ValueError(f"{name}.load_state_dict: state[{i}][{key!r}] must be real numbers, got {array.dtype}")
+    if array.shape != shape:
+        raise ValueError(f"{name}.load_state_dict: state[{i}][{key!r}] has shape {array.shape}, "
+                         f"its parameter {shape}")
+    if isinstance(p, Value):
+        return np.float64(array)
+    return np.array(array, dtype=p.data.dtype)
+
+
 def _betas(name: str, betas: Any) -> tuple:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
@@ -171,10 +305,14 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _required_state(self, group: dict) -> set:
+        return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
 
     def _update(self, x, g, state, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -217,10 +355,16 @@ class RMSprop(Optimizer):
     p = p - lr g / (sqrt(v) + eps), or through a momentum buffer b = momentum b + g / (sqrt(v) + eps).
     """
 
+    state_keys = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
+
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered))
+
+    def _required_state(self, group: dict) -> set:
+        return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set()) \
+            | ({"grad_avg"} if group["centered"] else set())
 
     def _update(self, x, g, state, group):
         alpha = group["alpha"]
@@ -252,10 +396,15 @@ class Adagrad(Optimizer):
     s = s + g^2; p = p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps).
     """
 
+    state_keys = frozenset({"step", "sum"})
+
     def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _required_state(self, group: dict) -> set:
+        return {"step", "sum"}
 
     def _update(self, x, g, state, group):
         if not state:

@@ -1,4 +1,4 @@
-"""Weights on disk as a plain `.npz` archive: arrays of numbers, never pickled objects.
+"""Weights on disk as a plain `.npz` archive (or `.safetensors`, by the suffix): numbers, never pickles.
 
 A pickle can run arbitrary code when it is loaded, so a weights file shared between people
 must not be one. `load` opens archives with `allow_pickle=False` and refuses anything that
@@ -25,7 +25,8 @@ def _path(op: str, path: Any) -> str:
 
 
 def save(state: Mapping[str, np.ndarray], path: PathType) -> str:
-    """Write a state dict to `path` (".npz" is appended if missing, as numpy does); returns the path.
+    """Write a state dict to `path` (".npz" is appended if missing, as numpy does; a path ending in
+    ".safetensors" is written in that format, see nn.safetensors_io); returns the path.
 
     Raises TypeError for a state that is not a mapping of names to arrays of real numbers.
     """
@@ -33,6 +34,9 @@ def save(state: Mapping[str, np.ndarray], path: PathType) -> str:
         raise TypeError(f"save: state must be a dict of named arrays such as model.state_dict(), "
                         f"got {type(state).__name__}")
     path = _path("save", path)
+    if path.endswith(".safetensors"):
+        from . import safetensors_io
+        return safetensors_io.save(state, path)
     if not path.endswith(".npz"):
         path += ".npz"
     arrays = {}
@@ -50,6 +54,8 @@ def save(state: Mapping[str, np.ndarray], path: PathType) -> str:
 def load(path: PathType) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict written by `Module.save`, for `model.load_state_dict(nn.load(path))`.
 
+    A path ending in ".safetensors" is read in that format (needs the safetensors package).
+
     Raises FileNotFoundError for a missing file and ValueError for a file that is not an
     `.npz` archive of real-number arrays (corrupt, truncated, a pickle, text, an object or
     complex array).
@@ -57,6 +63,9 @@ def load(path: PathType) -> "OrderedDict[str, np.ndarray]":
     path = _path("load", path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file {path!r}")
+    if path.endswith(".safetensors"):
+        from . import safetensors_io
+        return safetensors_io.load(path)
     try:
         with open(path, "rb") as f:
             head = f.read(6)

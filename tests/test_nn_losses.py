@@ -164,7 +164,7 @@ def test_one_hot():
 
 def test_cross_entropy_names_labels_out_of_range():
     logits = Tensor(np.zeros((3, 4)))
-    with pytest.raises(ValueError, match=r"labels \[-1, 4\] are out of range for 4 classes \(valid: 0..3\)"):
+    with pytest.raises(ValueError, match=r"labels \[-1, 4\] are out of range for 4 classes \(valid: 0..3, or ignore_index -100\)"):
         nn.CrossEntropyLoss()(logits, [4, -1, 0])
 
 

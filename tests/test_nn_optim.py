@@ -178,7 +178,7 @@ def test_optimizer_argument_errors():
         nn.optim.SGD(params, lr="fast")
     with pytest.raises(ValueError, match="appears more than once"):
         nn.optim.SGD(params + params[:1], lr=0.1)
-    with pytest.raises(TypeError, match="got a single Tensor; wrap it in a list"):
+    with pytest.raises(TypeError, match="got a single Parameter; wrap it in a list"):
         nn.optim.SGD(params[0], lr=0.1)
     with pytest.raises(TypeError, match="parameter 0 is a ndarray"):
         nn.optim.SGD([np.ones(3)], lr=0.1)
@@ -227,10 +227,16 @@ SCHEDULERS = [
     ("ExponentialLR", dict(gamma=0.9)),
     ("CosineAnnealingLR", dict(T_max=5)),
     ("CosineAnnealingLR", dict(T_max=4, eta_min=0.01)),
+    ("MultiStepLR", dict(milestones=[6, 2, 9], gamma=0.5)),
+    ("LambdaLR", dict(lr_lambda=lambda epoch: 1.0 / (1 + epoch) ** 0.5)),
 ]
 
 
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=[f"{n}{k}" for n, k in SCHEDULERS])
+# (a function's repr holds its address, which differs between test workers: leave it out of the id)
+SCHEDULER_IDS = [n + str({a: v for a, v in k.items() if not callable(v)}) for n, k in SCHEDULERS]
+
+
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=SCHEDULER_IDS)
 def test_schedulers_match_torch(torch, name, kwargs):
     ours_opt = nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=0.1)
     ref_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)

@@ -1,0 +1,51 @@
+"""Weights as `.safetensors`, PyTorch's safe format: a JSON header and raw arrays, nothing to execute.
+
+A file written here loads in PyTorch with `safetensors.torch.load_file(path)` (and the other
+way round), so a model trained in circuitgrad can continue in PyTorch. Needs the optional
+`safetensors` package (circuitgrad's `safetensors` extra); `nn.save` and `nn.load` pick this
+format for paths ending in ".safetensors".
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Mapping
+
+import numpy as np
+
+
+def _module(op: str) -> Any:
+    try:
+        import safetensors.numpy as st
+    except ImportError:
+        raise ImportError(f"{op}: writing and reading .safetensors files needs the safetensors package: "
+                          "pip install safetensors (or circuitgrad[safetensors]); or save to a .npz file") from None
+    return st
+
+
+def save(state: Mapping[str, np.ndarray], path: str) -> str:
+    """Write named real-number arrays to `path` (a .safetensors file); returns the path."""
+    st = _module("save")
+    arrays = {}
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save: every key must be a name (str), got {type(key).__name__} {key!r}")
+        array = np.asarray(value)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"save: {key!r} holds {array.dtype} data; only arrays of real numbers can be saved")
+        arrays[key] = np.array(array, order="C")  # safetensors writes the raw buffer, so it must be contiguous
+    st.save_file(arrays, path)
+    return path
+
+
+def load(path: str) -> "OrderedDict[str, np.ndarray]":
+    """Read the named arrays of a .safetensors file, in the file's order. Raises ValueError for a file that
+    is not one (corrupt, truncated, another format)."""
+    st = _module("load")
+    try:
+        state = st.load_file(path)
+    except Exception as e:  # safetensors raises its own SafetensorError for a bad header
+        raise ValueError(f"load: {path!r} is not a readable .safetensors file: {e}") from None
+    for key, array in state.items():
+        if array.dtype.kind not in "fiub":
+            raise ValueError(f"load: refusing {path!r}: entry {key!r} has dtype {array.dtype}, not real numbers")
+    return OrderedDict(state)
