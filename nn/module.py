@@ -363,19 +363,21 @@ class Module:
 
     # ---- PyTorch --------------------------------------------------------------------------------------
 
+    # nn.torch_bridge sets this when circuitgrad.nn is imported: the bridge needs every layer class
+    # and the layers need Module, so Module cannot import the bridge without an import circle.
+    _torch_bridge: Any = None
+
     def to_torch(self) -> Any:
         """The equivalent `torch.nn.Module` with copies of the weights (see nn.torch_bridge for the rule on
         your own subclasses). Raises TypeError naming a module without a PyTorch twin, ImportError
         without PyTorch."""
-        from .torch_bridge import to_torch
-        return to_torch(self)
+        return Module._torch_bridge.to_torch(self)
 
     @staticmethod
     def from_torch(torch_module: Any) -> "Module":
         """The circuitgrad module equivalent to `torch_module`, with copies of its weights:
         `nn.Module.from_torch(torch_model)`. Raises TypeError naming a module without a twin."""
-        from .torch_bridge import from_torch
-        return from_torch(torch_module)
+        return Module._torch_bridge.from_torch(torch_module)
 
     # ---- printing -----------------------------------------------------------------------------------
 

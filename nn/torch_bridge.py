@@ -14,6 +14,7 @@ PyTorch is imported only inside these functions: circuitgrad does not need it ot
 """
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Any, Callable, NamedTuple
 
@@ -321,3 +322,6 @@ def optimizer_to_torch(optimizer: Any, params: Any) -> Any:
                                                           for t, o in zip(out.state_dict()["param_groups"],
                                                                           saved["param_groups"])]})
     return out
+
+
+Module._torch_bridge = sys.modules[__name__]  # what Module.to_torch / from_torch call
