@@ -343,8 +343,15 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
     outs = _as_nodes(outputs, "grad: outputs")
     ins = _as_nodes(inputs, "grad: inputs")
     seeds = _as_list(grad_outputs, len(outs))
+    for i, x in enumerate(ins):
+        if not x.requires_grad:
+            raise ValueError(f"grad: input {i} ({x.label or type(x).__name__}) does not require grad "
+                             "(create it with requires_grad=True)")
     total: dict = {}
-    for out, seed in zip(outs, seeds):
+    for i, (out, seed) in enumerate(zip(outs, seeds)):
+        if seed is None and getattr(out.data, "size", 1) != 1:
+            raise ValueError(f"grad: output {i} has shape {out.data.shape}; pass grad_outputs= a seed of that "
+                             "shape, or reduce the output first (e.g. .sum())")
         s = out._seed(seed.data if isinstance(seed, Node) and not create_graph else seed)
         if create_graph:
             s = seed if isinstance(seed, Node) else out._constant_like(s)
@@ -377,5 +384,6 @@ def _as_list(seeds: Any, n: int) -> list:
     if n == 1 and not isinstance(seeds, (list, tuple)):
         return [seeds]
     if not isinstance(seeds, (list, tuple)) or len(seeds) != n:
-        raise ValueError(f"grad: grad_outputs must give one seed per output ({n})")
+        given = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}" if isinstance(seeds, (list, tuple)) else "one seed"
+        raise ValueError(f"grad: grad_outputs has {given} for {n} output{'s' * (n != 1)}; give one per output")
     return list(seeds)
