@@ -251,6 +251,9 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
     `grads` when the walk has finished, `grad()` returns it, and `on_gate(gate, sent)` lets a
     picture watch each step (`sent` aligned with `gate.parents`, None where nothing is sent).
     """
+    if create_graph and not grad_mode.enabled:  # asked for a graph: record it even inside no_grad(), as PyTorch
+        with enable_grad():
+            return chain_rule(root, seed, create_graph, on_gate)
     order = topological_order(root, leaves=False)
     grads = {root: seed}
     get = grads.get

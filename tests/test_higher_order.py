@@ -15,7 +15,8 @@ import pytest
 
 import circuitgrad.nn.functional as F
 from circuitgrad import nn, viz
-from circuitgrad.autograd import Tensor, Value, cat, enable_grad, grad, gradcheck, stack, topological_order, where
+from circuitgrad.autograd import (Tensor, Value, cat, enable_grad, grad, gradcheck, no_grad, stack, topological_order,
+                                  where)
 
 ORDER = 3  # derivatives 1, 2 and 3 of every smooth op
 
@@ -117,12 +118,21 @@ def _cases(rng):
         "2 ** x": (lambda a: 2 ** a, None, [x]),
         "x / y": (lambda a, b: a / b, None, [x, pos]),
         "x * y broadcast": (lambda a, b: (a * b).tanh(), None, [x, y[:, :1]]),
+        "-x": (lambda a: (-a).exp(), None, [x]),
+        "abs": (lambda a: a.abs() ** 3, None, [x]),
+        "selu": (lambda a: a.selu(), lambda a: __import__("torch").nn.functional.selu(a), [x]),
+        "clamp": (lambda a: a.clamp(-0.5, 0.5) * a.exp(), None, [x]),
+        "astype": (lambda a: a.astype(np.float64).tanh(), lambda a: a.to(__import__("torch").float64).tanh(), [x]),
         "softmax": (lambda a: a.softmax(dim=1), None, [x]),
+        "softmax 3-D": (lambda a: a.softmax(dim=0), None, [rng.uniform(-1, 1, (2, 3, 2))]),
         "log_softmax": (lambda a: a.log_softmax(dim=0), None, [x]),
         "sum": (lambda a: a.sum(dim=1, keepdim=True) * a, None, [x]),
         "sum all": (lambda a: a.sum() ** 3, None, [x]),
         "mean": (lambda a: a.mean(dim=0) ** 3, None, [x]),
+        "mean over dims": (lambda a: a.mean(dim=(0, 2), keepdim=True).exp() * a, None, [rng.uniform(-1, 1, (2, 3, 2))]),
         "max": (lambda a: a.max(dim=1) ** 3, lambda a: a.amax(dim=1) ** 3, [x]),
+        "min": (lambda a: a.min(dim=0).exp(), lambda a: a.amin(dim=0).exp(), [x]),
+        "std": (lambda a: a.std(dim=0), None, [x]),
         "var": (lambda a: a.var(dim=1) ** 2, None, [x]),
         "var all": (lambda a: a.var().sqrt(), None, [x]),
         "matmul 2-D": (lambda a, b: (a @ b).tanh(), None, [x, y.T]),
@@ -132,9 +142,16 @@ def _cases(rng):
         "matmul batched": (lambda a, b: (a @ b).tanh(), None, [rng.uniform(-1, 1, (2, 3, 4)), y.T]),
         "reshape": (lambda a: a.reshape(4, 3).tanh(), None, [x]),
         "transpose": (lambda a: a.transpose(0, 1).exp() * a.T, None, [x]),
+        "permute": (lambda a: a.permute(2, 0, 1).tanh(), None, [rng.uniform(-1, 1, (2, 3, 2))]),
+        "squeeze, unsqueeze": (lambda a: a.unsqueeze(0).squeeze(0).sigmoid() * a, None, [x]),
+        "expand": (lambda a: a.expand(3, 3, 4).tanh() ** 2, None, [x[:1]]),
+        "broadcast_to, sum_to": (lambda a: a.broadcast_to((2, 3, 4)).exp().sum_to((1, 4)) ** 2,
+                                 lambda a: a.broadcast_to((2, 3, 4)).exp().sum(dim=(0, 1)).reshape(1, 4) ** 2,
+                                 [x[:1]]),
         "index": (lambda a: a[1, 1:3].exp(), None, [x]),
         "index repeated": (lambda a: a[[0, 2, 0, 0]].tanh(), None, [x]),
         "index repeated pairs": (lambda a: a[[0, 0, 2], [1, 1, 3]].sigmoid(), None, [x]),
+        "index mask": (lambda a: a[x > 0] ** 3, lambda a: a[__import__("torch").tensor(x > 0)] ** 3, [x]),
         "cat": (lambda a, b: cat([a, b.tanh()], 1) ** 2, lambda a, b: __import__("torch").cat([a, b.tanh()], 1) ** 2,
                 [x, y]),
         "stack": (lambda a, b: stack([a * b, b.exp()], 0) ** 2,
@@ -190,6 +207,60 @@ def test_piecewise_linear_ops_have_zero_second_derivative(torch, rng, name, ours
     assert ht is None or not torch.any(ht)
 
 
+def test_jacobian_vector_product_by_two_vector_jacobian_products(torch, rng):
+    """The double-vjp trick: u = grad(y, x, v) is linear in the seed v, so grad(u, v, w) = J w.
+    The seed of the first pass is itself a node here, and the second pass differentiates through it."""
+    a, v0, w0 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (3, 2))
+    x, v = Tensor(a, requires_grad=True), Tensor(v0, requires_grad=True)
+    (u,) = grad((x.tanh() * x).softmax(dim=0), x, grad_outputs=v, create_graph=True)
+    (jvp,) = grad(u, v, grad_outputs=w0)
+    xt, vt = torch.tensor(a, requires_grad=True), torch.tensor(v0, requires_grad=True)
+    (ut,) = torch.autograd.grad((xt.tanh() * xt).softmax(dim=0), xt, grad_outputs=vt, create_graph=True)
+    (jvpt,) = torch.autograd.grad(ut, vt, grad_outputs=torch.tensor(w0))
+    np.testing.assert_allclose(jvp, jvpt.numpy(), rtol=1e-12, atol=1e-14)
+    # Finite differences: J w = (f(x + h w) - f(x - h w)) / 2h.
+    def f(z):
+        e = np.exp(np.tanh(z) * z)
+        return e / e.sum(axis=0)
+    np.testing.assert_allclose(jvp, (f(a + 1e-6 * w0) - f(a - 1e-6 * w0)) / 2e-6, rtol=1e-6, atol=1e-9)
+
+
+def test_grad_with_respect_to_an_interior_node_and_several_outputs(torch, rng):
+    a = rng.uniform(0.5, 1.5, 4)
+    x = Tensor(a, requires_grad=True)
+    h = x.exp()
+    y1, y2 = (h * h).sum(), (h.log() * x).sum()
+    gh, gx = grad([y1, y2], [h, x], create_graph=True)
+    (hx,) = grad((gh * gx).sum(), x)
+    xt = torch.tensor(a, requires_grad=True)
+    ht = xt.exp()
+    ght, gxt = torch.autograd.grad([(ht * ht).sum(), (ht.log() * xt).sum()], [ht, xt], create_graph=True)
+    (hxt,) = torch.autograd.grad((ght * gxt).sum(), xt)
+    np.testing.assert_allclose(gh.data, ght.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gx.data, gxt.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(hx, hxt.numpy(), rtol=1e-12)
+
+
+def test_create_graph_records_even_inside_no_grad(torch):
+    x = Value(0.5)
+    y = x.tanh()
+    with no_grad():  # PyTorch records the backward pass when create_graph=True is asked for, here too
+        (g,) = grad(y, x, create_graph=True)
+    (h,) = grad(g, x)
+    assert h == pytest.approx(-2 * np.tanh(0.5) * (1 - np.tanh(0.5) ** 2), rel=1e-14)
+
+
+def test_float32_stays_float32_through_higher_derivatives():
+    x = Tensor(np.array([0.1, -0.7, 1.2], dtype=np.float32), requires_grad=True)
+    (g,) = grad((x.tanh() ** 3).mean(), x, create_graph=True)
+    (h,) = grad(g.sum(), x)
+    assert g.dtype == np.float32 and h.dtype == np.float32
+    t = np.tanh(x.data.astype(np.float64))
+    d = 1 - t ** 2  # d/dx mean(t^3) = t^2 (1 - t^2), whose derivative is 2t (1 - t^2)^2 - 2 t^3 (1 - t^2)
+    np.testing.assert_allclose(g.data, t ** 2 * d, rtol=1e-5)
+    np.testing.assert_allclose(h, 2 * t * d ** 2 - 2 * t ** 3 * d, rtol=1e-5)
+
+
 # ---- Value: the scalar ops, derivatives 1 to 3 -------------------------------------------------------
 
 VALUE_CASES = {
@@ -203,6 +274,10 @@ VALUE_CASES = {
     "x ** 2": (lambda a: a ** 2, [-1.3]),
     "2.5 ** x": (lambda a: 2.5 ** a, [0.3]),
     "3 / x": (lambda a: 3 / a, [0.8]),
+    "x / 4 and 3 - x": (lambda a: (a / 4).exp() * (3 - a) ** 3, [0.8]),
+    "-x": (lambda a: (-a).tanh(), [0.8]),
+    "abs": (lambda a: a.abs() ** 3, [-0.8]),
+    "selu": (lambda a: (a.selu() if isinstance(a, Value) else __import__("torch").selu(a)) ** 2, [-0.8]),
     "x / y": (lambda a, b: a / b, [0.8, -1.3]),
     "a circuit": (lambda a, b: (a * b + a.exp()).tanh() - b / 2 + (1 - a) * (b - 2), [0.2, -0.5]),
 }
