@@ -480,6 +480,47 @@ def test_gradient_penalty_training_matches_pytorch(torch, rng):
     assert np.linalg.norm(from_penalty) > 0.1 * np.linalg.norm(from_fit)
 
 
+LAYERS = {
+    "ReLU, CrossEntropyLoss": lambda m: m.Sequential(m.Linear(4, 5), m.ReLU(), m.Linear(5, 3)),
+    "BatchNorm1d, Sigmoid": lambda m: m.Sequential(m.Linear(4, 5), m.BatchNorm1d(5), m.Sigmoid(), m.Linear(5, 3)),
+    "SELU, LeakyReLU": lambda m: m.Sequential(m.Linear(4, 5), m.SELU(), m.Linear(5, 5), m.LeakyReLU(0.1),
+                                               m.Linear(5, 3)),
+    "LSTM": lambda m: m.LSTM(4, 3),
+    "GRU": lambda m: m.GRU(4, 3),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_gradient_penalty_through_layers_matches_pytorch(torch, rng, name):
+    """d/dweights of ||d loss / d x||^2 through each kind of layer, against PyTorch with the same weights."""
+    ours, theirs = LAYERS[name](nn), LAYERS[name](torch.nn).double()
+    with torch.no_grad():
+        for (key, p), (key_t, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+            assert key == key_t and p.shape == tuple(q.shape)
+            p.data[...] = rng.uniform(-0.8, 0.8, p.shape)
+            q.copy_(torch.tensor(p.data))
+    recurrent = name in ("LSTM", "GRU")
+    X = rng.normal(size=(5, 2, 4) if recurrent else (6, 4))
+    labels = rng.integers(0, 3, 6)
+    if recurrent:
+        loss, loss_t = (lambda o: (o[0] ** 2).sum()), (lambda o: (o[0] ** 2).sum())
+    else:
+        loss = lambda o: nn.CrossEntropyLoss()(o, labels)  # noqa: E731
+        loss_t = lambda o: torch.nn.CrossEntropyLoss()(o, torch.tensor(labels))  # noqa: E731
+    x, xt = Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    (gx,) = grad(loss(ours(x)), x, create_graph=True)
+    (gxt,) = torch.autograd.grad(loss_t(theirs(xt)), xt, create_graph=True)
+    np.testing.assert_allclose(gx.data, gxt.detach().numpy(), rtol=1e-10, atol=1e-14)
+    params = list(ours.parameters())
+    got = grad((gx * gx).sum(), params, allow_unused=True)
+    want = torch.autograd.grad((gxt * gxt).sum(), list(theirs.parameters()), allow_unused=True)
+    scale = max(float(np.abs(w.numpy()).max()) for w in want if w is not None)
+    for p, a, b in zip(params, got, want):
+        a = np.zeros(p.shape) if a is None else a
+        b = np.zeros(p.shape) if b is None else b.numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * scale)
+
+
 # ---- what cannot be done, said clearly ---------------------------------------------------------------
 
 def test_create_graph_through_bce_raises_and_changes_nothing():
