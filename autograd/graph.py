@@ -146,8 +146,8 @@ class Node:
         leaves' gradients are themselves nodes, with the backward pass as their graph.
         """
         seed = self._seed(grad)
-        if create_graph:
-            seed = self._constant_like(seed)
+        if create_graph:  # a seed that is a node stays one, so the pass can be differentiated through it too
+            seed = grad if isinstance(grad, Node) else self._constant_like(seed)
         order, grads = chain_rule(self, seed, create_graph)
         _commit(order, grads, create_graph)
 

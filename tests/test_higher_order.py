@@ -222,6 +222,17 @@ def test_jacobian_vector_product_by_two_vector_jacobian_products(torch, rng):
     np.testing.assert_allclose(jvp, (f(a + 1e-6 * w0) - f(a - 1e-6 * w0)) / 2e-6, rtol=1e-6, atol=1e-9)
 
 
+def test_backward_with_a_node_as_seed_differentiates_through_the_seed(torch):
+    x, v = Tensor(np.array([0.2, -0.9]), requires_grad=True), Tensor(np.array([1.5, 0.5]), requires_grad=True)
+    x.exp().backward(v, create_graph=True)  # x.grad = v * e^x, a graph of v and x
+    (dv,) = grad(x.grad.sum(), v)
+    np.testing.assert_allclose(dv, np.exp([0.2, -0.9]), rtol=1e-15)
+    xt, vt = torch.tensor([0.2, -0.9], requires_grad=True), torch.tensor([1.5, 0.5], requires_grad=True)
+    xt.exp().backward(vt, create_graph=True)
+    (dvt,) = torch.autograd.grad(xt.grad.sum(), vt)
+    np.testing.assert_allclose(dv, dvt.numpy(), rtol=1e-15)
+
+
 def test_grad_with_respect_to_an_interior_node_and_several_outputs(torch, rng):
     a = rng.uniform(0.5, 1.5, 4)
     x = Tensor(a, requires_grad=True)
@@ -583,6 +594,9 @@ def test_draw_value_gradient_shows_the_backward_pass():
     assert sum(line.count("->") for line in dot.body) >= len(topological_order(x.grad)) - 1
     # the root's wire carries the value of the first derivative, 1 - tanh(0.5)^2 = 0.79
     assert "0.79" in words
+    # the backward pass of the backward pass, step by step: the seed, then one picture per gate
+    gates = [n for n in topological_order(x.grad) if n.fn is not None]
+    assert len(list(viz.backprop_steps(x.grad))) == 1 + len(gates) == 5
 
 
 def test_draw_tensor_gradient_shows_the_backward_pass():
