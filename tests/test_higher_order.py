@@ -186,6 +186,7 @@ def test_tensor_derivatives_match_finite_differences(rng, name):
     ("relu", lambda a: a.relu(), lambda torch, a: a.relu()),
     ("leaky_relu", lambda a: a.leaky_relu(0.1), lambda torch, a: torch.nn.functional.leaky_relu(a, 0.1)),
     ("max", lambda a: a.max(dim=0), lambda torch, a: a.amax(dim=0)),
+    ("step", lambda a: a.step() * 2 + a, lambda torch, a: (a > 0).to(a.dtype) * 2 + a),
 ])
 def test_piecewise_linear_ops_have_zero_second_derivative(torch, rng, name, ours, theirs):
     # Away from the kinks: every entry at least 0.2 from 0, and the column maxima unique.
@@ -342,16 +343,18 @@ def test_value_tanh_derivatives_are_the_textbook_polynomials():
     assert (g1.data, g2.data, g3) == pytest.approx((d1, d2, d3), rel=1e-13)
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "step"])
 def test_value_piecewise_linear_second_derivative_is_zero(torch, name):
+    slopes = {"relu": (0.0, 3.0), "leaky_relu": (0.3, 3.0), "step": (3.0, 3.0)}[name]  # below 0, above 0
     for x0 in (-0.8, 0.8):
         x = Value(x0)
-        y = x.relu() if name == "relu" else x.leaky_relu(0.1)
+        y = x.relu() if name == "relu" else x.leaky_relu(0.1) if name == "leaky_relu" else x.step() + x
         (g,) = grad(y * 3.0, x, create_graph=True)
-        assert g.data == pytest.approx(3.0 if x0 > 0 else 0.0 if name == "relu" else 0.3, rel=1e-15)
+        assert g.data == pytest.approx(slopes[x0 > 0], rel=1e-15)
         (h,) = grad(g, x, allow_unused=True)
         t = torch.tensor(x0, requires_grad=True)
-        yt = t.relu() if name == "relu" else torch.nn.functional.leaky_relu(t, 0.1)
+        yt = t.relu() if name == "relu" else torch.nn.functional.leaky_relu(t, 0.1) if name == "leaky_relu" else \
+            (t > 0).to(t.dtype) + t
         (gt,) = torch.autograd.grad(yt * 3.0, t, create_graph=True)
         (ht,) = torch.autograd.grad(gt, t, allow_unused=True) if gt.requires_grad else (None,)
         assert (h or 0.0) == 0.0 and (ht is None or ht.item() == 0.0)
