@@ -167,8 +167,8 @@ class Node:
         leaves' gradients are themselves nodes, with the backward pass as their graph.
         """
         seed = self._seed(grad)
-        if create_graph:
-            seed = self._constant_like(seed)
+        if create_graph:  # a seed that is a node stays one, so the pass can be differentiated through it too
+            seed = grad if isinstance(grad, Node) else self._constant_like(seed)
         backpropagate(self, seed, create_graph)
 
     def _seed(self, grad: Any) -> Any:
@@ -275,6 +275,9 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
     None where nothing is sent). Returns (order, leaf_grads), `order` the interior nodes in
     topological order.
     """
+    if create_graph and not grad_mode.enabled:  # asked for a graph: record it even inside no_grad(), as PyTorch
+        with enable_grad():
+            return chain_rule(root, seed, create_graph, on_gate, order)
     if order is None:
         order = topological_order(root, leaves=False)
     if root.fn is None:  # a leaf on its own: it only accumulates the seed
@@ -426,8 +429,15 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
     outs = _as_nodes(outputs, "grad: outputs")
     ins = _as_nodes(inputs, "grad: inputs")
     seeds = _as_list(grad_outputs, len(outs))
+    for i, x in enumerate(ins):
+        if not x.requires_grad:
+            raise ValueError(f"grad: input {i} ({x.label or type(x).__name__}) does not require grad "
+                             "(create it with requires_grad=True)")
     total: dict = {}
-    for out, seed in zip(outs, seeds):
+    for i, (out, seed) in enumerate(zip(outs, seeds)):
+        if seed is None and getattr(out.data, "size", 1) != 1:
+            raise ValueError(f"grad: output {i} has shape {out.data.shape}; pass grad_outputs= a seed of that "
+                             "shape, or reduce the output first (e.g. .sum())")
         s = out._seed(seed.data if isinstance(seed, Node) and not create_graph else seed)
         if create_graph:
             s = seed if isinstance(seed, Node) else out._constant_like(s)
@@ -459,5 +469,6 @@ def _as_list(seeds: Any, n: int) -> list:
     if n == 1 and not isinstance(seeds, (list, tuple)):
         return [seeds]
     if not isinstance(seeds, (list, tuple)) or len(seeds) != n:
-        raise ValueError(f"grad: grad_outputs must give one seed per output ({n})")
+        given = f"{len(seeds)} seed{'s' * (len(seeds) != 1)}" if isinstance(seeds, (list, tuple)) else "one seed"
+        raise ValueError(f"grad: grad_outputs has {given} for {n} output{'s' * (n != 1)}; give one per output")
     return list(seeds)

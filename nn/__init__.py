@@ -19,7 +19,7 @@ if __name__ == "nn":  # this folder imported as a top-level package, e.g. from t
     raise ImportError("circuitgrad's nn folder was imported as 'nn'; import it as "
                       "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
 
-from . import data, functional, init, lr_scheduler, optim, torch_bridge, utils  # noqa: F401
+from . import data, functional, init, lr_scheduler, optim, torch_bridge, utils  # noqa: F401  (torch_bridge: see Module.to_torch)
 from .attention import MultiheadAttention
 from .autoencoder import DenoisingAutoencoder, TiedAutoencoder
 from .containers import ModuleList, Sequential

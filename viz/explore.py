@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import json
-import math
+
 from os import PathLike
 from pathlib import Path
 from typing import Any, Optional, Union

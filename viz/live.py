@@ -27,7 +27,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .explore import ASSETS
-from .neurons import NEGATIVE, POSITIVE, colour_range, colours, neuron_maps
+from .neurons import colour_range, colours, neuron_maps
 
 CELL = 30          # px between neuron centres in a column
 NEURON = 26        # px of a neuron's heat map

@@ -135,12 +135,23 @@ class Pow(Op):
             else:
                 raise DomainError(f"**: the gradient with respect to the exponent needs a base > 0, got {av!r}")
             return da, db
+        # The guards (where) only where a corner case occurs, so a recorded backward pass
+        # (create_graph=True) draws as the formula: grad * b * a ** (b - 1).
         with np.errstate(divide="ignore", invalid="ignore"):
-            nonzero_b = bv != 0
-            da = grad * where(nonzero_b, b * a ** where(nonzero_b, b - 1, 0), 0) if _needed(a) else None
-            positive = av > 0
-            ln_a = where(positive, log(where(positive, a, 1)), np.where(av == 0, 0, np.nan).astype(av.dtype))
-            db = grad * out * ln_a if _needed(b) else None
+            da = db = None
+            if _needed(a):
+                nonzero_b = bv != 0
+                if nonzero_b.all():
+                    da = grad * (b * a ** (b - 1))
+                else:
+                    da = grad * where(nonzero_b, b * a ** where(nonzero_b, b - 1, 0), 0)
+            if _needed(b):
+                positive = av > 0
+                if positive.all():
+                    ln_a = log(a)
+                else:
+                    ln_a = where(positive, log(where(positive, a, 1)), np.where(av == 0, 0, np.nan).astype(av.dtype))
+                db = grad * out * ln_a
         return da, db
 
 
