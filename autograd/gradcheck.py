@@ -84,13 +84,13 @@ def _finite_difference(fn: Callable, inputs: tuple, x: Node, weights: Any, eps: 
         x.data = x0
         return np.asarray((up - down) / (2 * eps))
     numeric = np.zeros(x.shape)
-    flat = x.data.reshape(-1)  # a view: writing to it perturbs x in place
-    for k in range(flat.size):
-        x0 = flat[k]
-        flat[k] = x0 + eps
+    data = x.data  # nudged in place by index, so any memory layout (a transpose, a slice) works
+    for k in np.ndindex(*x.shape):
+        x0 = data[k]
+        data[k] = x0 + eps
         up = _scalar(fn(*inputs), weights)
-        flat[k] = x0 - eps
+        data[k] = x0 - eps
         down = _scalar(fn(*inputs), weights)
-        flat[k] = x0
-        numeric.reshape(-1)[k] = (up - down) / (2 * eps)
+        data[k] = x0
+        numeric[k] = (up - down) / (2 * eps)
     return numeric

@@ -338,3 +338,10 @@ def test_gradcheck_keeps_accumulated_gradients_of_its_inputs():
     (x * 3).backward()
     assert gradcheck(lambda v: v * v, x)
     assert x.grad == 3.0
+
+
+def test_gradcheck_nudges_inputs_of_any_memory_layout(rng):
+    a = rng.normal(size=(3, 4))
+    x = Tensor(a.T, requires_grad=True)  # keeps the transpose's column-major layout
+    assert not x.data.flags.c_contiguous
+    assert gradcheck(lambda t: (t * t).sum(), x)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import json
-
 from os import PathLike
 from pathlib import Path
 from typing import Any, Optional, Union
