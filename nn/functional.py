@@ -91,9 +91,12 @@ def _fits(weight: Tensor, input: Tensor, op: str, name: str) -> Tensor:
 
 def _probabilities(t: Tensor, op: str, what: str, hint: str = "") -> None:
     p = t.data
-    if p.size and not ((p >= 0) & (p <= 1)).all():
-        raise ValueError(f"{op}: {what} must be probabilities in [0, 1], got values from {np.nanmin(p):.4g} to "
-                         f"{np.nanmax(p):.4g}{' and nan' if np.isnan(p).any() else ''}{hint}")
+    # min and max first: two reductions, where a mask of each bound costs four array passes (a
+    # third of BCELoss's time on the XOR net); nan fails both comparisons and lands below too.
+    if not p.size or (np.minimum.reduce(p, axis=None) >= 0 and np.maximum.reduce(p, axis=None) <= 1):
+        return
+    raise ValueError(f"{op}: {what} must be probabilities in [0, 1], got values from {np.nanmin(p):.4g} to "
+                     f"{np.nanmax(p):.4g}{' and nan' if np.isnan(p).any() else ''}{hint}")
 
 
 def _same_shape(input: Tensor, target: Tensor, op: str) -> None:

@@ -5,6 +5,7 @@ derivative, which is what lets the backward pass itself be differentiated.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,8 +22,8 @@ def new_shape(t: Any, shape: Sequence, op: str = "reshape") -> tuple:
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
         raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
     shape = tuple(int(n) for n in shape)
-    size = int(np.prod(t.shape))
-    known = int(np.prod([n for n in shape if n != -1]))
+    size = math.prod(t.shape)
+    known = math.prod(n for n in shape if n != -1)
     free = shape.count(-1)
     if free > 1 or any(n < -1 for n in shape) or (free == 0 and known != size) or \
             (free == 1 and (known == 0 or size % known)):
