@@ -9,8 +9,8 @@ import pytest
 
 from circuitgrad import viz
 from circuitgrad.autograd import Tensor, Value, topological_order
-from circuitgrad.viz.graph_view import format_number, summarize
 from circuitgrad.viz import dot_program
+from circuitgrad.viz.graph_view import format_number, summarize
 from circuitgrad.viz.render import GraphvizNotFound
 from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
 
