@@ -175,3 +175,19 @@ def test_a_latin_png_through_graphviz_pure_is_silent(only_pure, tmp_path, capfd)
         warnings.simplefilter("error")
         viz.render(_cs231n(), tmp_path / "c.png")
     assert capfd.readouterr().err == ""
+
+
+def test_a_drawn_graph_asked_for_pdf_through_graphviz_pure_says_the_same(only_pure, tmp_path):
+    g = viz.draw(_cs231n())
+    for attempt in (lambda: g.pipe(format="pdf"), lambda: g.render(tmp_path / "c", format="pdf")):
+        with pytest.raises(RuntimeError, match="graphviz-pure .* cannot write PDF"):
+            attempt()
+
+
+def test_the_korean_png_warning_comes_once_per_picture(only_pure, tmp_path):
+    y = Value(2.0, label="가중치") * 2
+    y.backward()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        viz.render(y, tmp_path / "k.png")
+    assert len([w for w in caught if "empty boxes" in str(w.message)]) == 1

@@ -57,10 +57,12 @@ class Diagram(graphviz.Digraph):
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
         with _dot_needed() as program:
+            _check_can(program, self, kwargs.get("format") or (args[0] if args else None) or self.format)
             return super().pipe(*args, **_quiet_if_pure(program, kwargs))
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         with _dot_needed() as program:
+            _check_can(program, self, kwargs.get("format") or self.format)
             return super().render(*args, **_quiet_if_pure(program, kwargs))
 
 
@@ -179,8 +181,10 @@ def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankd
         if g.collapsed or not _is_drawn_box(groups, gi):
             continue
         body = bodies[gi]
+        # The title sits top right: arrows enter a module at its gate on the left, often from above,
+        # and would cross a title at the top left.
         body.attr(label=g.title, style="rounded,filled", color=T.CLUSTER_COLOR, fillcolor=T.CLUSTER_FILL,
-                  fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12", labeljust="l", penwidth="1.2",
+                  fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12", labeljust="r", penwidth="1.2",
                   tooltip=T.tooltip(repr(g.call.module)))
         parent = dot if g.parent is None else bodies[g.parent]
         parent.subgraph(body)
@@ -263,7 +267,8 @@ def pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
         graph.graph_attr["dpi"] = PNG_DPI
     try:
         with _dot_needed() as program:
-            _check_can(program, graph, fmt)
+            if not isinstance(graph, Diagram):  # a Diagram checks itself
+                _check_can(program, graph, fmt)
             return graph.pipe(format=fmt, **_quiet_if_pure(program, {}))
     except graphviz.CalledProcessError as e:
         detail = (e.stderr or b"").decode(errors="replace").strip().splitlines()
@@ -288,4 +293,4 @@ def _check_can(program: Optional[dot_program.Program], graph: graphviz.Digraph, 
         return
     warnings.warn(f"render: this PNG shows Korean (CJK) text as empty boxes: {reason}. An SVG keeps the text "
                   "(write .svg; the browser draws it with its fonts); for PNG, install Graphviz and a Korean font "
-                  "as root: `apt-get install graphviz fonts-nanum`", UserWarning, stacklevel=4)
+                  "as root: `apt-get install graphviz fonts-nanum`", UserWarning, stacklevel=2)
