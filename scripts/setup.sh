@@ -95,6 +95,8 @@ ensure_korean_font() {
     if is_root; then
         log "installing a Korean font (fonts-nanum) for Korean labels"
         apt_install fonts-nanum || log "could not install fonts-nanum: Korean text in PNGs will show as boxes"
+    else
+        log "no Korean font and no root: Korean labels show as boxes in PNGs (SVGs keep them)"
     fi
 }
 
