@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -293,4 +294,12 @@ def _check_can(program: Optional[dot_program.Program], graph: graphviz.Digraph, 
         return
     warnings.warn(f"render: this PNG shows Korean (CJK) text as empty boxes: {reason}. An SVG keeps the text "
                   "(write .svg; the browser draws it with its fonts); for PNG, install Graphviz and a Korean font "
-                  "as root: `apt-get install graphviz fonts-nanum`", UserWarning, stacklevel=2)
+                  "as root: `apt-get install graphviz fonts-nanum`", UserWarning, stacklevel=_user_level())
+
+
+def _user_level() -> int:
+    """The stacklevel of the first caller outside viz and graphviz: the warning names the user's line."""
+    level, frame = 2, sys._getframe(2)  # stacklevel 1 is _check_can, 2 its caller (frame 2 from here)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(("circuitgrad.viz", "graphviz")):
+        frame, level = frame.f_back, level + 1
+    return level
