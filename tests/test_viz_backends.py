@@ -21,7 +21,8 @@ PURE_REASON = "graphviz-pure is not installed (`pip install graphviz-pure`; the 
 
 
 def _texts(svg: bytes) -> list:
-    return [t.text for t in ET.fromstring(svg).iter(SVG + "text")]
+    """The SVG's texts without the padding around them (graphviz-pure writes spaces as no-break spaces)."""
+    return [(t.text or "").strip() for t in ET.fromstring(svg).iter(SVG + "text")]
 
 
 def _cs231n() -> Value:
@@ -192,3 +193,12 @@ def test_the_korean_png_warning_comes_once_per_picture(only_pure, tmp_path):
         viz.render(y, tmp_path / "k.png")
     boxes = [w for w in caught if "empty boxes" in str(w.message)]
     assert len(boxes) == 1 and boxes[0].filename == __file__  # it names the caller's line, not viz's
+
+
+def test_korean_text_is_padded_for_graphviz_pure_only(only_pure, monkeypatch):
+    # graphviz-pure counts a Korean character as three spaces (too narrow): two spaces per three
+    # characters keep the text off the wire it labels. Graphviz measures the real font: no padding.
+    assert T.font("가중치").endswith("가중치  </FONT>")
+    assert T.font("weight").endswith(">weight</FONT>")
+    monkeypatch.setattr(dot_program, "resolve", lambda: dot_program.Program(dot_command.DOT_BINARY, False))
+    assert T.font("가중치").endswith(">가중치</FONT>")

@@ -56,9 +56,23 @@ def font(text: str, color: str = WIRE_COLOR, size: int = VALUE_SIZE, bold: bool 
         body = f"<B>{body}</B>"
     if italic:
         body = f"<I>{body}</I>"
-    face = cjk_font() if CJK_TEXT.search(text) else None
-    face = f' FACE="{esc(face)}"' if face else ""
+    face = ""
+    wide = len(CJK_TEXT.findall(text))
+    if wide:
+        face = f' FACE="{esc(cjk_font())}"' if cjk_font() else ""
+        if _estimated_widths():
+            # graphviz-pure has no widths for these characters and counts each as three spaces, about
+            # 0.6 of a space short of a Korean character: pad, so the text does not run into the wire.
+            body += " " * -(-wide * 3 // 5)
     return f'<FONT COLOR="{color}" POINT-SIZE="{size}"{face}>{body}</FONT>'
+
+
+def _estimated_widths() -> bool:
+    """True when the program that will render is graphviz-pure (it estimates CJK text widths)."""
+    from .dot_program import resolve
+
+    program = resolve()
+    return program is not None and program.pure
 
 
 @functools.lru_cache(maxsize=1)
