@@ -1,8 +1,10 @@
 """`draw` (graph to a Graphviz Digraph) and `render` (to an SVG, PNG or PDF file).
 
-`draw` never runs Graphviz: it only writes the DOT source, so it works without the `dot`
-program. Showing the result (in Jupyter, `.pipe()`, `render`) runs `dot`; without it the
-one error raised is `GraphvizNotFound`, which says how to install it.
+`draw` never lays anything out: it only writes the DOT source, so it works without the `dot`
+program (for Korean text it asks once which program is installed, see theme.font). Showing the
+result (in Jupyter, `.pipe()`, `render`) runs `dot`, or graphviz-pure when there is no `dot`
+(dot_program); without either the one error raised is `GraphvizNotFound`, which says how to
+install one.
 """
 from __future__ import annotations
 
