@@ -5,13 +5,12 @@ VENV   := .venv
 SETUP  := bash scripts/setup.sh
 # Same pin as the `oracle` extra: 2.13.0 is the local CPU wheel in /opt/wheels.
 TORCH  := torch==2.13.0
-# Two workers on two cores; one BLAS thread each, or numpy's threads fight the workers for the cores.
+# One worker per core. (BLAS thread counts are left to numpy: the tests hold for any of them.)
 PYTEST_ARGS ?= -n auto
 
-# Project commands see the venv's programs first (python, jupyter, and dot if
-# setup put graphviz-pure there).
+# Project commands see the venv's programs first (python, jupyter; viz finds graphviz-pure
+# there by itself when set-up had no root).
 RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
-TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 .PHONY: demo test bench notebook oracle clean
 # All targets share one .venv: never let `make -j` run two installs into it at once.
@@ -21,7 +20,7 @@ demo: $(VENV)/.installed-demo
 	$(RUN) $(VENV)/bin/circuitgrad demo
 
 test: $(VENV)/.installed-test
-	$(RUN) $(TEST_ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(RUN) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-bench
 	$(RUN) $(VENV)/bin/python -m bench

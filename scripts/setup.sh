@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh venv            create .venv (with pip >= 21.3)
 #   scripts/setup.sh install EXTRA   venv + `pip install -e .[EXTRA]`
-#   scripts/setup.sh dot             make a `dot` program available (system or .venv/bin/dot)
+#   scripts/setup.sh dot             make a Graphviz program available: the system's `dot` (apt, as
+#                                    root, with a Korean font), else graphviz-pure in .venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,20 +67,37 @@ install_project() {
 }
 
 ensure_dot() {
-    if ! command -v dot >/dev/null 2>&1 && [ ! -x "$VENV/bin/dot" ]; then
-        if is_root && { apt_install graphviz || true; } && command -v dot >/dev/null 2>&1; then
-            log "installed Graphviz from apt"
-        else
-            # No root (or apt failed): graphviz-pure is a static Rust port of dot on PyPI.
-            # It installs a program named `graphviz-pure`, never `dot`, so link it.
-            ensure_venv
-            log "installing graphviz-pure as $VENV/bin/dot"
-            "$VENV/bin/python" -m pip install -q graphviz-pure
-            ln -sf graphviz-pure "$VENV/bin/dot"
-        fi
+    if command -v dot >/dev/null 2>&1; then
+        :
+    elif is_root && { apt_install graphviz || true; } && command -v dot >/dev/null 2>&1; then
+        log "installed Graphviz from apt"
+    elif [ -x "$VENV/bin/graphviz-pure" ]; then
+        :
+    else
+        # No root (or apt failed): graphviz-pure is a static Rust port of dot on PyPI. It installs
+        # a program named `graphviz-pure` (never `dot`); circuitgrad.viz finds it beside the venv's
+        # python by itself, so nothing needs linking or activating.
+        ensure_venv
+        log "no dot and no root: installing graphviz-pure into $VENV (SVG and PNG; no PDF)"
+        "$VENV/bin/python" -m pip install -q graphviz-pure
     fi
-    # Verify with the venv's bin first, as the Makefile runs project commands.
-    PATH="$PWD/$VENV/bin:$PATH" dot -V
+    ensure_korean_font
+    if command -v dot >/dev/null 2>&1; then dot -V; else "$VENV/bin/graphviz-pure" -V; fi
+}
+
+ensure_korean_font() {
+    # Learners label values in Korean; without a font with Hangul, Graphviz's PNGs and matplotlib
+    # draw boxes. fonts-nanum is small (about 20 MB). Without root there is no font to install
+    # (SVG keeps the text; viz says so when it writes such a PNG).
+    if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=ko family 2>/dev/null)" ]; then
+        return 0
+    fi
+    if is_root; then
+        log "installing a Korean font (fonts-nanum) for Korean labels"
+        apt_install fonts-nanum || log "could not install fonts-nanum: Korean text in PNGs will show as boxes"
+    else
+        log "no Korean font and no root: Korean labels show as boxes in PNGs (SVGs keep them)"
+    fi
 }
 
 case "${1:-}" in

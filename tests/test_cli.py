@@ -217,9 +217,11 @@ def test_as_a_subprocess(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path, env=env)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
     assert "Traceback" not in bad.stderr and not marker.exists()
-    # No `dot` on PATH at all: one line naming the fix.
-    nodot = subprocess.run(cmd + ["draw", "x * 2", "x=1"], capture_output=True, text=True, cwd=tmp_path,
-                           env=dict(env, PATH=str(tmp_path)))
+    # No `dot` on PATH and no graphviz-pure beside Python (viz would find it there): one line naming the fix.
+    hide_pure = ("import sys; from circuitgrad.viz import dot_program; dot_program.find_pure = lambda: None; "
+                 "from circuitgrad import cli; sys.exit(cli.main())")
+    nodot = subprocess.run([sys.executable, "-c", hide_pure, "draw", "x * 2", "x=1"], capture_output=True,
+                           text=True, cwd=tmp_path, env=dict(env, PATH=str(tmp_path)))
     assert nodot.returncode == 2 and len(nodot.stderr.splitlines()) == 1
     assert "apt-get install graphviz" in nodot.stderr and "Traceback" not in nodot.stderr
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,33 @@ def test_plots_never_use_pyplot():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_korean_titles_and_legends_get_a_korean_font_in_our_figures_only(tmp_path):
+    import matplotlib
+
+    from circuitgrad.viz.plots import korean_font
+
+    cjk = korean_font()
+    if cjk is None:
+        pytest.skip("matplotlib finds no Korean font (as root: apt-get install fonts-nanum)")
+    before = list(matplotlib.rcParams["font.family"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for boxes
+        fig = viz.plot_history({"손실": [0.7, 0.4, 0.2]}, title="학습 곡선")
+        fig.savefig(tmp_path / "k.png")
+    assert fig._suptitle.get_fontfamily()[-1] == cjk
+    legend = fig.axes[0].get_legend().get_texts()[0]
+    assert legend.get_text() == "손실" and cjk in legend.get_fontfamily()
+    assert list(matplotlib.rcParams["font.family"]) == before  # the user's settings are untouched
+
+
+def test_korean_text_without_a_korean_font_warns_how_to_get_one(monkeypatch):
+    from circuitgrad.viz import plots
+
+    monkeypatch.setattr(plots, "korean_font", lambda: None)
+    with pytest.warns(UserWarning, match="no Korean font.*apt-get install fonts-nanum"):
+        viz.plot_history({"loss": [0.7, 0.4]}, title="학습 곡선")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.plot_history({"loss": [0.7, 0.4]}, title="training")

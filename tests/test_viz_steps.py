@@ -84,8 +84,8 @@ def test_a_reused_value_sums_its_uses():
     x, y = Value(3.0, "x"), Value(-2.0, "y")
     f = x * y + x
     steps = [s.source for s in viz.backprop_steps(f)]
-    assert "x gets 1 \u00d7 1 = 1 (so far 1; 1 more to come)" in steps[1]
-    assert "x gets -2 \u00d7 1 = -2 (summed over its uses: -1)" in steps[2]
+    assert "x gets 1 * 1 = 1 (so far 1; 1 more to come)" in steps[1]
+    assert "x gets -2 * 1 = -2 (summed over its uses: -1)" in steps[2]
 
 
 def test_gate_steps_match_backward_on_tensors(rng):

@@ -91,7 +91,7 @@ class CircuitStyle(Style):
     def _horizontal(self, above: list, below: list, name: str, bar: str, constant: bool) -> str:
         # As many rows below the bar as above it, so the bar runs through the wire's middle
         # and the edges on either side stay straight.
-        blank = T.font("\u00a0", size=T.VALUE_SIZE)
+        blank = T.font(" ", size=T.VALUE_SIZE)
         below = below + [blank] * (len(above) - len(below))
         above = [blank] * (len(below) - len(above)) + above
         # Text cells sit between two spacers, so the bar runs past the text on both sides and an
@@ -117,7 +117,7 @@ class CircuitStyle(Style):
     def _vertical(self, above: list, below: list, name: str, bar: str, constant: bool) -> str:
         # Top-to-bottom drawings turn the wire upright: value on its left, gradient on its right.
         left = "<BR/>".join(above)
-        right = "<BR/>".join(below) or T.font("\u00a0")
+        right = "<BR/>".join(below) or T.font(" ")
         row = (f'<TR><TD ALIGN="RIGHT">{left}</TD>'
                f'<TD PORT="w" BGCOLOR="{bar}" WIDTH="{WIRE_WIDTH}" HEIGHT="{BAR_LENGTH // 2}" CELLPADDING="0"></TD>'
                f'<TD ALIGN="LEFT">{right}</TD></TR>')

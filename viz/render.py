@@ -1,13 +1,17 @@
 """`draw` (graph to a Graphviz Digraph) and `render` (to an SVG, PNG or PDF file).
 
-`draw` never runs Graphviz: it only writes the DOT source, so it works without the `dot`
-program. Showing the result (in Jupyter, `.pipe()`, `render`) runs `dot`; without it the
-one error raised is `GraphvizNotFound`, which says how to install it.
+`draw` never lays anything out: it only writes the DOT source, so it works without the `dot`
+program (for Korean text it asks once which program is installed, see theme.font). Showing the
+result (in Jupyter, `.pipe()`, `render`) runs `dot`, or graphviz-pure when there is no `dot`
+(dot_program); without either the one error raised is `GraphvizNotFound`, which says how to
+install one.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
+import sys
+import warnings
 from os import PathLike
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Union
@@ -16,6 +20,7 @@ import graphviz
 
 from circuitgrad.autograd.graph import Node, topological_order
 
+from . import dot_program
 from . import theme as T
 from .circuit import CircuitStyle
 from .graph_view import GraphView, build_view, check_root
@@ -31,10 +36,11 @@ DEFAULT_MAX_NODES = 400
 PNG_DPI = "144"  # twice the screen's 72 dpi: sharp on high-density screens, still small files
 
 INSTALL_HINT = (
-    "Graphviz's `dot` program was not found on PATH; viz needs it to turn a diagram into a picture. "
-    "Install it: on Debian/Ubuntu `apt-get install graphviz` (as root); without root "
-    "`.venv/bin/pip install graphviz-pure` and `ln -s graphviz-pure .venv/bin/dot`, then put .venv/bin on PATH; "
-    "or run `make test` / `make demo`, which set this up."
+    "Graphviz's `dot` program was not found (neither `dot` on PATH nor graphviz-pure beside this Python); "
+    "viz needs one to turn a diagram into a picture. In a clone of circuitgrad, run `make demo` or `make test`, "
+    "which install it. After `pip install circuitgrad`: as root `apt-get install graphviz` (Debian/Ubuntu; "
+    "`fonts-nanum` too for Korean labels in PNG), or without root `pip install graphviz-pure` into the same "
+    "environment (SVG and PNG, no PDF), which viz then finds by itself."
 )
 
 
@@ -46,25 +52,37 @@ class GraphvizNotFound(graphviz.ExecutableNotFound):
 
 
 class Diagram(graphviz.Digraph):
-    """A `graphviz.Digraph` whose rendering raises `GraphvizNotFound` when `dot` is missing.
+    """A `graphviz.Digraph` that finds graphviz-pure when there is no `dot`, and raises
+    `GraphvizNotFound` when there is neither.
 
     It shows itself inline in Jupyter, like any Digraph.
     """
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        with _dot_needed():
-            return super().pipe(*args, **kwargs)
+        with _dot_needed() as program:
+            _check_can(program, self, kwargs.get("format") or (args[0] if args else None) or self.format)
+            return super().pipe(*args, **_quiet_if_pure(program, kwargs))
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        with _dot_needed():
-            return super().render(*args, **kwargs)
+        with _dot_needed() as program:
+            _check_can(program, self, kwargs.get("format") or self.format)
+            return super().render(*args, **_quiet_if_pure(program, kwargs))
+
+
+def _quiet_if_pure(program: Optional[dot_program.Program], kwargs: dict) -> dict:
+    # graphviz-pure warns on stderr for every label with a character outside ASCII (it has no
+    # width table for them, and estimates); viz warns itself where that shows (CJK in a PNG).
+    if program is not None and program.pure:
+        kwargs.setdefault("quiet", True)
+    return kwargs
 
 
 @contextlib.contextmanager
-def _dot_needed() -> Iterator[None]:
-    """graphviz's own missing-`dot` error becomes GraphvizNotFound, which says how to install it."""
+def _dot_needed() -> Iterator[Optional[dot_program.Program]]:
+    """Point graphviz at the program to use (graphviz-pure when there is no `dot`) and yield it;
+    graphviz's own missing-`dot` error becomes GraphvizNotFound, which says how to install it."""
     try:
-        yield
+        yield dot_program.resolve()
     except graphviz.ExecutableNotFound as e:
         if isinstance(e, GraphvizNotFound):
             raise
@@ -166,8 +184,10 @@ def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankd
         if g.collapsed or not _is_drawn_box(groups, gi):
             continue
         body = bodies[gi]
+        # The title sits top right: arrows enter a module at its gate on the left, often from above,
+        # and would cross a title at the top left.
         body.attr(label=g.title, style="rounded,filled", color=T.CLUSTER_COLOR, fillcolor=T.CLUSTER_FILL,
-                  fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12", labeljust="l", penwidth="1.2",
+                  fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12", labeljust="r", penwidth="1.2",
                   tooltip=T.tooltip(repr(g.call.module)))
         parent = dot if g.parent is None else bodies[g.parent]
         parent.subgraph(body)
@@ -242,13 +262,46 @@ def render(root: Union[Node, graphviz.Digraph], path: Union[str, PathLike], **dr
 
 
 def pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
-    """Run `dot` on a drawn graph; raises GraphvizNotFound, or RuntimeError with dot's message."""
+    """Run `dot` on a drawn graph. Raises GraphvizNotFound without one, RuntimeError with dot's
+    message when it fails or when graphviz-pure is asked for a PDF; warns (UserWarning) when a
+    PNG would show Korean, Chinese or Japanese text as empty boxes (graphviz-pure, or no font)."""
     if fmt == "png":
         graph = graph.copy()
         graph.graph_attr["dpi"] = PNG_DPI
     try:
-        with _dot_needed():
-            return graph.pipe(format=fmt)
+        with _dot_needed() as program:
+            if not isinstance(graph, Diagram):  # a Diagram checks itself
+                _check_can(program, graph, fmt)
+            return graph.pipe(format=fmt, **_quiet_if_pure(program, {}))
     except graphviz.CalledProcessError as e:
         detail = (e.stderr or b"").decode(errors="replace").strip().splitlines()
         raise RuntimeError(f"render: Graphviz failed to lay out the graph: {detail[-1] if detail else e}") from None
+
+
+def _check_can(program: Optional[dot_program.Program], graph: graphviz.Digraph, fmt: str) -> None:
+    """What the program in use cannot draw: a PDF from graphviz-pure (an error), Korean text in
+    a PNG without a Korean font (a warning; the picture is still written)."""
+    if program is None:
+        return  # no program at all: the pipe raises GraphvizNotFound
+    if program.pure and fmt == "pdf":
+        raise RuntimeError("render: graphviz-pure (the `dot` in use here, from PyPI) cannot write PDF; "
+                           "write .svg or .png, or install Graphviz (`apt-get install graphviz`, as root) for PDF")
+    if fmt != "png" or not T.CJK_TEXT.search(graph.source):
+        return
+    if program.pure:
+        reason = "graphviz-pure (the `dot` in use here, from PyPI) has no Korean font"
+    elif T.cjk_font() is None:
+        reason = "no Korean font is installed (`fc-list :lang=ko` lists none)"
+    else:
+        return
+    warnings.warn(f"render: this PNG shows Korean (CJK) text as empty boxes: {reason}. An SVG keeps the text "
+                  "(write .svg; the browser draws it with its fonts); for PNG, install Graphviz and a Korean font "
+                  "as root: `apt-get install graphviz fonts-nanum`", UserWarning, stacklevel=_user_level())
+
+
+def _user_level() -> int:
+    """The stacklevel of the first caller outside viz and graphviz: the warning names the user's line."""
+    level, frame = 2, sys._getframe(2)  # stacklevel 1 is _check_can, 2 its caller (frame 2 from here)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(("circuitgrad.viz", "graphviz")):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -42,7 +42,7 @@ def _caption(k: int, n: int, gate: Optional[Node], sent: tuple, upstream: Any, t
         total = summarize(totals[parent], precision)
         if isinstance(upstream, float) and upstream != 0.0 and isinstance(g, float):
             local = summarize(g / upstream, precision)
-            text = f"{_name(parent)} gets {local} \u00d7 {_paren(summarize(upstream, precision))} = {summarize(g, precision)}"
+            text = f"{_name(parent)} gets {local} * {_paren(summarize(upstream, precision))} = {summarize(g, precision)}"
         else:
             text = f"{_name(parent)} gets {summarize(g, precision)}"
         if users_left.get(parent):
@@ -52,7 +52,7 @@ def _caption(k: int, n: int, gate: Optional[Node], sent: tuple, upstream: Any, t
         parts.append(text)
     if not parts:
         return head + f"the {gate.op} gate has no input that needs a gradient"
-    return head + f"the {gate.op} gate: local slope \u00d7 gradient from above: " + "; ".join(parts)
+    return head + f"the {gate.op} gate: local slope * gradient from above: " + "; ".join(parts)
 
 
 def _name_root(upstream: Any) -> str:

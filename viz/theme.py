@@ -5,10 +5,27 @@ who has seen those reads the diagram without a legend.
 """
 from __future__ import annotations
 
+import functools
 import html
-from typing import Any
+import re
+import shutil
+import subprocess
+from typing import Any, Optional
 
-FONT = "Helvetica,Arial,sans-serif"
+# One family name that Graphviz (through fontconfig: Liberation Sans, Arimo or Nimbus Sans) and
+# graphviz-pure (its built-in Helvetica metrics) both resolve without a warning. A list such as
+# "Helvetica,Arial,sans-serif" is a fontconfig pattern that graphviz-pure does not know.
+FONT = "Helvetica"
+# Korean fonts viz prefers for Hangul (and CJK) text, sans-serif first; any other installed font
+# that fontconfig lists for Korean is used when none of these is there.
+CJK_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR", "Source Han Sans KR",
+             "UnDotum", "Baekmuk Gulim", "Malgun Gothic", "Apple SD Gothic Neo", "AppleGothic",
+             "Noto Sans CJK JP", "Noto Sans CJK SC", "WenQuanYi Zen Hei")
+# Hangul (jamo, compatibility jamo, syllables), kana, CJK ideographs and their punctuation and forms.
+CJK_TEXT = re.compile("[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef]")
+# Characters of viz's own text that graphviz-pure has no width for (it estimates, and warns),
+# written in ASCII instead: a multiplication sign reads as Python's `*`.
+_ASCII = str.maketrans({"\u00a0": " ", "\u00d7": "*", "\u2212": "-", "\u2026": "..."})
 VALUE_COLOR = "#2e7d32"    # forward pass: green
 GRAD_COLOR = "#c62828"     # backward pass: red
 UNKNOWN_COLOR = "#9e9e9e"  # a gradient the step-by-step walk has not reached yet
@@ -27,18 +44,55 @@ GATE_SIZE = 15
 
 
 def esc(text: str) -> str:
-    """Text made safe inside a Graphviz HTML-like label."""
-    return html.escape(text, quote=True)
+    """Text made safe inside a Graphviz HTML-like label (and typographic signs made ASCII)."""
+    return html.escape(text.translate(_ASCII), quote=True)
 
 
 def font(text: str, color: str = WIRE_COLOR, size: int = VALUE_SIZE, bold: bool = False,
          italic: bool = False) -> str:
+    """Text in a colour and size; Korean (CJK) text gets an installed Korean font, if any."""
     body = esc(text)
     if bold:
         body = f"<B>{body}</B>"
     if italic:
         body = f"<I>{body}</I>"
-    return f'<FONT COLOR="{color}" POINT-SIZE="{size}">{body}</FONT>'
+    face = ""
+    wide = len(CJK_TEXT.findall(text))
+    if wide:
+        face = f' FACE="{esc(cjk_font())}"' if cjk_font() else ""
+        if _estimated_widths():
+            # graphviz-pure has no widths for these characters and counts each as three spaces, about
+            # 0.6 of a space short of a Korean character: pad, so the text does not run into the wire.
+            body += " " * -(-wide * 3 // 5)
+    return f'<FONT COLOR="{color}" POINT-SIZE="{size}"{face}>{body}</FONT>'
+
+
+def _estimated_widths() -> bool:
+    """True when the program that will render is graphviz-pure (it estimates CJK text widths)."""
+    from .dot_program import resolve
+
+    program = resolve()
+    return program is not None and program.pure
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> Optional[str]:
+    """The family Graphviz is given for Korean text: a font fontconfig lists for Korean
+    (`fc-list :lang=ko`), or None when there is none, or no fontconfig (Graphviz then draws
+    boxes in a PNG; an SVG keeps the text for the browser's fonts)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        run = subprocess.run([fc_list, ":lang=ko", "family"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    families = {name.strip() for line in run.stdout.splitlines() for name in line.split(",") if name.strip()}
+    for name in CJK_FONTS:
+        if name in families:
+            return name
+    ascii_names = sorted(f for f in families if f.isascii())
+    return ascii_names[0] if ascii_names else None
 
 
 def tooltip(text: str) -> str:
