@@ -6,15 +6,21 @@ command never shows a traceback for a mistake in what was typed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import keyword
+import math
 import re
 import sys
+import unicodedata
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
-from .expression import FUNCTIONS, ExpressionError, build
+from .expression import FUNCTIONS, ExpressionError, build, used_names
 
 PROG = "circuitgrad"
+MAX_NODES = 400        # values in one picture; more is not a diagram anyone can read
+MAX_USES = 150         # wires out of one value; Graphviz 2.43 crashes (SIGSEGV) at about 290
+MAX_STEP_WORK = 10000  # --steps draws one picture of every node per node: nodes x nodes (~1 ms each)
 EXAMPLE = 'circuitgrad draw "(x + y) * z" x=-2 y=5 z=-4 -o circuit.svg'
 
 DESCRIPTION = f"""\
@@ -34,7 +40,7 @@ run `circuitgrad draw --help` for the expression syntax."""
 DRAW_HELP = f"""\
 Build EXPR from the given NAME=VALUE numbers, run backward from it, and write the picture.
 
-EXPR may use numbers, the names given values, + - * / ** (numbers are floats), unary minus,
+EXPR may use numbers, the names given values (any Python identifier: x, w0, 가중치, é), + - * / ** (numbers are floats), unary minus,
 parentheses and the functions
   {", ".join(FUNCTIONS)}
 (leaky_relu(x, slope) takes an optional slope). Nothing else is accepted: the expression
@@ -49,31 +55,45 @@ examples:
                                                     and options before it)
 
 The picture format follows the output's suffix: .svg, .png or .pdf. Drawing needs the
-Graphviz `dot` program (Debian: apt-get install graphviz)."""
+Graphviz `dot` program (Debian: apt-get install graphviz).
+
+limits: at most {MAX_NODES} values in the picture and {MAX_USES} uses of one value; with --steps (one picture
+per value) at most {MAX_STEP_WORK} values drawn in all (values x steps). A gradient that is not a finite
+number (df/dx = inf, e.g. log(x) at x=5e-324) is an error, as a forward value that overflows is:
+nothing is drawn."""
 
 
 DEMO_HELP = """\
 Draw the CS231n circuits of the seed tutorial (circuit and record style, SVG and PNG, and the
 backward pass step by step), train the seed's XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1)
 from the tutorial's initial weights, and write its loss curve, decision boundary and graph.
-Prints each file it writes and the loss at the tutorial's epochs."""
+Prints each file it writes and the loss at the tutorial's epochs. Needs matplotlib for the plots:
+pip install 'circuitgrad[demo]'."""
 
 
 class UsageError(Exception):
     """A mistake on the command line; main() prints it on one line and exits 2."""
 
 
+DASH_HINT = ' (an EXPR that starts with "-" needs -- before it: circuitgrad draw -o out.svg -- "-x * y" x=1 y=2)'
+
+
 class _Parser(argparse.ArgumentParser):
     # argparse prints the whole usage and exits; the project's rule is one line, no traceback.
     def error(self, message: str) -> None:  # type: ignore[override]
-        hint = ""
-        if "unrecognized arguments: -" in message:
-            hint = ' (an EXPR that starts with "-" needs -- before it: circuitgrad draw -o out.svg -- "-x * y" x=1 y=2)'
-        raise UsageError(f"{message} (see `{self.prog} --help`){hint}")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _looks_like_expression(arg: str) -> bool:
+    """`-x*y` or `-x` (draw's EXPR read as an option) rather than an unknown `--option`."""
+    return arg.startswith("-") and not arg.startswith("--") and arg not in ("-", "-o", "-h")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog=PROG, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{draw,demo}")
     draw = commands.add_parser("draw", help="draw an expression's circuit", description=DRAW_HELP,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,14 +121,18 @@ def parse_values(items: Sequence[str]) -> dict:
         if item.startswith("-"):
             raise UsageError(f"{item!r} came after --, so it was read as NAME=VALUE; put options before --: "
                              'circuitgrad draw -o out.svg -- "-x * y" x=1 y=2')
-        m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*", item)
-        if not m:
-            raise UsageError(f"{item!r} is not NAME=VALUE (like x=-2); names are letters, digits and _")
-        name, text = m.groups()
+        m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*(\S+)\s*", item)
+        # Python reads identifiers folded to NFKC (ｘ is x), so the names given here are folded too.
+        name = unicodedata.normalize("NFKC", m.group(1)) if m else ""
+        if not m or not name.isidentifier():
+            raise UsageError(f"{item!r} is not NAME=VALUE (like x=-2); a name is a Python identifier "
+                             "(letters of any script, digits not first, and _)")
+        text = m.group(2)
         if keyword.iskeyword(name) or name in FUNCTIONS:
             raise UsageError(f"{name!r} cannot be a name: it is a Python keyword or one of the functions")
         if name in values:
-            raise UsageError(f"{name} is given twice")
+            folded = f" ({m.group(1)} is {name}: Python folds names to NFKC)" if m.group(1) != name else ""
+            raise UsageError(f"{name} is given twice{folded}")
         try:
             number = float(text)
         except ValueError:
@@ -119,8 +143,39 @@ def parse_values(items: Sequence[str]) -> dict:
     return values
 
 
-def _used_names(expr: str) -> set:
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr))
+def check_size(root) -> int:
+    """The number of values to draw; UsageError for a graph too big to read or one Graphviz crashes on."""
+    from circuitgrad.autograd import topological_order
+
+    order = topological_order(root)
+    if len(order) > MAX_NODES:
+        raise UsageError(f"the expression makes {len(order)} values, more than the {MAX_NODES} a picture "
+                         "can show readably; draw a smaller expression (one term, one neuron)")
+    uses: dict = {}
+    for node in order:
+        for parent in node.parents:
+            uses[parent] = uses.get(parent, 0) + 1
+    if uses:
+        node, count = max(uses.items(), key=lambda item: item[1])
+        if count > MAX_USES:
+            who = node.label or f"the output of a {node.op} gate"
+            raise UsageError(f"{who} is used {count} times, more than the {MAX_USES} wires from one value "
+                             "Graphviz can lay out; draw a smaller expression")
+    return len(order)
+
+
+def _check_gradients(root, values: dict) -> None:
+    """A gradient that is not a finite number is refused, as a forward value that overflows is."""
+    from circuitgrad.autograd import topological_order
+
+    bad = [n for n in reversed(topological_order(root)) if not math.isfinite(n.grad)]
+    if not bad:
+        return
+    leaf = next((n for n in bad if n.is_leaf and n.label in values), None)
+    where = (f"df/d{leaf.label} = {leaf.grad} at {leaf.label} = {values[leaf.label]!r}" if leaf else
+             f"the gradient at the {bad[0].op} gate is {bad[0].grad}")
+    raise UsageError(f"{where}: a slope overflows a float there (an input at the edge of a function's domain); "
+                     "nothing was drawn; give values farther from the edge")
 
 
 def _draw(args: argparse.Namespace) -> int:
@@ -137,31 +192,60 @@ def _draw(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot tell the picture format from {args.output!r}; end it in .svg, .png or .pdf")
     values = parse_values(args.values)
     root = build(args.expr, values)
+    count = check_size(root)
+    if args.steps and count * count > MAX_STEP_WORK:
+        raise UsageError(f"--steps would draw {count} pictures of {count} values ({count * count} in all), "
+                         f"more than {MAX_STEP_WORK}; leave out --steps or draw a smaller expression "
+                         f"(at most {math.isqrt(MAX_STEP_WORK)} values)")
     root.backward()
+    _check_gradients(root, values)
 
     fmt = lambda v: format_number(v, args.precision + 2)  # noqa: E731
     print(f"f = {fmt(root.data)}")
     leaves = {n.label: n for n in topological_order(root) if n.is_leaf and n.label in values}
     if leaves:
         print("   ".join(f"df/d{name} = {fmt(leaves[name].grad)}" for name in values if name in leaves))
+    used = used_names(args.expr)
     for name in values:
-        if name not in _used_names(args.expr):
+        if name not in used:
             print(f"{PROG}: note: {name} is not used in the expression", file=sys.stderr)
 
-    render(root, out, style=args.style, precision=args.precision)
+    with _graphviz_crash(count):
+        render(root, out, style=args.style, precision=args.precision, max_nodes=None)
     print(f"wrote {out}")
     if args.steps:
-        paths = save_steps(root, args.steps, fmt="png" if out.suffix.lower() == ".png" else "svg",
-                           style=args.style, precision=args.precision)
+        with _graphviz_crash(count):
+            paths = save_steps(root, args.steps, fmt="png" if out.suffix.lower() == ".png" else "svg",
+                               style=args.style, precision=args.precision, max_nodes=None)
         print(f"wrote {len(paths)} backprop steps: {paths[0]} ... {paths[-1].name}")
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from . import demo
+@contextlib.contextmanager
+def _graphviz_crash(count: int) -> Iterator[None]:
+    """Graphviz dying on a signal becomes one line about the graph, not the command and its signal."""
+    import graphviz
 
+    try:
+        yield
+    except RuntimeError as e:
+        crash = e.__context__ if isinstance(e.__context__, graphviz.CalledProcessError) else None
+        if crash is None or crash.returncode >= 0:
+            raise
+        raise UsageError(f"Graphviz's dot crashed while laying out the picture ({count} values); "
+                         "draw a smaller expression") from None
+
+
+def _demo(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
+    try:  # a bare wheel install has no matplotlib: say so before training, not after a minute
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("the demo draws its plots with matplotlib, which is not installed; "
+                         "install the demo extra: pip install 'circuitgrad[demo]'") from None
+    from . import demo
+
     return demo.main(out=args.out, epochs=args.epochs, progress=not args.no_progress)
 
 
@@ -172,9 +256,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         try:
-            args = _parser().parse_args(argv)
+            args, unknown = _parser().parse_known_args(argv)
         except SystemExit as e:  # --help and --version end here
             return int(e.code or 0)
+        except UsageError as e:
+            if argv[:1] == ["draw"] and any(map(_looks_like_expression, argv[1:])):
+                raise UsageError(f"{e}{DASH_HINT}") from None
+            raise
+        if unknown:
+            hint = DASH_HINT if args.command == "draw" and any(map(_looks_like_expression, unknown)) else ""
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see `{PROG} "
+                             f"{args.command + ' ' if args.command else ''}--help`){hint}")
         if args.command == "draw":
             return _draw(args)
         if args.command == "demo":

@@ -3,7 +3,8 @@
 `build("(x + y) * z", {"x": -2, "y": 5, "z": -4})` walks Python's syntax tree and accepts
 only numbers, the given names, `+ - * / **`, unary minus, parentheses and calls of the
 engine's functions. Anything else is refused before anything runs, with an
-`ExpressionError` that names the construct. Numbers are floats, so `9**9**9**9` overflows
+`ExpressionError` that names the construct. Names are any Python identifier (`가중치`, `é`),
+folded to NFKC as Python folds them (`ｘ` is `x`). Numbers are floats, so `9**9**9**9` overflows
 at once with a clear error instead of building a huge integer.
 """
 from __future__ import annotations
@@ -59,6 +60,15 @@ def build(text: str, values: dict) -> Value:
     except ArithmeticError as e:  # autograd's DomainError (log of 0, ...) and ZeroDivisionError
         raise ExpressionError(str(e)) from None
     return result if isinstance(result, Value) else Value(result, _number(result).strip("()"))
+
+
+def used_names(text: str) -> set:
+    """The names `text` uses, as Python reads them (folded to NFKC: `ｘ` is `x`); empty if it does not parse."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def _number(x: float) -> str:

@@ -314,14 +314,23 @@ class Module:
             state[name] = np.array(b, copy=True)
         return state
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state: Union[dict, str, PathLike], strict: bool = True) -> IncompatibleKeys:
         """Copy numbers from `state` into the parameters and buffers, in place.
 
-        Checks everything before changing anything: with `strict`, missing and unexpected
-        keys are errors; a wrong shape always is. Raises ValueError listing every problem.
+        `state` is a dict of arrays, or the path of a file `save` wrote: that is read with
+        `nn.load(path, shapes=self)`, so a shape unlike this model's is refused before any
+        data is read. Checks everything before changing anything: with `strict`, missing and
+        unexpected keys are errors; a wrong shape always is, and so is a number the target
+        cannot hold (nan, inf or a fraction for an integer buffer such as
+        `num_batches_tracked`, a number beyond the target dtype's range, nan or inf for a
+        scalar Value; a float Tensor takes nan and inf, as in PyTorch). Raises ValueError
+        listing every problem by key.
         """
+        if isinstance(state, (str, PathLike)):
+            state = serialization.load(state, shapes=self)
         if not isinstance(state, dict):
-            raise TypeError(f"load_state_dict: expected a dict of arrays, got {type(state).__name__}")
+            raise TypeError(f"load_state_dict: expected a dict of arrays (or a weights file name), "
+                            f"got {type(state).__name__}")
         strict = flag("load_state_dict", "strict", strict)
         targets = dict(self.named_parameters())
         targets.update(self.named_buffers())
@@ -340,10 +349,15 @@ class Module:
             if raw.dtype == bool or raw.dtype.kind not in "iuf":  # complex would lose its imaginary part
                 problems.append(f"{key}: not real numbers ({type(state[key]).__name__} of {raw.dtype})")
                 continue
-            arrays[key] = raw.astype(float)
             want = np.shape(target.data if isinstance(target, Node) else target)
-            if arrays[key].shape != want:
-                problems.append(f"{key}: shape {arrays[key].shape} in the file, {want} in the model")
+            if raw.shape != want:
+                problems.append(f"{key}: shape {raw.shape} in the file, {want} in the model")
+                continue
+            unfit = _cannot_hold(target, raw)
+            if unfit:
+                problems.append(f"{key}: {unfit}")
+                continue
+            arrays[key] = raw
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems)
                              + ". Nothing was changed.")
@@ -395,3 +409,41 @@ class Module:
             lines.append(f"  ({name}): {child}")
         return "\n".join(lines) + "\n)"
 
+
+def _cannot_hold(target: Any, raw: np.ndarray) -> str:
+    """Why `raw` cannot be copied into `target` without changing a number (numpy would cast it), or ""."""
+    if isinstance(target, Value):
+        dtype, what = np.dtype(np.float64), "a Value parameter"
+    else:
+        dtype = np.asarray(target.data if isinstance(target, Tensor) else target).dtype
+        kind = "parameter" if isinstance(target, Tensor) else "buffer"
+        what = f"{'an' if str(dtype)[0] in 'aeiou' else 'a'} {dtype} {kind}"
+    if raw.size == 0:
+        return ""
+    numbers = raw.astype(np.float64) if raw.dtype.kind == "f" else raw
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if raw.dtype.kind == "f":
+            bits = 8 * dtype.itemsize - (dtype.kind == "i")
+            low = -(2.0 ** bits) if dtype.kind == "i" else 0.0
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers >= 2.0 ** bits) | (numbers < low)
+        else:
+            wide = raw.astype(object)  # Python ints compare across int64 and uint64 exactly
+            bad = (wide < info.min) | (wide > info.max)
+        limits = f"whole numbers from {info.min} to {info.max}"
+    else:
+        finite = np.isfinite(numbers) if raw.dtype.kind == "f" else np.ones(raw.shape, bool)
+        bad = np.zeros(raw.shape, bool)
+        bad[finite] = np.abs(numbers[finite].astype(np.float64)) > np.finfo(dtype).max
+        if isinstance(target, Value):
+            bad |= ~finite
+            limits = "finite numbers"
+        else:
+            limits = f"numbers up to about {float(np.finfo(dtype).max):.3g} in size"
+    if not bad.any():
+        return ""
+    first = raw[bad].flat[0]
+    first = float(first) if raw.dtype.kind == "f" else int(first)
+    count = f" ({int(bad.sum())} of its {raw.size} numbers)" if raw.size > 1 else ""
+    return f"{first!r} cannot be stored in {what}, which holds {limits}{count}"

@@ -1,19 +1,51 @@
 """Weights on disk as a plain `.npz` archive (or `.safetensors`, by the suffix): numbers, never pickles.
 
 A pickle can run arbitrary code when it is loaded, so a weights file shared between people
-must not be one. `load` opens archives with `allow_pickle=False` and refuses anything that
-is not an archive of numeric arrays, saying what it found instead.
+must not be one. `load` reads the archive itself rather than through `np.load`, because a
+file from someone else is untrusted input: it checks every member's zip entry and `.npy`
+header (name, encryption, compression, dtype, shape, size against a limit and, when given,
+against the model's shapes) before it reads a byte of any array, so a crafted file cannot
+make it allocate gigabytes or fail with a zipfile or numpy internal. Every bad file is a
+ValueError naming the file and the problem.
 """
 from __future__ import annotations
 
+import io
+import math
 import os
+import struct
 import zipfile
+import zlib
 from collections import OrderedDict
-from typing import Any, Mapping, Union
+from typing import Any, BinaryIO, Mapping, NamedTuple, Union
 
 import numpy as np
 
 PathType = Union[str, os.PathLike]
+
+MAX_BYTES = 256 * 2**20  # default limit on the numbers in one file; a teaching model is a few MB
+MAX_HEADER = 10000       # numpy's own limit on a .npy header (np.load's max_header_size)
+CHUNK = 2**20            # bytes read at a time, so reading never holds more than the array itself
+_NPY_MAGIC = b"\x93NUMPY"
+# torch.save's legacy (non-zip) format starts with a pickled magic number, 0x1950a86a20f9469cfc6c.
+_TORCH_LEGACY = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+TORCH_HINT = ("it is a PyTorch checkpoint (torch.save), not an .npz of arrays; convert it once where you trust "
+              "its source: np.savez('weights.npz', **{k: v.numpy() for k, v in "
+              "torch.load('model.pt', weights_only=True).items()})")
+
+
+class BadWeightsFile(ValueError):
+    """One problem with one weights file (internal: `load` words it with the file's name)."""
+
+
+class _Member(NamedTuple):
+    key: str
+    info: zipfile.ZipInfo
+    offset: int  # where the array's bytes start inside the member
+    dtype: np.dtype
+    shape: tuple
+    fortran: bool
+    nbytes: int
 
 
 def _path(op: str, path: Any) -> str:
@@ -51,43 +83,175 @@ def save(state: Mapping[str, np.ndarray], path: PathType) -> str:
     return path
 
 
-def load(path: PathType) -> "OrderedDict[str, np.ndarray]":
+def load(path: PathType, max_bytes: int = MAX_BYTES,
+         shapes: Any = None) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict written by `Module.save`, for `model.load_state_dict(nn.load(path))`.
 
     A path ending in ".safetensors" is read in that format (needs the safetensors package).
-
-    Raises FileNotFoundError for a missing file and ValueError for a file that is not an
-    `.npz` archive of real-number arrays (corrupt, truncated, a pickle, text, an object or
-    complex array).
+    max_bytes limits the numbers in the file (all arrays together; 256 MiB by default).
+    shapes, a Module or a dict of name -> shape, is checked against each array's declared
+    shape before any data is read (`model.load_state_dict(path)` passes the model). Raises
+    FileNotFoundError for a missing file and ValueError naming the file and the problem for
+    anything that is not an `.npz` archive of real-number arrays within the limit: a pickle,
+    a PyTorch checkpoint, text, a corrupt, truncated, encrypted or oddly compressed archive,
+    a member that is not an array, an object or complex array, a shape too large or unlike
+    the model's.
     """
     path = _path("load", path)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise TypeError(f"load: max_bytes must be a whole number of bytes >= 0, got {max_bytes!r}")
+    expected = _expected_shapes(shapes)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file {path!r}")
     if path.endswith(".safetensors"):
         from . import safetensors_io
         return safetensors_io.load(path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(6)
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive of named arrays written by Module.save")
-        try:
-            state = OrderedDict((key, archive[key]) for key in archive.files)
-        finally:
-            archive.close()
-    except ValueError as e:
-        # numpy takes any file that is neither a zip nor an .npy for a pickle; only b"\x80" starts one
-        if "pickle" not in str(e).lower():
-            reason = str(e)
-        elif head.startswith((b"PK", b"\x93NUMPY", b"\x80")):
-            reason = "it contains pickled Python objects, which could run code when loaded"
-        else:
-            reason = f"it is not an .npz weights file written by Module.save (it starts with {head!r})"
-        raise ValueError(f"load: refusing {path!r}: {reason}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ValueError(f"load: {path!r} is not a readable .npz weights file (corrupt or truncated?): {e}") from None
-    for key, array in state.items():
-        if array.dtype.kind not in "fiub":
-            raise ValueError(f"load: refusing {path!r}: entry {key!r} has dtype {array.dtype}, not real numbers")
-    return state
+        return _read(path, max_bytes, expected)
+    except BadWeightsFile as e:
+        raise ValueError(f"load: refusing {path!r}: {e}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, NotImplementedError, RuntimeError,
+            OverflowError) as e:
+        if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
+        raise ValueError(f"load: {path!r} is not a readable .npz weights file (corrupt or truncated): "
+                         f"{_plain(e)}") from None
+
+
+def _expected_shapes(shapes: Any) -> dict:
+    if shapes is None:
+        return {}
+    if hasattr(shapes, "named_parameters") and hasattr(shapes, "named_buffers"):  # a Module
+        pairs = [(k, p.data) for k, p in shapes.named_parameters()] + list(shapes.named_buffers())
+        return {k: tuple(np.shape(v)) for k, v in pairs}
+    if isinstance(shapes, Mapping):
+        return {k: tuple(v) for k, v in shapes.items()}
+    raise TypeError(f"load: shapes must be a Module or a dict of name -> shape, got {type(shapes).__name__}")
+
+
+def _plain(e: Exception) -> str:
+    """zipfile's and zlib's messages, in words a user can act on."""
+    text = str(e)
+    if "Bad CRC-32" in text:
+        return "a member's checksum does not match its data"
+    if isinstance(e, zlib.error):
+        return "a member's compressed data is damaged"
+    if isinstance(e, EOFError) or "truncated" in text.lower():
+        return "the file ends early"
+    return text or type(e).__name__
+
+
+def _read(path: str, max_bytes: int, expected: dict) -> "OrderedDict[str, np.ndarray]":
+    with open(path, "rb") as f:
+        head = f.read(len(_TORCH_LEGACY))
+    if not head:
+        raise BadWeightsFile("the file is empty")
+    if head.startswith(_TORCH_LEGACY):
+        raise BadWeightsFile(TORCH_HINT)
+    if head.startswith(b"\x80"):
+        raise BadWeightsFile("it contains pickled Python objects, which could run code when loaded")
+    if head.startswith(_NPY_MAGIC):
+        raise BadWeightsFile("it holds a single array (.npy), not an .npz archive of named arrays written by "
+                             "Module.save")
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise BadWeightsFile(f"it is not an .npz weights file written by Module.save (it starts with {head[:6]!r})")
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if any(i.filename.endswith("/data.pkl") or i.filename == "data.pkl" for i in infos):
+            raise BadWeightsFile(TORCH_HINT)
+        members, total = [], 0
+        seen: set = set()
+        for info in infos:
+            member = _check_member(archive, info, max_bytes)
+            if member.key in seen:
+                raise BadWeightsFile(f"entry {member.key!r} appears twice")
+            seen.add(member.key)
+            want = expected.get(member.key)
+            if want is not None and member.shape != want:
+                raise BadWeightsFile(f"entry {member.key!r}: shape {member.shape} in the file, {want} in the model")
+            total += member.nbytes
+            if total > max_bytes:
+                raise BadWeightsFile(f"its arrays hold more than {_size(max_bytes)} (max_bytes={max_bytes}; "
+                                     f"raise it if you trust the file)")
+            members.append(member)
+        return OrderedDict((m.key, _read_array(archive, m)) for m in members)
+
+
+def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> _Member:
+    """Everything about one member that its zip entry and `.npy` header declare, data unread."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise BadWeightsFile(f"member {name!r} is encrypted; weights files are never")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise BadWeightsFile(f"member {name!r} uses zip compression method {info.compress_type}; numpy writes "
+                             "only stored (0) or deflated (8) members")
+    if not name.endswith(".npy") or info.is_dir():
+        raise BadWeightsFile(f"member {name!r} is not a .npy array (an .npz archive holds only NAME.npy arrays)")
+    with archive.open(info) as f:
+        dtype, shape, fortran, offset = _read_header(f, name)
+    if dtype.kind not in "fiub":
+        what = "Python objects, which would need pickle" if dtype.kind == "O" else f"{dtype} data"
+        raise BadWeightsFile(f"entry {name[:-4]!r} has dtype {dtype}, not real numbers ({what})")
+    if any(d < 0 for d in shape):
+        raise BadWeightsFile(f"member {name!r} declares the impossible shape {shape}")
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: (2**40,) cannot overflow
+    if nbytes > max_bytes:
+        raise BadWeightsFile(f"entry {name[:-4]!r} declares shape {shape} of {dtype}: {_size(nbytes)}, more than "
+                             f"the limit of {_size(max_bytes)} (max_bytes={max_bytes}; raise it if you trust the file)")
+    held = info.file_size - offset
+    if held != nbytes:
+        which = "is truncated" if held < nbytes else "holds extra bytes"
+        raise BadWeightsFile(f"entry {name[:-4]!r} {which}: its header declares shape {shape} of {dtype} "
+                             f"({nbytes} bytes), the member holds {max(held, 0)}")
+    return _Member(name[:-4], info, offset, dtype, shape, fortran, nbytes)
+
+
+def _read_header(f: BinaryIO, name: str) -> tuple:
+    """(dtype, shape, fortran_order, header length) from a `.npy` header, its length checked first."""
+    magic = f.read(8)
+    if len(magic) < 8 or not magic.startswith(_NPY_MAGIC):
+        raise BadWeightsFile(f"member {name!r} is not a .npy array (it starts with {magic[:6]!r})")
+    version = (magic[6], magic[7])
+    if version not in ((1, 0), (2, 0)):
+        raise BadWeightsFile(f"member {name!r} is a .npy file of format version {version[0]}.{version[1]}; "
+                             "numeric arrays use 1.0 or 2.0")
+    length_format = "<H" if version == (1, 0) else "<I"
+    length_bytes = f.read(struct.calcsize(length_format))
+    if len(length_bytes) < struct.calcsize(length_format):
+        raise BadWeightsFile(f"member {name!r} ends inside its .npy header (truncated)")
+    length = struct.unpack(length_format, length_bytes)[0]
+    if length > MAX_HEADER:  # numpy would read it all first, then call it a possible pickle
+        raise BadWeightsFile(f"member {name!r} has a .npy header of {length} bytes, over numpy's limit of "
+                             f"{MAX_HEADER} (an array's header takes about 100)")
+    header = f.read(length)
+    if len(header) < length:
+        raise BadWeightsFile(f"member {name!r} ends inside its .npy header (truncated)")
+    parse = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    try:
+        shape, fortran, dtype = parse(io.BytesIO(length_bytes + header), max_header_size=MAX_HEADER)
+    except (ValueError, SyntaxError, TypeError) as e:
+        raise BadWeightsFile(f"member {name!r} has a malformed .npy header: {str(e).splitlines()[0]}") from None
+    return np.dtype(dtype), tuple(int(d) for d in shape), bool(fortran), len(magic) + len(length_bytes) + length
+
+
+def _read_array(archive: zipfile.ZipFile, m: _Member) -> np.ndarray:
+    """The array's bytes, read in chunks into one buffer of exactly the declared size."""
+    buffer = bytearray(m.nbytes)
+    view = memoryview(buffer)
+    with archive.open(m.info) as f:
+        f.read(m.offset)
+        done = 0
+        while done < m.nbytes:
+            got = f.readinto(view[done:done + CHUNK])
+            if not got:
+                raise EOFError("truncated")
+            done += got
+        f.read(1)  # reaching the end makes zipfile compare the checksum
+    return np.frombuffer(buffer, dtype=m.dtype).reshape(m.shape, order="F" if m.fortran else "C")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"

@@ -1,7 +1,9 @@
-"""Shared fixtures: a seeded float64 random generator, the PyTorch oracle, and a guard that
-no test leaves the process-wide graph switches (`no_grad`, `detect_anomaly`) changed."""
+"""Shared fixtures: a seeded float64 random generator, the PyTorch oracle, a guard that
+no test leaves the process-wide graph switches (`no_grad`, `detect_anomaly`) changed, and the
+hypothesis profiles of the property tests."""
 from __future__ import annotations
 
+import os
 import zlib
 
 import numpy as np
@@ -10,6 +12,20 @@ import pytest
 from circuitgrad.autograd.graph import grad_mode
 
 TORCH_REASON = "PyTorch is the test oracle and is not installed (install the `oracle` extra: torch==2.13.0)"
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # tests/test_properties.py skips itself, with the reason
+    pass
+else:
+    # "quick" (the default) keeps the whole suite well under ten minutes and runs the same examples
+    # every time, so a result never depends on the run; "thorough" searches afresh for an audit:
+    # CIRCUITGRAD_HYPOTHESIS=thorough python -m pytest tests/test_properties.py
+    settings.register_profile("quick", max_examples=150, deadline=None, derandomize=True, database=None,
+                              suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+    settings.register_profile("thorough", max_examples=3000, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+    settings.load_profile(os.environ.get("CIRCUITGRAD_HYPOTHESIS", "quick"))
 
 
 @pytest.fixture

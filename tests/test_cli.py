@@ -239,3 +239,155 @@ def test_installed_console_script(tmp_path):
     assert ok.returncode == 0 and "df/dx = 3   df/dy = 2" in ok.stdout
     bad = subprocess.run([str(script), "draw", "x.__class__", "x=1"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+# ---- issue 14: non-finite gradients, size limits, Graphviz crashes, names, options --------------
+
+def test_a_gradient_that_overflows_is_one_line_and_nothing_is_drawn(capsys, tmp_path):
+    out_file = tmp_path / "c.svg"
+    code, out, err = run(capsys, "draw", "log(x)", "x=5e-324", "-o", str(out_file))
+    assert_one_line_error(code, err, "df/dx = inf at x = 5e-324")
+    assert "nothing was drawn" in err and out == "" and not out_file.exists()
+    code, _, err = run(capsys, "draw", "y * log(x)", "y=-2", "x=1e-308", "-o", str(out_file))
+    assert_one_line_error(code, err, "df/dx = -inf at x = 1e-308")  # -2 / 1e-308 overflows; df/dy is finite
+    assert not out_file.exists()
+    code, out, _ = run(capsys, "draw", "log(x)", "x=1e-300", "-o", str(out_file))  # 1e300 is a float
+    assert code == 0 and "df/dx = 1e300" in out
+
+
+def test_draw_help_documents_the_limits_and_the_gradient_rule(capsys):
+    code, out, _ = run(capsys, "draw", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    for words in ("at most 400 values", "150 uses of one value", "--steps", "10000 values drawn in all",
+                  "A gradient that is not a finite number", "is an error", "가중치"):
+        assert words in flat, words
+
+
+def test_readme_documents_the_command_line_rules():
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    for words in ("circuitgrad --version", "not a finite number", "--steps", "가중치"):
+        assert words in readme, words
+
+
+def sum_of(name: str, n: int) -> str:
+    return " + ".join([name] * n)
+
+
+@pytest.mark.parametrize("argv, match", [
+    # a value used 200 times: Graphviz 2.43 crashes at about 290, so the command refuses at 150
+    (["draw", sum_of("x", 200), "x=1"], "x is used 200 times, more than the 150"),
+    (["draw", sum_of("x", 401), "x=1"], "the expression makes 401 values, more than the 400"),
+    (["draw", sum_of("x", 101), "x=1", "--steps", "steps"], "--steps would draw 101 pictures of 101 values"),
+    (["draw", sum_of("x", 60) + " + " + sum_of("y", 60), "x=1", "y=2", "--steps", "s"], "(14641 in all)"),
+])
+def test_too_much_work_is_refused_before_starting(capsys, tmp_path, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, err, match)
+    assert out == "" and list(tmp_path.iterdir()) == []
+    # the advice is for the command line: no Python-only options
+    for python_only in ("trace_modules", "collapse=", "max_nodes="):
+        assert python_only not in err
+
+
+def test_steps_within_the_limits_are_drawn(capsys, tmp_path):
+    code, out, _ = run(capsys, "draw", "x * y + y", "x=1", "y=2", "-o", str(tmp_path / "c.svg"),
+                       "--steps", str(tmp_path / "s"))
+    assert code == 0 and "wrote 4 backprop steps" in out
+    from circuitgrad import cli
+    assert cli.MAX_STEP_WORK >= 90 * 90 and cli.MAX_USES < 290 and cli.MAX_NODES == 400
+
+
+def test_a_graphviz_crash_is_one_line_without_internals(capsys, tmp_path, monkeypatch):
+    crashing = tmp_path / "dot"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr(graphviz.backend.dot_command, "DOT_BINARY", crashing)
+    code, _, err = run(capsys, "draw", "x * 2", "x=1", "-o", str(tmp_path / "c.svg"))
+    assert_one_line_error(code, err, "Graphviz's dot crashed while laying out the picture (2 values)")
+    for internal in ("SIGSEGV", "PosixPath", "Command", "stderr", "-Tsvg"):
+        assert internal not in err
+    assert not (tmp_path / "c.svg").exists()
+
+
+@pytest.mark.parametrize("argv, name, f, grad", [
+    (["draw", "가중치 * 2", "가중치=2"], "가중치", "4", "2"),
+    (["draw", "é + 1", "é=1.5"], "é", "2.5", "1"),
+    (["draw", "ｘ * 2", "x=1"], "x", "2", "2"),      # Python reads the fullwidth ｘ as x (NFKC)
+    (["draw", "x * 2", "ｘ=1"], "x", "2", "2"),      # and so does the command line
+    (["draw", "ﬁ + 1", "fi=1"], "fi", "2", "1"),     # the ligature ﬁ folds to fi
+])
+def test_any_python_identifier_is_a_name(capsys, tmp_path, argv, name, f, grad):
+    out_file = tmp_path / "c.svg"
+    code, out, err = run(capsys, *argv, "-o", str(out_file))
+    assert code == 0 and err == "", err  # in particular no "x is not used" note
+    assert out.splitlines()[:2] == [f"f = {f}", f"df/d{name} = {grad}"]
+    assert name in texts(out_file)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["draw", "x", "x=1", "ｘ=2"], "x is given twice (ｘ is x: Python folds names to NFKC)"),
+    (["draw", "x", "1x=2"], "a name is a Python identifier"),
+    (["draw", "x", "a-b=2"], "'a-b=2' is not NAME=VALUE"),
+    (["draw", "x", "lambda=2"], "'lambda' cannot be a name"),
+    (["draw", "가중치", "x=1"], "'가중치' has no value; give it one on the command line, e.g. 가중치=1.5"),
+    (["draw", "가중치.real", "가중치=1"], "attribute access (가중치.real) not allowed"),
+])
+def test_names_stay_behind_the_whitelist(capsys, tmp_path, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, match)
+
+
+def test_an_unused_name_is_still_noted(capsys, tmp_path):
+    code, _, err = run(capsys, "draw", "ｘ * 2", "x=1", "가중치=3", "-o", str(tmp_path / "c.svg"))
+    assert code == 0 and err == "circuitgrad: note: 가중치 is not used in the expression\n"
+
+
+@pytest.mark.parametrize("argv, match, dash_hint", [
+    (["demo", "--frob"], "unrecognized arguments: --frob (see `circuitgrad demo --help`)", False),
+    (["draw", "x", "x=1", "--frob"], "unrecognized arguments: --frob (see `circuitgrad draw --help`)", False),
+    (["--frob"], "unrecognized arguments: --frob (see `circuitgrad --help`)", False),
+    (["draw", "-x*y", "x=1", "y=2"], "unrecognized arguments: -x*y", True),
+    (["draw", "-x"], "the following arguments are required: EXPR", True),
+])
+def test_unknown_options_get_the_dash_hint_only_where_it_applies(capsys, tmp_path, monkeypatch, argv, match,
+                                                                 dash_hint):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, match)
+    assert ("needs -- before it" in err) == dash_hint
+
+
+def test_version(capsys):
+    import circuitgrad
+    code, out, err = run(capsys, "--version")
+    assert code == 0 and out == f"circuitgrad {circuitgrad.__version__}\n" and err == ""
+
+
+BLOCK_MATPLOTLIB = """
+import sys
+class _NoMatplotlib:
+    # What a bare `pip install circuitgrad` looks like: matplotlib cannot be imported.
+    def find_spec(self, name, path=None, target=None):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+sys.meta_path.insert(0, _NoMatplotlib())
+from circuitgrad.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_demo_without_matplotlib_names_the_extra_before_training(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", BLOCK_MATPLOTLIB, "demo", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "pip install 'circuitgrad[demo]'" in done.stderr and "matplotlib" in done.stderr
+    assert not (tmp_path / "out").exists()  # nothing drawn, nothing trained
+    # the shim blocks only matplotlib: the same process draws an expression
+    ok = subprocess.run([sys.executable, "-c", BLOCK_MATPLOTLIB, "draw", "x * 2", "x=1", "-o", "c.svg"],
+                        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert ok.returncode == 0 and (tmp_path / "c.svg").exists()
