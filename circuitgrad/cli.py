@@ -54,8 +54,9 @@ examples:
   circuitgrad draw -o neg.svg -- "-x * y" x=3 y=2   (an EXPR starting with - goes after --,
                                                     and options before it)
 
-The picture format follows the output's suffix: .svg, .png or .pdf. Drawing needs the
-Graphviz `dot` program (Debian: apt-get install graphviz).
+The picture format follows the output's suffix: .svg, .png or .pdf (drawn by the Graphviz
+`dot` program; Debian: apt-get install graphviz), or .html for the explorer, a page to step
+through backprop gate by gate in any browser, offline (it needs no dot).
 
 limits: at most {MAX_NODES} values in the picture and {MAX_USES} uses of one value; with --steps (one picture
 per value) at most {MAX_STEP_WORK} values drawn in all (values x steps). A gradient that is not a finite
@@ -100,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("expr", metavar="EXPR", help='the expression, quoted: "(x + y) * z"')
     draw.add_argument("values", metavar="NAME=VALUE", nargs="*", default=[], help="a number for each name in EXPR: x=-2")
     draw.add_argument("-o", "--output", default="circuit.svg", metavar="FILE",
-                      help="picture to write: .svg, .png or .pdf (default: circuit.svg)")
+                      help="picture to write: .svg, .png, .pdf or .html (default: circuit.svg)")
     draw.add_argument("--style", choices=("circuit", "record"), default="circuit",
                       help="circuit: CS231n gates with values on the wires (default); record: a box per value")
     draw.add_argument("--steps", metavar="FOLDER",
@@ -188,8 +189,9 @@ def _draw(args: argparse.Namespace) -> int:
     if not 0 <= args.precision <= 15:
         raise UsageError(f"--precision must be from 0 to 15, got {args.precision}")
     out = Path(args.output)
-    if out.suffix.lower() not in FORMATS:
-        raise UsageError(f"cannot tell the picture format from {args.output!r}; end it in .svg, .png or .pdf")
+    page = out.suffix.lower() == ".html"  # the explorer: step through backprop in a browser, offline
+    if out.suffix.lower() not in FORMATS and not page:
+        raise UsageError(f"cannot tell the picture format from {args.output!r}; end it in .svg, .png, .pdf or .html")
     values = parse_values(args.values)
     root = build(args.expr, values)
     count = check_size(root)
@@ -210,8 +212,15 @@ def _draw(args: argparse.Namespace) -> int:
         if name not in used:
             print(f"{PROG}: note: {name} is not used in the expression", file=sys.stderr)
 
-    with _graphviz_crash(count):
-        render(root, out, style=args.style, precision=args.precision, max_nodes=None)
+    if page:
+        from circuitgrad.viz.explore import explore
+        try:
+            explore(root, precision=args.precision).save(out)
+        except OSError as e:
+            raise UsageError(f"cannot write {out}: {e.strerror or e}") from None
+    else:
+        with _graphviz_crash(count):
+            render(root, out, style=args.style, precision=args.precision, max_nodes=None)
     print(f"wrote {out}")
     if args.steps:
         with _graphviz_crash(count):

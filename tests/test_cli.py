@@ -391,3 +391,15 @@ def test_demo_without_matplotlib_names_the_extra_before_training(tmp_path):
     ok = subprocess.run([sys.executable, "-c", BLOCK_MATPLOTLIB, "draw", "x * 2", "x=1", "-o", "c.svg"],
                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
     assert ok.returncode == 0 and (tmp_path / "c.svg").exists()
+
+
+def test_draw_to_html_writes_the_explorer_page(capsys, tmp_path):
+    out = tmp_path / "graph.html"
+    code, stdout, err = run(capsys, "draw", "(x + y) * z", "x=-2", "y=5", "z=-4", "-o", str(out))
+    assert code == 0, err
+    assert "df/dx = -4   df/dy = -4   df/dz = 3" in stdout and f"wrote {out}" in stdout
+    page = out.read_text(encoding="utf-8")
+    assert page.lstrip().lower().startswith("<!doctype html") and "<script" in page
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page  # nothing fetched
+    code, _, err = run(capsys, "draw", "x * 2", "x=1", "-o", str(tmp_path / "missing" / "dir" / "g.html"))
+    assert_one_line_error(code, err, "cannot write")
