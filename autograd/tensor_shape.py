@@ -251,6 +251,8 @@ class ShapeMethods:
             raise ValueError(f"sum_to: shape {self.shape} cannot be summed to {shape}")
         return self.apply(O.SumTo, self, ctx=shape)
 
+    sum_to_size = sum_to  # PyTorch's name
+
     def __getitem__(self, index: Any):
         return self.apply(O.Index, self, ctx=O.shape.clean_index(index))
 

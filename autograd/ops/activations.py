@@ -164,7 +164,7 @@ class Hardsigmoid(Op):
 
 class Hardswish(Op):
     name = "hardswish"
-    derivative = "x: 0 (x < -3);  grad * (x/3 + 1/2) (-3 <= x <= 3);  grad (x > 3)   (out = x relu6(x + 3) / 6)"
+    derivative = "x: 0 (x <= -3);  grad * (x/3 + 1/2) (-3 < x < 3);  grad (x >= 3)   (out = x relu6(x + 3) / 6)"
 
     @staticmethod
     def forward(ctx, x):
@@ -173,5 +173,5 @@ class Hardswish(Op):
     @staticmethod
     def backward(ctx, grad, out, x):
         xv = data(x)
-        middle = mask((xv >= -3.0) & (xv <= 3.0), grad)
-        return (grad * (middle * (x / 3.0 + 0.5) + mask(xv > 3.0, grad)),)
+        middle = mask((xv > -3.0) & (xv < 3.0), grad)
+        return (grad * (middle * (x / 3.0 + 0.5) + mask(xv >= 3.0, grad)),)
