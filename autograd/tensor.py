@@ -261,18 +261,12 @@ class Tensor(Node, MathMethods, ShapeMethods):
         if target is not None and dtype is not None:
             raise TypeError("to: give the dtype once, as to(dtype) or to(dtype=...)")
         dtype = target if dtype is None else dtype
-        if dtype is None or np.dtype(dtype) == self.dtype:
+        if dtype is None or _float_dtype("to", dtype) == self.dtype:
             return self
         return self._cast("to", dtype)
 
     def _cast(self, op: str, dtype: Any) -> "Tensor":
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"{op}: {dtype!r} is not a dtype (use np.float32, np.float64 or 'float32')") from None
-        if dtype.kind != "f":
-            raise TypeError(f"{op}: only float dtypes keep gradients, got {dtype} (circuitgrad's Tensors hold floats)")
-        return Tensor.apply(O.Cast, self, ctx=dtype)
+        return Tensor.apply(O.Cast, self, ctx=_float_dtype(op, dtype))
 
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
@@ -347,6 +341,16 @@ class Tensor(Node, MathMethods, ShapeMethods):
     def matmul(self, other: ArrayLike) -> "Tensor":
         """Matrix product with numpy's rules for 1-D, 2-D and batched operands."""
         return self @ other
+
+
+def _float_dtype(op: str, dtype: Any) -> np.dtype:
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype (use np.float32, np.float64 or 'float32')") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: only float dtypes keep gradients, got {dtype} (circuitgrad's Tensors hold floats)")
+    return dtype
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
