@@ -55,7 +55,8 @@ class Tensor(Node, MathMethods, ShapeMethods):
     def _accumulate(self, grad: Any, shared: bool) -> None:
         old = self.grad
         if old is not None:
-            self.grad = old + grad
+            total = old + grad  # two 0-d arrays add to a numpy scalar: keep a 0-d array
+            self.grad = total if isinstance(total, (np.ndarray, Node)) else np.asarray(total)
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
             self.grad = grad
         elif type(grad) is not np.ndarray:  # a numpy scalar from a 0-d formula: a writable 0-d array

@@ -39,26 +39,26 @@ class ShapeMethods:
         return self.apply(fn, self, ctx=O.reductions.axes(self, d, k, name))
 
     def sum(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None):
+            keepdims: Optional[bool] = None) -> "Tensor":
         return self._reduce(O.Sum, "sum", dim, keepdim, axis, keepdims)
 
     def mean(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-             keepdims: Optional[bool] = None):
+             keepdims: Optional[bool] = None) -> "Tensor":
         return self._reduce(O.Mean, "mean", dim, keepdim, axis, keepdims)
 
     def max(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None):
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Largest entries; ties share the gradient equally (as torch.amax)."""
         return self._reduce(O.Max, "max", dim, keepdim, axis, keepdims)
 
     def min(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None):
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Smallest entries; ties share the gradient equally (as torch.amin)."""
         return self._reduce(O.Min, "min", dim, keepdim, axis, keepdims)
 
     def var(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
             unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
-            keepdims: Optional[bool] = None):
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Variance with PyTorch's default `correction=1` (divide by N - 1); `ddof=0` or
         `correction=0` (or `unbiased=False`) divides by N as numpy does."""
         c = _correction(correction, unbiased, ddof)
@@ -71,17 +71,17 @@ class ShapeMethods:
 
     def std(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
             unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
-            keepdims: Optional[bool] = None):
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Standard deviation, the square root of `var` (so its slope is infinite at zero spread)."""
         return self.var(dim, keepdim, correction=correction, unbiased=unbiased, ddof=ddof, axis=axis,
                         keepdims=keepdims).sqrt()
 
-    def softmax(self, dim: int = -1, *, axis: Optional[int] = None):
+    def softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
         """exp(x) / sum(exp(x)) along `dim`, computed after subtracting the max so huge logits stay finite."""
         d = dim if axis is None else axis
         return self.apply(O.Softmax, self, ctx=O.softmax.check_axis(self, d, "softmax"))
 
-    def log_softmax(self, dim: int = -1, *, axis: Optional[int] = None):
+    def log_softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
         """log(softmax(x)) as x - max - log(sum(exp(x - max))): finite where the naive form gives -inf."""
         d = dim if axis is None else axis
         return self.apply(O.LogSoftmax, self, ctx=O.softmax.check_axis(self, d, "log_softmax"))
@@ -112,11 +112,11 @@ class ShapeMethods:
             return np.asarray(0, np.int64)
         return np.asarray(find(self.data, axis=d, keepdims=bool(keepdim)), np.int64)
 
-    def cumsum(self, dim: int):
+    def cumsum(self, dim: int) -> "Tensor":
         """Running sum along `dim`: out_j = x_0 + ... + x_j. Its derivative is the reversed running sum."""
         return self.apply(O.Cumsum, self, ctx=O.shape.dim(self, dim, "cumsum"))
 
-    def flip(self, *dims: Union[int, Sequence[int]]):
+    def flip(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
         """Reverse the order of entries along each of `dims` (`flip(0)`, `flip((0, 1))`)."""
         dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if not dims:
@@ -126,11 +126,11 @@ class ShapeMethods:
             raise ValueError(f"flip: dim repeated in {dims}")
         return self.apply(O.Flip, self, ctx=axes if self.ndim else ())
 
-    def tril(self, diagonal: int = 0):
+    def tril(self, diagonal: int = 0) -> "Tensor":
         """The lower triangle of the last two dims (on and below `diagonal`), the rest 0."""
         return self.apply(O.Tril, self, ctx=self._diagonal("tril", diagonal))
 
-    def triu(self, diagonal: int = 0):
+    def triu(self, diagonal: int = 0) -> "Tensor":
         """The upper triangle of the last two dims (on and above `diagonal`), the rest 0."""
         return self.apply(O.Triu, self, ctx=self._diagonal("triu", diagonal))
 
@@ -141,7 +141,7 @@ class ShapeMethods:
             raise ValueError(f"{op}: needs a tensor of at least 2 dims (a matrix), got shape {self.shape}")
         return int(diagonal)
 
-    def repeat(self, *repeats: Union[int, Sequence[int]]):
+    def repeat(self, *repeats: Union[int, Sequence[int]]) -> "Tensor":
         """Tile the tensor: `repeat(2, 3)` copies a (a, b) tensor into (2a, 3b) (PyTorch's repeat,
         numpy's tile). Extra leading counts add dims. The gradient sums over the copies."""
         reps = _sizes("repeat", repeats)
@@ -152,7 +152,7 @@ class ShapeMethods:
             raise ValueError(f"repeat: counts must be >= 0, got {reps}")
         return self.apply(O.Repeat, self, ctx=reps)
 
-    def pad(self, pad: Sequence[int], value: Optional[float] = None):
+    def pad(self, pad: Sequence[int], value: Optional[float] = None) -> "Tensor":
         """Constant padding in torch.nn.functional.pad's order: (left, right) for the last dim, then
         (top, bottom) for the one before it, and so on. `value` fills the new entries (default 0)."""
         if not isinstance(pad, (tuple, list)) or \
@@ -171,14 +171,14 @@ class ShapeMethods:
 
     # ---- shape ops ---------------------------------------------------------------------------
 
-    def reshape(self, *shape: Union[int, Sequence[int]]):
+    def reshape(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
         return self.apply(O.Reshape, self, ctx=O.shape.new_shape(self, shape))
 
-    def view(self, *shape: Union[int, Sequence[int]]):
+    def view(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
         """PyTorch's `view`: here the same as `reshape` (numpy decides whether it copies)."""
         return self.apply(O.Reshape, self, ctx=O.shape.new_shape(self, shape, "view"))
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         """Merge dims start_dim..end_dim into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
@@ -188,18 +188,18 @@ class ShapeMethods:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
         return self.reshape(self.shape[:a] + (-1,) + self.shape[b + 1:])
 
-    def permute(self, *dims: Union[int, Sequence[int]]):
+    def permute(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
         """Reorder all dims (PyTorch's `permute`; numpy's `transpose(axes)`)."""
         return self.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "permute"))
 
-    def transpose(self, *dims: Union[int, Sequence[int]]):
+    def transpose(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
         """`transpose(d0, d1)` swaps two dims, as PyTorch; a full permutation (or none, to reverse
         them all) is taken as numpy's `transpose(axes)`."""
         if len(dims) == 2 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
             return self.swapaxes(*dims)
         return self.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "transpose"))
 
-    def swapaxes(self, dim0: int, dim1: int):
+    def swapaxes(self, dim0: int, dim1: int) -> "Tensor":
         perm = list(range(self.ndim))
         a, b = O.shape.dim(self, dim0, "transpose"), O.shape.dim(self, dim1, "transpose")
         perm[a], perm[b] = perm[b], perm[a]
@@ -216,14 +216,14 @@ class ShapeMethods:
         """The last two dims swapped (a batch of matrices transposed)."""
         return self.swapaxes(-2, -1)
 
-    def squeeze(self, dim: Axis = None, *, axis: Axis = None):
+    def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> "Tensor":
         d = _alias("squeeze", "dim", dim, "axis", axis)
         return self.apply(O.Reshape, self, ctx=O.shape.squeezed(self, d))
 
-    def unsqueeze(self, dim: int):
+    def unsqueeze(self, dim: int) -> "Tensor":
         return self.apply(O.Reshape, self, ctx=O.shape.unsqueezed(self, dim))
 
-    def broadcast_to(self, *shape: Union[int, Sequence[int]]):
+    def broadcast_to(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
         """A copy of this tensor over a bigger shape; its gradient is summed back (sum_to)."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
         try:
@@ -234,13 +234,13 @@ class ShapeMethods:
             raise ValueError(f"broadcast_to: shape {self.shape} does not broadcast to {shape}")
         return self.apply(O.BroadcastTo, self, ctx=shape)
 
-    def expand(self, *sizes: Union[int, Sequence[int]]):
+    def expand(self, *sizes: Union[int, Sequence[int]]) -> "Tensor":
         """PyTorch's `expand`: `broadcast_to` where -1 keeps a dim's size."""
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
         pad = (1,) * (len(sizes) - self.ndim) + self.shape
         return self.broadcast_to(tuple(p if s == -1 else s for s, p in zip(sizes, pad)))
 
-    def sum_to(self, *shape: Union[int, Sequence[int]]):
+    def sum_to(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
         """The sum over the axes that broadcasting would add or stretch to reach this shape from `shape`."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
         try:

@@ -97,6 +97,8 @@ def test_zero_d_results_and_gradients_are_writable_zero_d_arrays(name):
     y.backward()
     assert type(x.grad) is np.ndarray and x.grad.shape == ()
     y.data[...] = 1.0  # what a numpy scalar would refuse
+    ZERO_D[name](x).backward()  # a second pass adds to the first
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()
     x.grad[...] = 0.0
 
 
