@@ -286,6 +286,22 @@ class Tensor(Node, MathMethods, ShapeMethods):
             extras.append(f"dtype={self.data.dtype}")
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
 
+    @property
+    def device(self) -> str:
+        """Always "cpu": circuitgrad computes with numpy."""
+        return "cpu"
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op that made this tensor (its class in the op table), None for a leaf (PyTorch's name)."""
+        return self.fn
+
+    def retain_grad(self) -> None:
+        """Nothing to do: every tensor of a graph keeps its gradient after backward() in circuitgrad."""
+
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._constant(self.data)
@@ -314,6 +330,10 @@ class Tensor(Node, MathMethods, ShapeMethods):
     def __eq__(self, other): return self.data == self._data_of(other)  # noqa: E704
     def __ne__(self, other): return self.data != self._data_of(other)  # noqa: E704
     __hash__ = Node.__hash__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def isnan(self) -> np.ndarray:
+        return np.isnan(self.data)
 
     def __bool__(self) -> bool:
         if self.data.size != 1:

@@ -41,6 +41,18 @@ class MathMethods:
         """Heaviside step (1 where x > 0, else 0); its derivative is 0, so no gradient flows through."""
         return self.apply(O.Step, self)
 
+    # PyTorch's method spellings of the operators (`x.add(y, alpha=2)` is x + 2y).
+    def add(self, other: Any, *, alpha: float = 1) -> "Tensor":
+        return self + (other if alpha == 1 else other * number("add", "alpha", alpha))
+
+    def sub(self, other: Any, *, alpha: float = 1) -> "Tensor":
+        return self - (other if alpha == 1 else other * number("sub", "alpha", alpha))
+
+    def mul(self, other: Any) -> "Tensor": return self * other
+    def div(self, other: Any) -> "Tensor": return self / other
+    def pow(self, exponent: Any) -> "Tensor": return self ** exponent
+    def neg(self) -> "Tensor": return -self
+
     # ---- more of PyTorch's maths -----------------------------------------------------------------
 
     def log2(self) -> "Tensor": return self.apply(O.Log2, self)

@@ -26,6 +26,12 @@ def _sizes(op: str, sizes: tuple) -> tuple:
     return tuple(int(n) for n in sizes)
 
 
+def _number(op: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: value must be a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
 class ShapeMethods:
     """Methods of `Tensor` that take dims or shapes."""
 
@@ -75,6 +81,16 @@ class ShapeMethods:
         """Standard deviation, the square root of `var` (so its slope is infinite at zero spread)."""
         return self.var(dim, keepdim, correction=correction, unbiased=unbiased, ddof=ddof, axis=axis,
                         keepdims=keepdims).sqrt()
+
+    amax, amin = max, min  # PyTorch's names for the reductions that return values only
+
+    def logsumexp(self, dim: Axis, keepdim: bool = False) -> "Tensor":
+        """log(sum(exp(x))) along `dim`, with the max subtracted first so that it cannot overflow.
+        Composed of primitive ops (the max is a constant shift), so a diagram shows each step."""
+        axes, _ = O.reductions.axes(self, dim, True, "logsumexp")
+        m = self.detach().max(axes, keepdim=True)
+        out = (self - m).exp().sum(axes, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(axes)
 
     def softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
         """exp(x) / sum(exp(x)) along `dim`, computed after subtracting the max so huge logits stay finite."""
@@ -168,6 +184,82 @@ class ShapeMethods:
         pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
         widths = tuple([(0, 0)] * (self.ndim - len(pairs)) + pairs[::-1])
         return self.apply(O.Pad, self, ctx=(widths, 0.0 if value is None else float(value)))
+
+    # ---- pieces of a tensor, each made by indexing (so the gradient goes back to its slice) ----------
+
+    def select(self, dim: int, index: int) -> "Tensor":
+        """The slice at `index` along `dim`, that dim removed (`x.select(1, 0)` is `x[:, 0]`)."""
+        d = O.shape.dim(self, dim, "select")
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"select: index must be an int, got {type(index).__name__} {index!r}")
+        if not -self.shape[d] <= index < self.shape[d]:
+            raise IndexError(f"select: index {index} is out of range for dim {dim} of size {self.shape[d]}")
+        return self[(slice(None),) * d + (int(index),)]
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        """Entries start .. start + length - 1 along `dim`."""
+        d = O.shape.dim(self, dim, "narrow")
+        start, length = _sizes("narrow", (start, length))
+        start = start + self.shape[d] if start < 0 else start
+        if start < 0 or length < 0 or start + length > self.shape[d]:
+            raise ValueError(f"narrow: start {start} + length {length} exceeds dim {dim} of size {self.shape[d]}")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def split(self, split_size_or_sections: Union[int, Sequence[int]], dim: int = 0) -> tuple:
+        """Pieces of `split_size` along `dim` (the last one smaller), or of the listed sizes."""
+        d = O.shape.dim(self, dim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (tuple, list)):
+            sizes = _sizes("split", tuple(split_size_or_sections))
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not to the size {n} of dim {dim}")
+        else:
+            step, = _sizes("split", (split_size_or_sections,))
+            if step <= 0:
+                raise ValueError(f"split: split_size must be > 0, got {step}")
+            sizes = tuple(min(step, n - i) for i in range(0, n, step))
+        ends = np.cumsum((0,) + sizes)
+        return tuple(self[(slice(None),) * d + (slice(int(a), int(b)),)] for a, b in zip(ends[:-1], ends[1:]))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """At most `chunks` pieces of equal size along `dim` (the last one smaller), as PyTorch."""
+        n, = _sizes("chunk", (chunks,))
+        if n <= 0:
+            raise ValueError(f"chunk: chunks must be > 0, got {n}")
+        size = self.shape[O.shape.dim(self, dim, "chunk")]
+        return self.split(max(-(-size // n), 1), dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """Every slice along `dim`, that dim removed."""
+        return tuple(self.select(dim, i) for i in range(self.shape[O.shape.dim(self, dim, "unbind")]))
+
+    def masked_fill(self, mask: Any, value: float) -> "Tensor":
+        """`value` where `mask` is True, else this tensor's entries (no gradient where filled)."""
+        cond = np.asarray(mask.data if hasattr(mask, "data") else mask)
+        if cond.dtype != bool:
+            raise TypeError(f"masked_fill: mask must be boolean (e.g. x > 0), got dtype {cond.dtype}")
+        try:
+            fits = np.broadcast_shapes(cond.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill: mask of shape {cond.shape} does not broadcast to {self.shape}")
+        return self._where(cond, _number("masked_fill", value), self)
+
+    def expand_as(self, other: Any) -> "Tensor":
+        return self.expand(other.shape)
+
+    def reshape_as(self, other: Any) -> "Tensor":
+        return self.reshape(other.shape)
+
+    def view_as(self, other: Any) -> "Tensor":
+        return self.view(other.shape)
+
+    def t(self) -> "Tensor":
+        """The transpose of a matrix (a tensor of at most 2 dims), as PyTorch."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use transpose(d0, d1)")
+        return self.T
 
     # ---- shape ops ---------------------------------------------------------------------------
 

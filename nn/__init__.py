@@ -8,8 +8,8 @@
     history = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=1.0), (X, y), epochs=2000)
 
 Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
-Layers on `Tensor`: `Linear`, activations (from Sigmoid to GELU and Hardswish), `Dropout`, `BatchNorm1d`, `Sequential`, recurrent
-cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
+Layers on `Tensor`: `Linear`, activations (from Sigmoid to GELU and Hardswish), `Dropout`,
+`BatchNorm1d`, `Sequential`, recurrent cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
 (batches, splits, datasets), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
 """

@@ -178,6 +178,21 @@ def test_conversions():
     assert x.grad.dtype == np.float64 and x.grad.tolist() == [[2.0, 2.0]]
 
 
+def test_pytorch_attribute_spellings():
+    x = Tensor([[1.0, float("nan")]], requires_grad=True)
+    assert x.device == "cpu" and x.cpu() is x and x.grad_fn is None and x.retain_grad() is None
+    assert (x * 2).grad_fn is ops.Mul and x.isnan().tolist() == [[False, True]]
+    assert x.eq(1.0).tolist() == [[True, False]] and x.gt(0).tolist() == [[True, False]]
+
+
+def test_logsumexp_is_finite_where_the_naive_form_overflows():
+    x = Tensor([1000.0, 1000.0], requires_grad=True)
+    y = x.logsumexp(0)
+    assert abs(y.item() - (1000.0 + np.log(2.0))) < 1e-9
+    y.backward()
+    assert x.grad.tolist() == [0.5, 0.5]
+
+
 def test_clone_copies_the_data_and_keeps_the_graph():
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = x.clone()
@@ -276,8 +291,21 @@ T = Tensor(np.arange(6.0).reshape(2, 3))
     (lambda: T.to("banana"), TypeError, r"to: 'banana' is not a dtype"),
     (lambda: T.to(np.float32, dtype=np.float16), TypeError, r"to: give the dtype once"),
     (lambda: T.astype(np.int32), TypeError, r"astype: only float dtypes keep gradients"),
-    (lambda: float(T), ValueError, r"float: only a one-element tensor converts to a number, this one has shape \(2, 3\)"),
+    (lambda: float(T), ValueError, r"float: only a one-element tensor converts to a number, this one has shape \(2, 3"),
     (lambda: int(T), ValueError, r"int: only a one-element tensor"),
+    (lambda: T.select(1, 3), IndexError, r"select: index 3 is out of range for dim 1 of size 3"),
+    (lambda: T.select(1, 0.5), TypeError, r"select: index must be an int"),
+    (lambda: T.narrow(1, 2, 2), ValueError, r"narrow: start 2 \+ length 2 exceeds dim 1 of size 3"),
+    (lambda: T.split([1, 1], 1), ValueError, r"split: sizes \(1, 1\) add up to 2, not to the size 3 of dim 1"),
+    (lambda: T.split(0), ValueError, r"split: split_size must be > 0"),
+    (lambda: T.chunk(0), ValueError, r"chunk: chunks must be > 0"),
+    (lambda: T.unbind(2), IndexError, r"unbind: dim 2 is out of range"),
+    (lambda: T.masked_fill(T.data, 0.0), TypeError, r"masked_fill: mask must be boolean"),
+    (lambda: T.masked_fill(np.ones(4, bool), 0.0), ValueError, r"masked_fill: mask of shape \(4,\) does not broadcast"),
+    (lambda: T.masked_fill(T > 1, "x"), TypeError, r"masked_fill: value must be a number"),
+    (lambda: T.reshape(1, 2, 3).t(), ValueError, r"t: expects a tensor of at most 2 dims"),
+    (lambda: T.add(1, alpha="2"), TypeError, r"add: alpha must be a number"),
+    (lambda: T.logsumexp(2), IndexError, r"logsumexp: dim 2 is out of range"),
     (lambda: cg.zeros(2, 1.5), TypeError, r"zeros: sizes must be ints, got float 1.5"),
     (lambda: cg.ones(-1), ValueError, r"ones: sizes must be >= 0, got \(-1,\)"),
     (lambda: cg.zeros(2, dtype=np.int64), TypeError, r"zeros: dtype must be a float dtype .* got int64"),

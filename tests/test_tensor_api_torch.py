@@ -252,6 +252,17 @@ SAME_CALL = {
     "broadcast_to": lambda t: t.broadcast_to((2, 2, 3, 4)),
     "sum_to_size": lambda t: t.sum_to_size(3, 1),
     "squeeze/unsqueeze": lambda t: t.unsqueeze(1).squeeze(1),
+    "add(alpha)": lambda t: t.add(t * t, alpha=-0.5), "sub": lambda t: t.sub(2.0), "mul": lambda t: t.mul(t),
+    "div": lambda t: t.div(t + 3), "pow": lambda t: t.pow(2), "neg": lambda t: t.neg(),
+    "amax": lambda t: t.amax(1), "amin keepdim": lambda t: t.amin(dim=(0, 2), keepdim=True),
+    "logsumexp": lambda t: t.logsumexp(1), "logsumexp dims keepdim": lambda t: t.logsumexp((0, 2), keepdim=True),
+    "select": lambda t: t.select(1, -1), "narrow": lambda t: t.narrow(2, 1, 2),
+    "narrow from the end": lambda t: t.narrow(2, -3, 2),
+    "split": lambda t: t.split(3, 2)[1], "split sizes": lambda t: t.split([1, 3], dim=2)[1],
+    "chunk": lambda t: t.chunk(2, dim=1)[1], "unbind": lambda t: t.unbind(2)[3] * t.unbind(2)[0],
+    "masked_fill": lambda t: t.masked_fill(t > 0.5, -1.0), "expand_as": lambda t: t.sum(0).expand_as(t),
+    "reshape_as": lambda t: t.reshape_as(t.flatten()), "view_as": lambda t: t[0].view_as(t[0].flatten()),
+    "t()": lambda t: t[0].t(),
 }
 
 
@@ -300,7 +311,8 @@ def test_factories_match_torch(torch, call):
 LAYERS = {
     "GELU": (), "ELU": (), "CELU": (), "SiLU": (), "Mish": (), "Softplus": (), "Softsign": (), "ReLU6": (),
     "Hardtanh": (), "Hardswish": (), "Hardsigmoid": (),
-    "GELU tanh": ("tanh",), "ELU 0.5": (0.5,), "CELU 2": (2.0,), "Softplus 2 1": (2.0, 1.0), "Hardtanh -2 0.5": (-2.0, 0.5),
+    "GELU tanh": ("tanh",), "ELU 0.5": (0.5,), "CELU 2": (2.0,), "Softplus 2 1": (2.0, 1.0),
+    "Hardtanh -2 0.5": (-2.0, 0.5),
 }
 
 
