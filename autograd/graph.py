@@ -17,8 +17,6 @@ import contextlib
 import threading
 from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
-import numpy as np
-
 
 class _GradMode(threading.local):
     """Per-thread switches, documented as `no_grad()` and `detect_anomaly()`; `recorders` are
@@ -295,7 +293,7 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
     for node in order:
         if node.fn is not None:
             g = grads.get(node, node._grad_init)
-            node.grad = g.data if create_graph and isinstance(g, Node) else _array(g)
+            node.grad = g.data if create_graph and isinstance(g, Node) else g
     leaves = [(node, g) for node, g in grads.items() if node.fn is None]
     counts: dict = {}
     for g in grads.values():
@@ -303,12 +301,6 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
     with _leaf_lock:
         for node, g in leaves:
             node._accumulate(g, counts[id(g)] > 1)
-
-
-def _array(g: Any) -> Any:
-    """A Tensor's gradient as an array: numpy makes a scalar of many ops on 0-d arrays (a Value's
-    float gradient is left as it is)."""
-    return np.asarray(g) if isinstance(g, np.generic) else g
 
 
 def backpropagate(root: Node, seed: Any, create_graph: bool = False) -> list[Node]:
@@ -368,7 +360,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
                              "(pass allow_unused=True to get None for it)")
         if g is not None and not create_graph and isinstance(g, Node):
             g = g.data
-        result.append(_array(g))
+        result.append(g)
     return tuple(result)
 
 

@@ -55,18 +55,17 @@ class Tensor(Node, MathMethods, ShapeMethods):
     def _accumulate(self, grad: Any, shared: bool) -> None:
         old = self.grad
         if old is not None:
-            total = old + grad  # two 0-d arrays add to a numpy scalar: keep a 0-d array
-            self.grad = total if isinstance(total, (np.ndarray, Node)) else np.asarray(total)
+            self.grad = old + grad
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
             self.grad = grad
-        elif type(grad) is not np.ndarray:  # a numpy scalar from a 0-d formula: a writable 0-d array
-            self.grad = np.array(grad, dtype=self.data.dtype)
         elif shared or grad.base is not None or not grad.flags.writeable:
             # Copy only when needed (most gradients are fresh arrays no other node holds), so that
             # editing `leaf.grad` in place changes that leaf alone.
             self.grad = grad.copy()
         else:
             self.grad = grad
+        if isinstance(self.grad, np.generic):  # numpy makes a scalar of 0-d formulas; keep a writable 0-d array
+            self.grad = np.array(self.grad)
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -100,12 +99,12 @@ class Tensor(Node, MathMethods, ShapeMethods):
                 raise
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise ValueError(f"{fn.name}: cannot apply to shapes {shapes}: {e}") from None
-        if type(data) is not np.ndarray:  # numpy gives a scalar for many ops on 0-d arrays; keep an array
-            data = np.asarray(data)
         if grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
             bad = "nan" if np.isnan(data).any() else "inf"
             shapes = ", ".join(str(p.shape) for p in inputs)
             raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
+        if type(data) is not np.ndarray:  # numpy gives a scalar for many ops on 0-d arrays; keep an array
+            data = np.asarray(data)
         return make(Tensor, fn, inputs, data, ctx)
 
     _apply = apply  # the name the ops below use

@@ -102,15 +102,6 @@ def test_zero_d_results_and_gradients_are_writable_zero_d_arrays(name):
     x.grad[...] = 0.0
 
 
-def test_zero_d_gradients_of_interior_nodes_and_of_grad_are_arrays():
-    x = Tensor(np.array(2.0), requires_grad=True)
-    y = x * x
-    z = y * 3 + y.exp()
-    z.backward()
-    assert type(y.grad) is np.ndarray and type(x.grad) is np.ndarray
-    assert type(grad(x * x * x, x)[0]) is np.ndarray
-
-
 def test_issue_example_pow_of_a_0d_tensor_is_an_array():
     y = Tensor(np.array(2.0), requires_grad=True) ** 2
     assert isinstance(y.data, np.ndarray)

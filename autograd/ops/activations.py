@@ -1,6 +1,6 @@
-"""The activation functions of modern networks (PyTorch's names and defaults): GELU, ELU, CELU,
-SiLU, Mish, Softplus, Softsign and the "hard" piecewise-linear ones. relu, leaky_relu, selu,
-tanh and sigmoid are in functions.py.
+"""Activations of modern networks: GELU, ELU, CELU, SiLU, Mish, Softplus, Softsign, hard ones.
+
+PyTorch's names and defaults. relu, leaky_relu, selu, tanh and sigmoid are in functions.py.
 
 Each derivative is written with operators, `mask` (a constant 0/1 array) and the helpers of
 maths.py, so it also runs on nodes and the backward pass can be differentiated again. At the

@@ -1,6 +1,8 @@
-"""Ops made of pieces: sign, floor, ceil and round (flat pieces, so no gradient flows through
-them, as in PyTorch) and maximum / minimum (each entry picks one input; a tie splits the
-gradient half and half, as PyTorch does).
+"""Ops made of pieces: sign, floor, ceil, round, maximum, minimum.
+
+sign, floor, ceil and round are flat pieces, so no gradient flows through them (as in
+PyTorch); maximum and minimum pick one input per entry, and a tie splits the gradient half
+and half (as PyTorch does).
 """
 from __future__ import annotations
 

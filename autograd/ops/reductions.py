@@ -1,5 +1,6 @@
-"""Reductions over axes (sum, mean, max, min, var) and the running sum (cumsum): forward and
-derivative side by side.
+"""Reductions over axes (sum, mean, max, min, var) and the running sum (cumsum).
+
+Forward and derivative side by side.
 
 `ctx` is `(axes, keepdims)`, axes None for all. A reduction's gradient has the reduced
 shape; `keep` puts the reduced axes back (as size 1) so that it broadcasts over the input.
