@@ -12,8 +12,12 @@ if __name__ == "autograd":  # this folder imported as a top-level package, e.g. 
     raise ImportError("circuitgrad's autograd folder was imported as 'autograd'; import it as "
                       "'circuitgrad.autograd' (PyPI has unrelated top-level packages of that name)")
 
-from .functional import (cat, exp, leaky_relu, log, log_softmax, relu, selu, sigmoid, softmax, sqrt,
-                         stack, step, tanh, where)
+from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randn,
+                        randn_like, tensor, zeros, zeros_like)
+from .functional import (cat, celu, clamp, cos, cumsum, elu, erf, exp, exp2, expm1, flip, gelu, hardsigmoid,
+                         hardswish, hardtanh, leaky_relu, log, log1p, log2, log10, log_softmax, maximum, minimum,
+                         mish, reciprocal, relu, relu6, rsqrt, selu, sigmoid, sign, silu, sin, softmax, softplus,
+                         softsign, sqrt, square, stack, step, tanh, tril, triu, where)
 from .gradcheck import GradcheckError, gradcheck
 from . import ops
 from .graph import (GateStep, Node, Op, backpropagate, chain_rule, detect_anomaly, enable_grad, gate_steps, grad,
@@ -28,4 +32,9 @@ __all__ = [
     "gate_steps", "GateStep", "make", "recording", "ops",
     "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "selu",
     "step", "softmax", "log_softmax",
+    "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like", "ones_like",
+    "full_like", "rand_like", "randn_like",
+    "maximum", "minimum", "log2", "log10", "log1p", "expm1", "exp2", "square", "rsqrt", "reciprocal", "sin", "cos",
+    "erf", "sign", "clamp", "cumsum", "flip", "tril", "triu", "gelu", "elu", "celu", "silu", "mish", "softplus",
+    "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
 ]

@@ -1,5 +1,7 @@
-"""Functions over several tensors (`cat`, `stack`, `where`) and function-style spellings of
-the methods (`exp(x)` for `x.exp()`), which work on a `Value` and a `Tensor` alike."""
+"""Functions over several tensors (`cat`, `stack`, `where`, `maximum`, `minimum`) and
+function-style spellings of the methods (`exp(x)` for `x.exp()`, `gelu(x)` for `x.gelu()`, as
+`torch.exp` and `torch.nn.functional.gelu`), which work on whatever has the method: the
+elementwise basics on a `Value` and a `Tensor` alike, the rest on a `Tensor`."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -55,13 +57,30 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return Tensor.apply(O.Where, x, y, ctx=np.broadcast_to(cond, shape))
 
 
+def maximum(input: Any, other: Any) -> Tensor:
+    """The larger entry of the two, broadcasting (torch.maximum); a tie gives each half the gradient."""
+    return _tensor(input, "maximum").maximum(other)
+
+
+def minimum(input: Any, other: Any) -> Tensor:
+    """The smaller entry of the two, broadcasting (torch.minimum); a tie gives each half the gradient."""
+    return _tensor(input, "minimum").minimum(other)
+
+
+def _tensor(x: Any, op: str) -> Tensor:
+    return x if isinstance(x, Tensor) else tensors((x,), op)[0]
+
+
 def _method(name: str):
     def function(x: Node, *args: Any, **kwargs: Any) -> Node:
         if not isinstance(x, Node):
             raise TypeError(f"{name}: expected a Value or a Tensor, got {type(x).__name__}")
-        return getattr(x, name)(*args, **kwargs)
+        method = getattr(x, name, None)
+        if method is None:
+            raise TypeError(f"{name}: works on a Tensor, not on a {type(x).__name__}")
+        return method(*args, **kwargs)
     function.__name__ = name
-    function.__doc__ = f"`x.{name}(...)` for a Value or a Tensor."
+    function.__doc__ = f"`x.{name}(...)`: the method of that name of a Tensor (or a Value, where it has one)."
     return function
 
 
@@ -76,3 +95,12 @@ selu = _method("selu")
 step = _method("step")
 softmax = _method("softmax")
 log_softmax = _method("log_softmax")
+
+# PyTorch's further elementwise maths and activations (Tensor only).
+log2, log10, log1p, expm1, exp2 = (_method(n) for n in ("log2", "log10", "log1p", "expm1", "exp2"))
+square, rsqrt, reciprocal = (_method(n) for n in ("square", "rsqrt", "reciprocal"))
+sin, cos, erf, sign, floor, ceil = (_method(n) for n in ("sin", "cos", "erf", "sign", "floor", "ceil"))
+clamp, cumsum, flip, tril, triu = (_method(n) for n in ("clamp", "cumsum", "flip", "tril", "triu"))
+gelu, elu, celu, silu, mish = (_method(n) for n in ("gelu", "elu", "celu", "silu", "mish"))
+softplus, softsign, relu6, hardtanh = (_method(n) for n in ("softplus", "softsign", "relu6", "hardtanh"))
+hardsigmoid, hardswish, pad = (_method(n) for n in ("hardsigmoid", "hardswish", "pad"))

@@ -1,11 +1,11 @@
 """`Tensor`: a numpy array that records its ops into the same graph as `Value`.
 
-This file turns Python syntax and methods into nodes; what each op computes, and its
-derivative, is in the op table, `ops/`.
+This file turns Python syntax into nodes and holds what a Tensor is (its shape, dtype,
+conversions); the elementwise methods are in `tensor_math.py`, the methods along dims in
+`tensor_shape.py`, and what each op computes, with its derivative, in the op table, `ops/`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -13,9 +13,10 @@ import numpy as np
 from . import ops as O
 from .graph import Node, created, grad_mode, make, switched
 from .ops.maths import unbroadcast
+from .tensor_math import MathMethods
+from .tensor_shape import ShapeMethods
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
-Axis = Optional[Union[int, Sequence[int]]]
 _new = object.__new__
 
 
@@ -38,7 +39,7 @@ def _as_array(op: str, data: Any, dtype: Any = None) -> np.ndarray:
     raise TypeError(f"{op}: data must be real numbers, got dtype {array.dtype} from {type(data).__name__}")
 
 
-class Tensor(Node):
+class Tensor(Node, MathMethods, ShapeMethods):
     """An n-dimensional array with a gradient, for layers written in matrix form (`X @ W + b`).
 
     `grad` is None until a backward pass reaches the tensor, then an array of exactly
@@ -63,6 +64,8 @@ class Tensor(Node):
             self.grad = grad.copy()
         else:
             self.grad = grad
+        if isinstance(self.grad, np.generic):  # numpy makes a scalar of 0-d formulas; keep a writable 0-d array
+            self.grad = np.array(self.grad)
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -100,6 +103,8 @@ class Tensor(Node):
             bad = "nan" if np.isnan(data).any() else "inf"
             shapes = ", ".join(str(p.shape) for p in inputs)
             raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
+        if type(data) is not np.ndarray:  # numpy gives a scalar for many ops on 0-d arrays; keep an array
+            data = np.asarray(data)
         return make(Tensor, fn, inputs, data, ctx)
 
     _apply = apply  # the name the ops below use
@@ -208,6 +213,61 @@ class Tensor(Node):
         """The data array itself (shared, not copied)."""
         return self.data
 
+    def tolist(self) -> Union[list, float]:
+        """The entries as nested Python lists of floats (a float for a 0-d tensor)."""
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return self._one("float")
+
+    def __int__(self) -> int:
+        return int(self._one("int"))
+
+    def _one(self, op: str) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"{op}: only a one-element tensor converts to a number, this one has shape {self.shape}")
+        return float(self.data.reshape(-1)[0])
+
+    def clone(self) -> "Tensor":
+        """A copy of the data that stays in the graph (the gradient flows back through it)."""
+        return Tensor.apply(O.Clone, self)
+
+    def astype(self, dtype: Any) -> "Tensor":
+        """A differentiable cast (float64 for gradient checks, float32 for speed)."""
+        return self._cast("astype", dtype)
+
+    def float(self) -> "Tensor":
+        """A float32 copy (differentiable), as PyTorch's `.float()`."""
+        return self._cast("float", np.float32)
+
+    def double(self) -> "Tensor":
+        """A float64 copy (differentiable), as PyTorch's `.double()`."""
+        return self._cast("double", np.float64)
+
+    def half(self) -> "Tensor":
+        """A float16 copy (differentiable), as PyTorch's `.half()`."""
+        return self._cast("half", np.float16)
+
+    def to(self, target: Any = None, dtype: Any = None) -> "Tensor":
+        """PyTorch's `.to`: `to(np.float32)`, `to("float32")`, `to(dtype=...)`, `to(other_tensor)` (its
+        dtype); `to("cpu")` returns the tensor itself (circuitgrad computes on the CPU only).
+        Raises TypeError for a non-float dtype and ValueError for another device."""
+        if isinstance(target, Tensor):
+            target = target.dtype
+        if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
+            if target != "cpu":
+                raise ValueError(f"to: circuitgrad computes on the CPU only; there is no device {target!r}")
+            target = None
+        if target is not None and dtype is not None:
+            raise TypeError("to: give the dtype once, as to(dtype) or to(dtype=...)")
+        dtype = target if dtype is None else dtype
+        if dtype is None or _float_dtype("to", dtype) == self.dtype:
+            return self
+        return self._cast("to", dtype)
+
+    def _cast(self, op: str, dtype: Any) -> "Tensor":
+        return Tensor.apply(O.Cast, self, ctx=_float_dtype(op, dtype))
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
@@ -224,6 +284,22 @@ class Tensor(Node):
         if self.data.dtype != np.float64:
             extras.append(f"dtype={self.data.dtype}")
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    @property
+    def device(self) -> str:
+        """Always "cpu": circuitgrad computes with numpy."""
+        return "cpu"
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op that made this tensor (its class in the op table), None for a leaf (PyTorch's name)."""
+        return self.fn
+
+    def retain_grad(self) -> None:
+        """Nothing to do: every tensor of a graph keeps its gradient after backward() in circuitgrad."""
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
@@ -253,6 +329,10 @@ class Tensor(Node):
     def __eq__(self, other): return self.data == self._data_of(other)  # noqa: E704
     def __ne__(self, other): return self.data != self._data_of(other)  # noqa: E704
     __hash__ = Node.__hash__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def isnan(self) -> np.ndarray:
+        return np.isnan(self.data)
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -282,209 +362,19 @@ class Tensor(Node):
         """Matrix product with numpy's rules for 1-D, 2-D and batched operands."""
         return self @ other
 
-    def exp(self) -> "Tensor": return Tensor.apply(O.Exp, self)
-    def log(self) -> "Tensor": return Tensor.apply(O.Log, self)
-    def sqrt(self) -> "Tensor": return Tensor.apply(O.Sqrt, self)
-    def abs(self) -> "Tensor": return Tensor.apply(O.Abs, self)
-    __abs__ = abs
-    def tanh(self) -> "Tensor": return Tensor.apply(O.Tanh, self)
-    def sigmoid(self) -> "Tensor": return Tensor.apply(O.Sigmoid, self)
-    def relu(self) -> "Tensor": return Tensor.apply(O.ReLU, self)
-    def selu(self) -> "Tensor": return Tensor.apply(O.SELU, self)
 
-    def leaky_relu(self, slope: float = 0.01) -> "Tensor":
-        return Tensor.apply(O.LeakyReLU, self, ctx=float(slope))
-
-    def step(self) -> "Tensor":
-        """Heaviside step (1 where x > 0, else 0); its derivative is 0, so no gradient flows through."""
-        return Tensor.apply(O.Step, self)
-
-    def clip(self, low: Optional[float] = None, high: Optional[float] = None) -> "Tensor":
-        """Values limited to [low, high]; the gradient passes only where no limit was hit."""
-        if low is None and high is None:
-            raise ValueError("clip: give low, high or both")
-        for name, limit in (("low", low), ("high", high)):
-            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Real)):
-                raise TypeError(f"clip: {name} must be a number, got {type(limit).__name__} {limit!r}")
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"clip: low {low} is above high {high}")
-        return Tensor.apply(O.Clip, self, ctx=(low, high))
-
-    def clamp(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":
-        """PyTorch's name for `clip`."""
-        return self.clip(min, max)
-
-    def astype(self, dtype: Any) -> "Tensor":
-        """A differentiable cast (float64 for gradient checks, float32 for speed)."""
+def _float_dtype(op: str, dtype: Any) -> np.dtype:
+    try:
         dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"astype: only float dtypes keep gradients, got {dtype}")
-        return Tensor.apply(O.Cast, self, ctx=dtype)
-
-    # ---- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims accepted too --------------
-
-    def _reduce(self, fn, name: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> "Tensor":
-        d = _alias(name, "dim", dim, "axis", axis)
-        k = _alias(name, "keepdim", keepdim, "keepdims", keepdims) or False
-        return Tensor.apply(fn, self, ctx=O.reductions.axes(self, d, k, name))
-
-    def sum(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        return self._reduce(O.Sum, "sum", dim, keepdim, axis, keepdims)
-
-    def mean(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-             keepdims: Optional[bool] = None) -> "Tensor":
-        return self._reduce(O.Mean, "mean", dim, keepdim, axis, keepdims)
-
-    def max(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        """Largest entries; ties share the gradient equally (as torch.amax)."""
-        return self._reduce(O.Max, "max", dim, keepdim, axis, keepdims)
-
-    def min(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        """Smallest entries; ties share the gradient equally (as torch.amin)."""
-        return self._reduce(O.Min, "min", dim, keepdim, axis, keepdims)
-
-    def var(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
-            unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        """Variance with PyTorch's default `correction=1` (divide by N - 1); `ddof=0` or
-        `correction=0` (or `unbiased=False`) divides by N as numpy does."""
-        c = _correction(correction, unbiased, ddof)
-        d = _alias("var", "dim", dim, "axis", axis)
-        k = _alias("var", "keepdim", keepdim, "keepdims", keepdims) or False
-        ctx = O.reductions.axes(self, d, k, "var")
-        if O.reductions.count(self.shape, ctx) - c <= 0:
-            raise ValueError(f"var: correction={c} leaves no degrees of freedom for shape {self.shape} along {d}")
-        return Tensor.apply(O.Var, self, ctx=ctx + (c,))
-
-    def std(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
-            unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        """Standard deviation, the square root of `var` (so its slope is infinite at zero spread)."""
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, ddof=ddof, axis=axis,
-                        keepdims=keepdims).sqrt()
-
-    def softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
-        """exp(x) / sum(exp(x)) along `dim`, computed after subtracting the max so huge logits stay finite."""
-        d = dim if axis is None else axis
-        return Tensor.apply(O.Softmax, self, ctx=O.softmax.check_axis(self, d, "softmax"))
-
-    def log_softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
-        """log(softmax(x)) as x - max - log(sum(exp(x - max))): finite where the naive form gives -inf."""
-        d = dim if axis is None else axis
-        return Tensor.apply(O.LogSoftmax, self, ctx=O.softmax.check_axis(self, d, "log_softmax"))
-
-    # ---- shape ops ---------------------------------------------------------------------------
-
-    def reshape(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
-        return Tensor.apply(O.Reshape, self, ctx=O.shape.new_shape(self, shape))
-
-    def view(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
-        """PyTorch's `view`: here the same as `reshape` (numpy decides whether it copies)."""
-        return Tensor.apply(O.Reshape, self, ctx=O.shape.new_shape(self, shape, "view"))
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
-        """Merge dims start_dim..end_dim into one (all of them by default)."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        a = O.shape.dim(self, start_dim, "flatten")
-        b = O.shape.dim(self, end_dim, "flatten")
-        if a > b:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
-        return self.reshape(self.shape[:a] + (-1,) + self.shape[b + 1:])
-
-    def permute(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
-        """Reorder all dims (PyTorch's `permute`; numpy's `transpose(axes)`)."""
-        return Tensor.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "permute"))
-
-    def transpose(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
-        """`transpose(d0, d1)` swaps two dims, as PyTorch; a full permutation (or none, to reverse
-        them all) is taken as numpy's `transpose(axes)`."""
-        if len(dims) == 2 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
-            return self.swapaxes(*dims)
-        return Tensor.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "transpose"))
-
-    def swapaxes(self, dim0: int, dim1: int) -> "Tensor":
-        perm = list(range(self.ndim))
-        a, b = O.shape.dim(self, dim0, "transpose"), O.shape.dim(self, dim1, "transpose")
-        perm[a], perm[b] = perm[b], perm[a]
-        return Tensor.apply(O.Transpose, self, ctx=tuple(perm))
-
-    swapdims = swapaxes
-
-    @property
-    def T(self) -> "Tensor":
-        return Tensor.apply(O.Transpose, self, ctx=tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self) -> "Tensor":
-        """The last two dims swapped (a batch of matrices transposed)."""
-        return self.swapaxes(-2, -1)
-
-    def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> "Tensor":
-        d = _alias("squeeze", "dim", dim, "axis", axis)
-        return Tensor.apply(O.Reshape, self, ctx=O.shape.squeezed(self, d))
-
-    def unsqueeze(self, dim: int) -> "Tensor":
-        return Tensor.apply(O.Reshape, self, ctx=O.shape.unsqueezed(self, dim))
-
-    def broadcast_to(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
-        """A copy of this tensor over a bigger shape; its gradient is summed back (sum_to)."""
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-        try:
-            np.broadcast_shapes(self.shape, shape)
-        except ValueError:
-            raise ValueError(f"broadcast_to: shape {self.shape} does not broadcast to {shape}") from None
-        if np.broadcast_shapes(self.shape, shape) != shape:
-            raise ValueError(f"broadcast_to: shape {self.shape} does not broadcast to {shape}")
-        return Tensor.apply(O.BroadcastTo, self, ctx=shape)
-
-    def expand(self, *sizes: Union[int, Sequence[int]]) -> "Tensor":
-        """PyTorch's `expand`: `broadcast_to` where -1 keeps a dim's size."""
-        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
-        pad = (1,) * (len(sizes) - self.ndim) + self.shape
-        return self.broadcast_to(tuple(p if s == -1 else s for s, p in zip(sizes, pad)))
-
-    def sum_to(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
-        """The sum over the axes that broadcasting would add or stretch to reach this shape from `shape`."""
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-        try:
-            fits = np.broadcast_shapes(self.shape, shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"sum_to: shape {self.shape} cannot be summed to {shape}")
-        return Tensor.apply(O.SumTo, self, ctx=shape)
-
-    def __getitem__(self, index: Any) -> "Tensor":
-        return Tensor.apply(O.Index, self, ctx=O.shape.clean_index(index))
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype (use np.float32, np.float64 or 'float32')") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: only float dtypes keep gradients, got {dtype} (circuitgrad's Tensors hold floats)")
+    return dtype
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
     return Tensor.apply(O.MatMul, a, b, ctx=(a.requires_grad, b.requires_grad))
-
-
-def _alias(op: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
-    """PyTorch's argument name, or numpy's alias for it; not both."""
-    if alias_value is None:
-        return value
-    if value not in (None, False):
-        raise TypeError(f"{op}: give {name}= or {alias}=, not both")
-    return alias_value
-
-
-def _correction(correction: Any, unbiased: Any, ddof: Any) -> int:
-    given = [v for v in (correction, unbiased, ddof) if v is not None]
-    if len(given) > 1:
-        raise TypeError("var/std: give one of correction=, unbiased= and ddof=")
-    if unbiased is not None:
-        return 1 if unbiased else 0
-    c = 1 if not given else given[0]
-    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
-        raise TypeError(f"var/std: correction must be a whole number >= 0, got {c!r}")
-    return int(c)
 
 
 def tensors(items: Iterable[Any], op: str) -> tuple:

@@ -29,6 +29,10 @@ __version__ = "0.2.0"
 from . import autograd, nn, viz  # noqa: E402
 from .autograd import (Tensor, Value, enable_grad, gradcheck, is_grad_enabled,  # noqa: E402
                        no_grad)
+from .autograd.factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
+                                 rand_like, randn, randn_like, tensor, zeros, zeros_like)
 
 __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck",
-           "autograd", "nn", "viz"]
+           "autograd", "nn", "viz",
+           "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
+           "ones_like", "full_like", "rand_like", "randn_like"]

@@ -8,8 +8,8 @@
     history = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=1.0), (X, y), epochs=2000)
 
 Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
-Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`, recurrent
-cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
+Layers on `Tensor`: `Linear`, activations (from Sigmoid to GELU and Hardswish), `Dropout`,
+`BatchNorm1d`, `Sequential`, recurrent cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
 (`Dataset`, `DataLoader`, samplers, splits, generated datasets), `nn.utils` (gradient
 clipping), `fit`, `save`/`load`.
@@ -20,6 +20,8 @@ if __name__ == "nn":  # this folder imported as a top-level package, e.g. from t
                       "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
 
 from . import data, functional, init, lr_scheduler, optim, torch_bridge, utils  # noqa: F401  (torch_bridge: see Module.to_torch)
+from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus,
+                          Softsign)
 from .attention import MultiheadAttention
 from .autoencoder import DenoisingAutoencoder, TiedAutoencoder
 from .containers import ModuleList, Sequential
@@ -38,7 +40,8 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "trace_modules",
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
-    "LogSoftmax", "Dropout", "BatchNorm1d",
+    "LogSoftmax", "GELU", "ELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "ReLU6", "Hardtanh",
+    "Hardsigmoid", "Hardswish", "Dropout", "BatchNorm1d",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
     "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",

@@ -13,6 +13,8 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor, Value, ops
 from circuitgrad.autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
+from circuitgrad.autograd.functional import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh,  # noqa: F401
+                                             mish, relu6, silu, softplus, softsign)
 from circuitgrad.autograd.graph import Node
 
 from .checks import real
@@ -341,6 +343,14 @@ def leaky_relu(x: Node, negative_slope: float = 0.01) -> Node:
     return x.leaky_relu(negative_slope)
 
 
+def pad(input: Any, pad: Any, mode: str = "constant", value: Optional[float] = None) -> Tensor:
+    """Constant padding, `pad` = (left, right) for the last dim, then (top, bottom) for the one
+    before, ... (PyTorch's order). Only mode="constant"; raises ValueError for another mode."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    return as_tensor(input, "pad").pad(pad, value)
+
+
 def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     """Class indices (N,) as rows of a (N, C) Tensor with a 1 in each label's column.
 
@@ -362,6 +372,8 @@ __all__ = [
     "linear", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "dropout", "one_hot",
     "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax", "scaled_dot_product_attention",
+    "gelu", "elu", "celu", "silu", "mish", "softplus", "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
+    "pad",
 ]
 
 from .attention import scaled_dot_product_attention  # noqa: E402  (F.scaled_dot_product_attention, as PyTorch)

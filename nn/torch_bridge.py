@@ -22,6 +22,7 @@ import numpy as np
 
 from circuitgrad.autograd.graph import Node
 
+from . import activations as A
 from . import layers as L
 from . import losses
 from .attention import MultiheadAttention
@@ -135,6 +136,10 @@ _TWINS: "OrderedDict[type, Twin]" = OrderedDict([
     (L.ReLU, _twin("ReLU")),
     (L.LeakyReLU, _twin("LeakyReLU", "negative_slope")),
     (L.SELU, _twin("SELU")),
+    (A.GELU, _twin("GELU", "approximate")), (A.ELU, _twin("ELU", "alpha")), (A.CELU, _twin("CELU", "alpha")),
+    (A.SiLU, _twin("SiLU")), (A.Mish, _twin("Mish")), (A.Softplus, _twin("Softplus", "beta", "threshold")),
+    (A.Softsign, _twin("Softsign")), (A.ReLU6, _twin("ReLU6")), (A.Hardtanh, _twin("Hardtanh", "min_val", "max_val")),
+    (A.Hardswish, _twin("Hardswish")), (A.Hardsigmoid, _twin("Hardsigmoid")),
     (L.LogSoftmax, _twin("LogSoftmax", "dim", from_kwargs=_softmax_from)),
     (L.Softmax, _twin("Softmax", "dim", from_kwargs=_softmax_from)),
     (Dropout, _twin("Dropout", "p")),

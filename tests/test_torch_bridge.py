@@ -363,3 +363,17 @@ def test_safetensors_round_trip_and_into_pytorch(tmp_path, rng):
     fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2)).eval()
     fresh.load_state_dict(nn.load(tmp_path / "t.safetensors"))
     assert_same(fresh(Tensor(x)), theirs(torch.from_numpy(x)), 1e-12)
+
+
+def test_the_activation_layers_cross_to_pytorch_and_back():
+    torch = pytest.importorskip("torch", reason="to_torch needs PyTorch")
+    from circuitgrad.nn import activations as A
+    x = np.linspace(-4, 4, 17).reshape(1, -1)
+    for layer in (A.GELU(), A.GELU(approximate="tanh"), A.ELU(0.5), A.CELU(2.0), A.SiLU(), A.Mish(),
+                  A.Softplus(beta=2.0, threshold=10.0), A.Softsign(), A.ReLU6(), A.Hardtanh(-2.0, 3.0),
+                  A.Hardswish(), A.Hardsigmoid()):
+        twin = layer.to_torch()
+        assert type(twin).__name__ == type(layer).__name__
+        np.testing.assert_allclose(twin(torch.from_numpy(x)).numpy(), layer(Tensor(x)).data, rtol=1e-7, atol=1e-7)
+        back = nn.Module.from_torch(twin)
+        assert type(back) is type(layer) and repr(back) == repr(layer)

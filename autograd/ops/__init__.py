@@ -3,27 +3,35 @@ local derivative. `docs/derivatives.md` lists them all on one page (`scripts/der
 writes it from `ALL`).
 
     arithmetic.py   + - * / ** neg, and Value's constant gates (x + 1, x * -1, 1 / x)
-    functions.py    exp log sqrt abs tanh sigmoid relu leaky_relu selu step clip astype
-    reductions.py   sum mean max min var
+    functions.py    exp log sqrt log2 log10 log1p expm1 exp2 square rsqrt reciprocal sin cos erf abs
+                    tanh sigmoid relu leaky_relu selu step clip astype
+    activations.py  gelu elu celu silu softplus mish softsign hardtanh (relu6) hardsigmoid hardswish
+    piecewise.py    sign floor ceil round maximum minimum
+    reductions.py   sum mean max min var cumsum
     softmax.py      softmax log_softmax
     matmul.py       @
-    shape.py        reshape transpose [] unindex cat stack where sum_to broadcast_to
+    shape.py        reshape transpose [] unindex cat stack where sum_to broadcast_to clone flip tril triu
+                    repeat pad
     fused.py        linear, bce (what nn.functional uses), wx+b (a scalar neuron's sum)
 """
 from __future__ import annotations
 
 from ..graph import Op
-from . import arithmetic, functions, fused, matmul, reductions, shape, softmax
+from . import activations, arithmetic, functions, fused, matmul, piecewise, reductions, shape, softmax
+from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, SiLU, Softplus, Softsign)
 from .arithmetic import (Add, AddConst, Div, DivConst, DomainError, Mul, MulConst, Neg, Pow, PowConst, RDivConst,
                          RPowConst, RSubConst, Sub)
-from .functions import (SELU, Abs, Cast, Clip, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Step, Tanh)
+from .functions import (SELU, Abs, Cast, Clip, Cos, Erf, Exp, Exp2, Expm1, LeakyReLU, Log, Log1p, Log2, Log10,
+                        Reciprocal, ReLU, Rsqrt, Sigmoid, Sin, Sqrt, Square, Step, Tanh)
 from .fused import BinaryCrossEntropy, Linear, WeightedSum
 from .matmul import MatMul
-from .reductions import Max, Mean, Min, Sum, Var
-from .shape import BroadcastTo, Cat, Index, Reshape, Stack, SumTo, Transpose, Unindex, Where
+from .piecewise import Ceil, Floor, Maximum, Minimum, Round, Sign
+from .reductions import Cumsum, Max, Mean, Min, Sum, Var
+from .shape import (BroadcastTo, Cat, Clone, Flip, Index, Pad, Repeat, Reshape, Stack, SumTo, Transpose, Tril, Triu,
+                    Unindex, Where)
 from .softmax import LogSoftmax, Softmax
 
-FAMILIES = (arithmetic, functions, reductions, softmax, matmul, shape, fused)
+FAMILIES = (arithmetic, functions, activations, piecewise, reductions, softmax, matmul, shape, fused)
 
 
 def all_ops() -> list[type]:
@@ -41,4 +49,8 @@ __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div
            "RSubConst", "MulConst", "DivConst", "RDivConst", "PowConst", "RPowConst", "Exp", "Log", "Sqrt", "Abs",
            "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "SELU", "Step", "Clip", "Cast", "Sum", "Mean", "Max", "Min",
            "Var", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Transpose", "Index", "Unindex", "Cat", "Stack",
-           "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy", "WeightedSum"]
+           "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy", "WeightedSum",
+           "Log2", "Log10", "Log1p", "Expm1", "Exp2", "Square", "Rsqrt", "Reciprocal", "Sin", "Cos", "Erf",
+           "GELU", "ELU", "CELU", "SiLU", "Softplus", "Mish", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish",
+           "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Cumsum", "Clone", "Flip", "Tril", "Triu",
+           "Repeat", "Pad"]

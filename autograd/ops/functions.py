@@ -1,4 +1,4 @@
-"""Functions of one input (exp, log, tanh, sigmoid, relu, ...): forward and derivative side by side.
+"""Functions of one input (exp, log, sin, tanh, sigmoid, relu, ...): forward and derivative side by side.
 
 `forward` runs on numpy arrays (Tensor), `scalar` on a float (Value, with domain errors
 named); each derivative is one formula for both, and for the recorded backward pass of
@@ -12,10 +12,12 @@ import numpy as np
 
 from ..graph import Op
 from .arithmetic import DomainError
-from .maths import data, exp, mask, sign
+from .maths import cos, data, erf, exp, mask, sign, sin
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+LN2, LN10 = math.log(2.0), math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 class Exp(Op):
@@ -76,6 +78,152 @@ class Sqrt(Op):
         if type(data(out)) is float and data(out) == 0.0:
             raise DomainError("sqrt: the derivative 1/(2 sqrt(x)) is infinite at x = 0")
         return (grad / (2.0 * out),)
+
+
+# ---- more of PyTorch's elementwise maths (Tensor only) --------------------------------------------
+
+class Log2(Op):
+    name = "log2"
+    derivative = "x: grad / (x ln 2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad / (x * LN2),)
+
+
+class Log10(Op):
+    name = "log10"
+    derivative = "x: grad / (x ln 10)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad / (x * LN10),)
+
+
+class Log1p(Op):
+    name = "log1p"
+    derivative = "x: grad / (1 + x)   (log(1 + x), exact for tiny x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad / (1.0 + x),)
+
+
+class Expm1(Op):
+    name = "expm1"
+    derivative = "x: grad * (out + 1)   (e^x - 1, exact for tiny x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad * (out + 1.0),)
+
+
+class Exp2(Op):
+    name = "exp2"
+    derivative = "x: grad * out * ln 2"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp2(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad * out * LN2,)
+
+
+class Square(Op):
+    name = "square"
+    derivative = "x: grad * 2x"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad * 2.0 * x,)
+
+
+class Rsqrt(Op):
+    name = "rsqrt"
+    derivative = "x: -grad * out^3 / 2   (d x^(-1/2)/dx = -x^(-3/2) / 2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return 1.0 / np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad * out * out * out * -0.5,)
+
+
+class Reciprocal(Op):
+    name = "reciprocal"
+    derivative = "x: -grad * out^2   (d (1/x)/dx = -1/x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return 1.0 / x
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (-grad * out * out,)
+
+
+class Sin(Op):
+    name = "sin"
+    derivative = "x: grad * cos(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad * cos(x),)
+
+
+class Cos(Op):
+    name = "cos"
+    derivative = "x: -grad * sin(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (-grad * sin(x),)
+
+
+class Erf(Op):
+    name = "erf"
+    derivative = "x: grad * 2/sqrt(pi) * e^(-x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return erf(x)  # numpy has no erf: math.erf entry by entry, exact
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad * TWO_OVER_SQRT_PI * exp(-(x * x)),)
+
 
 
 class Abs(Op):

@@ -48,6 +48,41 @@ def log(x: Any) -> Any:
     return math.log(x) if type(x) is float else np.log(x)
 
 
+def sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Node) else np.sin(x)
+
+
+def cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Node) else np.cos(x)
+
+
+def tanh(x: Any) -> Any:
+    return x.tanh() if isinstance(x, Node) else np.tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """1 / (1 + e^-x), written as e^-log(1 + e^-x) for arrays so that no x overflows."""
+    return x.sigmoid() if isinstance(x, Node) else np.exp(-np.logaddexp(0, -x))
+
+
+def erf(x: Any) -> Any:
+    """The error function; numpy has none, so arrays go through math.erf entry by entry."""
+    if isinstance(x, Node):
+        return x.erf()
+    return np.asarray(_erf(x), dtype=x.dtype)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def call(op: Any, ctx: Any, x: Any) -> Any:
+    """Op `op` on one input: its forward on an array, recorded as a node on a node. For formulas
+    that need an op with no operator (the flip in cumsum's derivative, tril's mask)."""
+    if isinstance(x, Node):
+        return type(x).apply(op, x, ctx=ctx)
+    return op.forward(ctx, x)
+
+
 def sign(x: Any) -> Any:
     """-1, 0 or 1: a constant, since its derivative is 0 wherever it exists."""
     x = data(x)

@@ -1,4 +1,6 @@
-"""Reductions over axes (sum, mean, max, min, var): forward and derivative side by side.
+"""Reductions over axes (sum, mean, max, min, var) and the running sum (cumsum).
+
+Forward and derivative side by side.
 
 `ctx` is `(axes, keepdims)`, axes None for all. A reduction's gradient has the reduced
 shape; `keep` puts the reduced axes back (as size 1) so that it broadcasts over the input.
@@ -11,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..graph import Op
-from .maths import broadcast_to, data
+from .maths import broadcast_to, call, data
+from .shape import Flip
 
 
 def axes(t: Any, axis: Any, keepdims: bool, op: str) -> tuple:
@@ -125,3 +128,16 @@ class Var(Op):
         centered = x - x.mean(axis=axis, keepdims=True)
         scale = 2.0 / (count(shape, ctx) - ddof)
         return (keep(grad, len(shape), ctx) * centered * scale,)
+
+
+class Cumsum(Op):
+    name = "cumsum"
+    derivative = "x: the reversed running sum of grad along dim   (x_i reaches every out_j with j >= i)"
+
+    @staticmethod
+    def forward(dim, x):
+        return np.cumsum(x, axis=dim) if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(dim, grad, out, x):
+        return (call(Flip, (dim,), call(Cumsum, dim, call(Flip, (dim,), grad))),)

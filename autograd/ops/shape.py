@@ -1,4 +1,5 @@
 """Ops that move entries without changing them: reshape, transpose, indexing, cat, stack, where,
+clone, flip, tril/triu, repeat, pad,
 and the pair sum_to / broadcast_to. Each derivative moves the gradient back to where each
 entry came from; the pairs (index and unindex, sum_to and broadcast_to) are each other's
 derivative, which is what lets the backward pass itself be differentiated.
@@ -11,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Node, Op
-from .maths import broadcast_to, data, sum_to, unbroadcast, where
+from .maths import broadcast_to, call, data, sum_to, unbroadcast, where
 
 # ---- argument checks, each naming the op and the shapes ---------------------------------------
 
@@ -232,3 +233,87 @@ class BroadcastTo(Op):
     @staticmethod
     def backward(shape, grad, out, x):
         return (sum_to(grad, data(x).shape),)
+
+
+class Clone(Op):
+    name = "clone"
+    derivative = "x: grad   (a copy)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (grad,)
+
+
+class Flip(Op):
+    name = "flip"
+    derivative = "x: grad flipped along the same dims"
+
+    @staticmethod
+    def forward(dims, x):
+        return np.flip(x, dims).copy() if x.ndim else x.copy()
+
+    @staticmethod
+    def backward(dims, grad, out, x):
+        return (call(Flip, dims, grad),)
+
+
+class Tril(Op):
+    name = "tril"
+    derivative = "x: tril(grad, diagonal)   (the entries kept get their gradient, the zeroed ones none)"
+
+    @staticmethod
+    def forward(diagonal, x):
+        return np.tril(x, diagonal)
+
+    @staticmethod
+    def backward(diagonal, grad, out, x):
+        return (call(Tril, diagonal, grad),)
+
+
+class Triu(Op):
+    name = "triu"
+    derivative = "x: triu(grad, diagonal)"
+
+    @staticmethod
+    def forward(diagonal, x):
+        return np.triu(x, diagonal)
+
+    @staticmethod
+    def backward(diagonal, grad, out, x):
+        return (call(Triu, diagonal, grad),)
+
+
+class Repeat(Op):
+    name = "repeat"
+    derivative = "x: grad summed over the copies (each tile sends its gradient to the entry it copied)"
+
+    @staticmethod
+    def forward(repeats, x):
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(repeats, grad, out, x):
+        shape = data(x).shape
+        padded = (1,) * (len(repeats) - len(shape)) + shape
+        tiles = tuple(n for pair in zip(repeats, padded) for n in pair)  # (r0, s0, r1, s1, ...)
+        copies = tuple(range(0, len(tiles), 2))
+        return (grad.reshape(tiles).sum(copies).reshape(shape),)
+
+
+class Pad(Op):
+    name = "pad"
+    derivative = "x: grad with the padding cut off"
+
+    @staticmethod
+    def forward(ctx, x):
+        widths, value = ctx
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        widths = ctx[0]
+        return (grad[tuple(slice(before, before + n) for (before, _), n in zip(widths, data(x).shape))],)

@@ -1,0 +1,179 @@
+"""Tensor factories with PyTorch's names and arguments: `zeros(2, 3)`, `ones_like(x)`,
+`arange(0, 1, 0.25)`, `randn(4, 3, requires_grad=True)`, `tensor([[1, 2], [3, 4]])`.
+
+Differences from PyTorch, on purpose:
+- the default dtype is float64 (circuitgrad's, so that finite-difference checks are exact),
+  not PyTorch's float32; pass `dtype=np.float32` (or "float32") to match PyTorch. Only float
+  dtypes exist, so `arange(5)` holds 0.0 .. 4.0.
+- `rand`/`randn` draw from numpy's global RNG (`np.random.seed(s)` makes them reproducible, as
+  for `nn.Linear`'s weights and dropout masks) unless given `generator=`: a
+  `np.random.Generator` or an int seed. The numbers differ from PyTorch's for the same seed.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from .graph import Node
+from .tensor import Tensor, _as_array
+
+Size = Union[int, tuple, list]
+
+
+def _dtype(op: str, dtype: Any, default: Any = np.float64) -> np.dtype:
+    try:
+        kind = np.dtype(default if dtype is None else dtype)
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype (use np.float32, np.float64 or 'float32')") from None
+    if kind.kind != "f":
+        raise TypeError(f"{op}: dtype must be a float dtype (float16, float32, float64), got {kind}; "
+                        "circuitgrad's Tensors hold floats")
+    return kind
+
+
+def _size(op: str, size: tuple) -> tuple:
+    """`zeros(2, 3)` or `zeros((2, 3))` as the shape (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r} in {size!r}")
+        if n < 0:
+            raise ValueError(f"{op}: sizes must be >= 0, got {size!r}")
+    return tuple(int(n) for n in size)
+
+
+def _leaf(op: str, array: np.ndarray, requires_grad: Any) -> Tensor:
+    if not isinstance(requires_grad, bool):
+        raise TypeError(f"{op}: requires_grad must be True or False, got {requires_grad!r}")
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _number(op: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _like(op: str, input: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    return input
+
+
+def _generator(op: str, generator: Any) -> Any:
+    """numpy's global RNG for None, else a np.random.Generator (an int is taken as its seed)."""
+    if generator is None:
+        return np.random
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+        return np.random.default_rng(int(generator))
+    raise TypeError(f"{op}: generator must be a np.random.Generator or an int seed, got {type(generator).__name__}")
+
+
+# ---- filled -------------------------------------------------------------------------------------
+
+def zeros(*size: Size, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: `zeros(2, 3)` or `zeros((2, 3))`."""
+    return _leaf("zeros", np.zeros(_size("zeros", size), _dtype("zeros", dtype)), requires_grad)
+
+
+def ones(*size: Size, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _leaf("ones", np.ones(_size("ones", size), _dtype("ones", dtype)), requires_grad)
+
+
+def full(size: Size, fill_value: float, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` (a tuple, as PyTorch) filled with `fill_value`."""
+    shape = _size("full", size if isinstance(size, (tuple, list)) else (size,))
+    value = _number("full", "fill_value", fill_value)
+    return _leaf("full", np.full(shape, value, _dtype("full", dtype)), requires_grad)
+
+
+def eye(n: int, m: Optional[int] = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix (n x n by default)."""
+    rows, = _size("eye", (n,))
+    cols = rows if m is None else _size("eye", (m,))[0]
+    return _leaf("eye", np.eye(rows, cols, dtype=_dtype("eye", dtype)), requires_grad)
+
+
+def arange(start: float, end: Optional[float] = None, step: float = 1, *, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to but not including end; `arange(n)` is 0 .. n-1 (as floats)."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_number("arange", k, v) for k, v in (("start", start), ("end", end), ("step", step)))
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: end {end} cannot be reached from start {start} with step {step}")
+    return _leaf("arange", np.arange(start, end, step, dtype=_dtype("arange", dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced numbers from start to end, both included."""
+    start, end = _number("linspace", "start", start), _number("linspace", "end", end)
+    n, = _size("linspace", (steps,))
+    return _leaf("linspace", np.linspace(start, end, n, dtype=_dtype("linspace", dtype)), requires_grad)
+
+
+def tensor(data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (numbers, nested lists, an array or a Tensor)."""
+    if isinstance(data, Node):
+        if not isinstance(data, Tensor):
+            _as_array("tensor", data)  # raises, naming the Value
+        data = data.data
+    kind = None if dtype is None else _dtype("tensor", dtype)
+    return _leaf("tensor", _as_array("tensor", data, kind), requires_grad)  # Tensor copies it
+
+
+# ---- random ------------------------------------------------------------------------------------
+
+def rand(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), from numpy's global RNG or `generator` (see the module docstring)."""
+    shape, kind = _size("rand", size), _dtype("rand", dtype)
+    rng = _generator("rand", generator)
+    draw = rng.random_sample(shape) if rng is np.random else rng.random(shape)
+    return _leaf("rand", np.asarray(draw).astype(kind), requires_grad)
+
+
+def randn(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal, from numpy's global RNG or `generator` (see the module docstring)."""
+    shape, kind = _size("randn", size), _dtype("randn", dtype)
+    draw = _generator("randn", generator).standard_normal(shape)
+    return _leaf("randn", np.asarray(draw).astype(kind), requires_grad)
+
+
+# ---- shaped like another tensor (its dtype unless dtype= is given) ------------------------------
+
+def zeros_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    x = _like("zeros_like", input)
+    return zeros(x.shape, dtype=_dtype("zeros_like", dtype, x.dtype), requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    x = _like("ones_like", input)
+    return ones(x.shape, dtype=_dtype("ones_like", dtype, x.dtype), requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value: float, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    x = _like("full_like", input)
+    return full(x.shape, fill_value, dtype=_dtype("full_like", dtype, x.dtype), requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    x = _like("rand_like", input)
+    return rand(x.shape, generator=generator, dtype=_dtype("rand_like", dtype, x.dtype), requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    x = _like("randn_like", input)
+    return randn(x.shape, generator=generator, dtype=_dtype("randn_like", dtype, x.dtype),
+                 requires_grad=requires_grad)
+
+
+__all__ = ["zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
+           "ones_like", "full_like", "rand_like", "randn_like"]
