@@ -126,32 +126,7 @@ def torch_op(P: Perturbed):
     return op
 
 
-def _pow_zero_passes_nan(steps, pool) -> bool:
-    n = len(pool) - len(steps)
-    for i, s in enumerate(steps):
-        if s[0] == "pow" and s[1] == 0:
-            upstream = pool[n + i].grad
-            base = np.asarray(pool[s[2]].data)
-            if np.any((base == 0) | ~np.isfinite(base)) or (upstream is not None and
-                                                            not np.all(np.isfinite(upstream))):
-                return True
-    return False
-
-
-def _relu_passes_nan(steps, pool) -> bool:
-    n = len(pool) - len(steps)
-    for i, s in enumerate(steps):
-        if s[0] == "unary" and s[1] == "relu" and pool[n + i].grad is not None:
-            upstream = np.broadcast_to(np.asarray(pool[n + i].grad), pool[n + i].shape)
-            if np.any(~np.isfinite(upstream) & (np.asarray(pool[s[2]].data) <= 0)):
-                return True
-    return False
-
-
-TENSOR_DEFECTS = {  # name: rule on the steps and our pool of Tensors after backward
-    "Tensor x ** 0 at x = 0 or nan, or below a nan gradient, gives a nan gradient": _pow_zero_passes_nan,
-    "Tensor relu passes a nan gradient where its slope is 0": _relu_passes_nan,
-}
+TENSOR_DEFECTS: dict = {}  # name: rule on the steps and our pool of Tensors after backward (none known)
 
 
 @given(tensor_programs())
@@ -190,20 +165,15 @@ def test_random_broadcasting_tensor_programs_match_pytorch(program):
         assert_agrees(mine, theirs, bound, f"grad of input {k}")
 
 
-# ---- engine defects the property found, as minimal reproducers ---------------------------------------------------
+# ---- engine defects the property found (now fixed), as minimal reproducers ---------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="engine: Tensor x ** 0 at x = 0 gives gradient nan (PyTorch 0); "
-                                       "issue 14 item 4, the lead is fixing it")
-def test_defect_tensor_pow_zero_at_zero():
+def test_tensor_pow_zero_at_zero_has_slope_zero():
     x = Tensor(np.array([0.0, 2.0]), requires_grad=True)
     (x ** 0).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: Tensor x ** 0 passes a nan gradient from above (nan * 0); "
-                                       "PyTorch's gradient of x ** 0 is zeros whatever comes from above "
-                                       "(found by the Tensor property: x ** 0 / 0)")
-def test_defect_tensor_pow_zero_below_a_nan_gradient(torch):
+def test_tensor_pow_zero_blocks_a_nan_gradient(torch):
     x = Tensor(np.array([1.0]), requires_grad=True)
     ((x ** 0) / 0.0 * 0.0).sum().backward()  # d/d(x ** 0) = 0 / 0 = nan
     t = torch.tensor([1.0], requires_grad=True)
@@ -212,18 +182,13 @@ def test_defect_tensor_pow_zero_below_a_nan_gradient(torch):
     assert x.grad.tolist() == [0.0]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: Tensor a ** b at (0, 0) gives da = nan (PyTorch 0); "
-                                       "issue 14 item 4")
-def test_defect_tensor_pow_tensor_at_zero_zero():
+def test_tensor_pow_tensor_at_zero_zero():
     a, b = Tensor(0.0, requires_grad=True), Tensor(0.0, requires_grad=True)
     (a ** b).backward()
     assert a.grad == 0.0 and b.grad == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine: Tensor relu's backward multiplies by its 0/1 slope, so a nan "
-                                       "gradient from above stays nan where x <= 0; PyTorch selects 0 there "
-                                       "(found by the Tensor property: relu then sqrt or log at 0)")
-def test_defect_tensor_relu_masks_a_nan_gradient(torch):
+def test_tensor_relu_selects_zero_under_a_nan_gradient(torch):
     x = Tensor(np.array([0.0, 4.0]), requires_grad=True)
     (x.relu().sqrt() * 0.0).sum().backward()  # sqrt' = inf at 0, times 0 from above: nan into relu
     t = torch.tensor([0.0, 4.0], requires_grad=True)

@@ -86,11 +86,7 @@ def torch_scalar(P: Perturbed, tree, leaves: dict):
     return P.out(_binary(tree[1], tree[2], P.wire(torch_scalar(P, tree[3], leaves))))
 
 
-KNOWN_DEFECTS = {
-    # name: (rule on what the expression met, reproducer test below)
-    "constant 0.0 ** x raises in backward": lambda seen: ("c**", (0.0,)) in seen,
-    "selu'(x) for x <= 0 cancels": lambda seen: any(k == "selu" and v < -10 for k, v in seen),
-}
+KNOWN_DEFECTS: dict = {}  # name: rule on what the expression met, for a defect with a reproducer (none known)
 
 
 def run_ours(tree, values: dict):
@@ -185,9 +181,7 @@ def test_value_pow_value_at_zero_zero_is_right():  # the Tensor case is a defect
     assert (f.data, a.grad, b.grad) == (1.0, 0.0, 0.0)  # PyTorch: 1, 0, 0
 
 
-@pytest.mark.xfail(strict=True, reason="engine: selu'(x) for x <= 0 is selu(x) + scale*alpha, which cancels "
-                                       "(1e-3 relative at -30); issue 14 item 5")
-def test_defect_selu_gradient_for_very_negative_input(torch):
+def test_selu_gradient_for_very_negative_input(torch):
     x = Value(-30.0)
     x.selu().backward()
     t = torch.tensor(-30.0, requires_grad=True)
@@ -196,9 +190,7 @@ def test_defect_selu_gradient_for_very_negative_input(torch):
     assert x.grad == pytest.approx(t.grad.item(), rel=1e-9, abs=0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a constant 0.0 ** x raises in backward (PyTorch gives 0); "
-                                       "issue 14 item 6")
-def test_defect_constant_zero_base():
+def test_constant_zero_base():
     x = Value(2.0)
     (0.0 ** x).backward()
     assert x.grad == 0.0

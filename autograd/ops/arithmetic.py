@@ -144,7 +144,8 @@ class Pow(Op):
                 if nonzero_b.all():
                     da = grad * (b * a ** (b - 1))
                 else:
-                    da = grad * where(nonzero_b, b * a ** where(nonzero_b, b - 1, 0), 0)
+                    # selected, not multiplied by 0: a^0 has slope 0 even where the gradient above is nan
+                    da = where(nonzero_b, grad * b * a ** where(nonzero_b, b - 1, 0), 0.0)
             if _needed(b):
                 positive = av > 0
                 if positive.all():

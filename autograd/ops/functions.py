@@ -12,7 +12,7 @@ import numpy as np
 
 from ..graph import Op
 from .arithmetic import DomainError
-from .maths import cos, data, erf, exp, mask, sign, sin
+from .maths import cos, data, erf, exp, mask, sign, sin, where
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -286,7 +286,7 @@ class Sigmoid(Op):
 
 class ReLU(Op):
     name = "relu"
-    derivative = "x: grad * [x > 0]   (0 at 0, as PyTorch)"
+    derivative = "x: grad where x > 0, else 0   (0 at 0, as PyTorch)"
 
     @staticmethod
     def forward(ctx, x):
@@ -298,7 +298,7 @@ class ReLU(Op):
 
     @staticmethod
     def backward(ctx, grad, out, x):
-        return (grad * mask(data(out) > 0, grad),)
+        return (where(data(out) > 0, grad, 0.0),)
 
 
 class LeakyReLU(Op):
@@ -359,7 +359,7 @@ class Step(Op):
 
 class Clip(Op):
     name = "clip"
-    derivative = "x: grad * [low <= x <= high]"
+    derivative = "x: grad where low <= x <= high, else 0"
 
     @staticmethod
     def forward(limits, x):
@@ -374,7 +374,7 @@ class Clip(Op):
             inside &= xv >= low
         if high is not None:
             inside &= xv <= high
-        return (grad * mask(inside, grad),)
+        return (where(inside, grad, 0.0),)
 
 
 class Cast(Op):

@@ -92,7 +92,13 @@ def sign(x: Any) -> Any:
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:
-    """`a` where `condition` holds, else `b` (numbers are broadcast)."""
+    """`a` where `condition` holds, else `b` (numbers are broadcast). A selection, not a product
+    with a 0/1 mask: a nan in the branch not taken does not leak through (nan * 0 is nan)."""
+    if type(condition) is bool:  # one number, a Value's case (a 0-d array compares to np.bool_)
+        picked, other = (a, b) if condition else (b, a)
+        if isinstance(other, Node) and not isinstance(picked, Node):  # a recorded pass stays all nodes
+            return type(other)._constant_like(picked)
+        return picked
     if isinstance(a, Node) or isinstance(b, Node):
         node = a if isinstance(a, Node) else b
         return type(node)._where(condition, a, b)
