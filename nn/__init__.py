@@ -11,14 +11,15 @@ Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Pe
 Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`, recurrent
 cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
-(batches, splits, datasets), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
+(batches, splits, datasets), `nn.datasets` (generated sets, shapes, digits), `nn.transforms`
+(image augmentation, DisturbLabel), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
 """
 
 if __name__ == "nn":  # this folder imported as a top-level package, e.g. from the repository root
     raise ImportError("circuitgrad's nn folder was imported as 'nn'; import it as "
                       "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
 
-from . import data, functional, init, lr_scheduler, optim, utils  # noqa: F401
+from . import data, datasets, functional, init, lr_scheduler, optim, transforms, utils  # noqa: F401
 from .attention import MultiheadAttention
 from .autoencoder import DenoisingAutoencoder, TiedAutoencoder
 from .containers import ModuleList, Sequential
@@ -28,19 +29,20 @@ from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReL
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, trace_modules
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .regularization import BatchNorm1d, Dropout
+from .regularization import BatchNorm1d, DropConnect, Dropout
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .serialization import load, save
 from .train import EarlyStopping, History, evaluate, fit
+from .transforms import DisturbLabel
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "trace_modules",
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
-    "LogSoftmax", "Dropout", "BatchNorm1d",
+    "LogSoftmax", "Dropout", "BatchNorm1d", "DropConnect", "DisturbLabel",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
     "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "fit", "evaluate", "EarlyStopping", "History", "save", "load",
-    "data", "functional", "init", "optim", "lr_scheduler", "utils",
+    "data", "datasets", "transforms", "functional", "init", "optim", "lr_scheduler", "utils",
 ]

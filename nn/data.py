@@ -8,17 +8,18 @@ generator of its own. The generated datasets (`xor`, `moons`, `circles`, `spiral
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
 from circuitgrad.autograd import Tensor
 
 from .checks import flag, integer, real
-from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401
+from .datasets import circles, digits, height_weight, moons, rng_for, shapes, spirals, xor  # noqa: F401
 
 __all__ = ["TensorDataset", "DataLoader", "WeightedRandomSampler", "train_val_split", "kfold", "Standardizer",
-           "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
+           "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight", "shapes",
+           "digits"]
 
 
 def _array(x: Any, what: str, name: str = "arrays") -> np.ndarray:
@@ -92,10 +93,14 @@ class DataLoader:
     `dataset` is a TensorDataset or a tuple of arrays with the same first dimension.
     `shuffle` reorders every epoch (reproducibly with `seed`); `sampler` (e.g. a
     WeightedRandomSampler) chooses the indices instead; `drop_last` skips a short last batch.
+    `transform` is called on the inputs (the first array) and `target_transform` on the
+    targets (the second) of every batch, before they become Tensors: augmentation and
+    DisturbLabel from `nn.transforms`, drawn afresh for each batch.
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, seed: Optional[int] = None,
-                 sampler: Any = None, drop_last: bool = False) -> None:
+                 sampler: Any = None, drop_last: bool = False, transform: Optional[Callable] = None,
+                 target_transform: Optional[Callable] = None) -> None:
         self.dataset = dataset if isinstance(dataset, TensorDataset) else TensorDataset(*_as_tuple(dataset))
         batch_size = integer("DataLoader", "batch_size", batch_size)
         if batch_size < 1:
@@ -107,6 +112,13 @@ class DataLoader:
             raise TypeError(f"DataLoader: sampler must be an iterable of row indices (a list or a "
                             f"WeightedRandomSampler), got {type(sampler).__name__} {sampler!r}")
         self.batch_size, self.shuffle, self.sampler, self.drop_last = batch_size, shuffle, sampler, drop_last
+        for name, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be a function of a batch array, got {type(fn).__name__}")
+        if target_transform is not None and len(self.dataset.arrays) < 2:
+            raise ValueError("DataLoader: target_transform needs a dataset of (inputs, targets); this one has "
+                             f"{len(self.dataset.arrays)} array")
+        self.transform, self.target_transform = transform, target_transform
         self._rng = rng_for(seed)
 
     def _order(self) -> np.ndarray:
@@ -120,7 +132,15 @@ class DataLoader:
         stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
         for start in range(0, stop, self.batch_size):
             rows = order[start:start + self.batch_size]
-            yield tuple(Tensor(a[rows]) for a in self.dataset.arrays)
+            batch = [a[rows] for a in self.dataset.arrays]
+            for i, fn in ((0, self.transform), (1, self.target_transform)):
+                if fn is not None:
+                    changed = np.asarray(fn(batch[i]))
+                    if changed.shape != batch[i].shape:
+                        raise ValueError(f"DataLoader: {fn!r} changed a batch's shape from {batch[i].shape} "
+                                         f"to {changed.shape}")
+                    batch[i] = changed
+            yield tuple(Tensor(a) for a in batch)
 
     def __len__(self) -> int:
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)

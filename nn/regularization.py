@@ -1,4 +1,4 @@
-"""Layers that behave differently while training: `Dropout` and `BatchNorm1d`.
+"""Layers that behave differently while training: `Dropout`, `BatchNorm1d` and `DropConnect`.
 
 Both follow `module.training`: call `model.eval()` before evaluating and `model.train()`
 before training again.
@@ -105,3 +105,43 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class DropConnect(Module):
+    """Wrap a layer so that, while training, each of its weights is dropped with probability p.
+
+    Dropout zeroes units (whole outputs); DropConnect (Wan et al., 2013) zeroes single
+    connections: each forward pass draws a fresh mask over `module.weight` (numpy's global
+    RNG), uses weight * mask / (1 - p), and leaves the stored weight untouched, so the
+    gradient reaches only the weights that were kept. The survivors are scaled as in inverted
+    dropout, so evaluation simply uses the weights (the paper's sampling at test time is not
+    done). Works for any layer with a `weight` parameter (Linear, Conv2d). Raises ValueError
+    for p outside [0, 1) and for a module without a weight.
+    """
+
+    def __init__(self, module: Module, p: float = 0.5, name: str = "weight") -> None:
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DropConnect: expected a layer (Module) to wrap, got {type(module).__name__}")
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"DropConnect: p must be a probability in [0, 1), got {p!r}")
+        if not isinstance(module._parameters.get(name), Tensor):
+            raise ValueError(f"DropConnect: {type(module).__name__} has no Tensor parameter {name!r} to drop "
+                             f"(its parameters: {list(module._parameters) or 'none'})")
+        self.module, self.p, self.name = module, float(p), name
+
+    def forward(self, *args: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return self.module(*args)
+        weight = self.module._parameters[self.name]
+        keep = np.random.random_sample(weight.shape) >= self.p
+        dropped = weight * (keep / (1.0 - self.p)).astype(weight.dtype)
+        # Swap the masked weight in for this call only; the registered parameter stays the same.
+        object.__setattr__(self.module, self.name, dropped)
+        try:
+            return self.module(*args)
+        finally:
+            object.__setattr__(self.module, self.name, weight)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}" + (f", name={self.name!r}" if self.name != "weight" else "")
