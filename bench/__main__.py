@@ -1,4 +1,4 @@
-"""`python -m bench [--quick]`: the scalar bench, the tensor bench, then the viz render bench.
+"""`python -m bench [--quick]`: the scalar bench, the tensor bench, the CNN bench, then the viz render bench.
 
 Prints Markdown (paste-able into the README). `--quick` shrinks sizes and repeats for a smoke
 run of a few tens of seconds; its figures are rough. Exits 1 when the render bench cannot
@@ -42,6 +42,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scalar.main(quick)
     from bench import tensor
     tensor.main(quick)
+    from bench import cnn
+    cnn.main(quick)
     from bench import viz_render
     code = viz_render.main(["--quick"] if quick else [])
     print(f"\n(whole run: {fmt_time(clock() - start)})")

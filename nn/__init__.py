@@ -9,7 +9,9 @@
 
 Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
 Layers on `Tensor`: `Linear`, activations, `Dropout`, `BatchNorm1d`, `Sequential`, recurrent
-cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
+cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders; for images
+`Conv2d`, `Conv1d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`, `AdaptiveAvgPool2d`,
+`BatchNorm2d`, `Dropout2d`, `Flatten`, and the regularizers `DropConnect` and `DisturbLabel`.
 Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
 (batches, splits, datasets), `nn.datasets` (generated sets, shapes, digits), `nn.transforms`
 (image augmentation, DisturbLabel), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
@@ -29,7 +31,9 @@ from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReL
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, trace_modules
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .regularization import BatchNorm1d, DropConnect, Dropout
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .regularization import BatchNorm1d, BatchNorm2d, DropConnect, Dropout, Dropout2d
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .serialization import load, save
 from .train import EarlyStopping, History, evaluate, fit
@@ -40,6 +44,7 @@ __all__ = [
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
     "LogSoftmax", "Dropout", "BatchNorm1d", "DropConnect", "DisturbLabel",
+    "Conv2d", "Conv1d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
     "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",

@@ -388,6 +388,9 @@ __all__ = [
     "linear", "LinearOp", "BinaryCrossEntropyOp", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "dropout", "one_hot",
     "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax", "scaled_dot_product_attention",
+    "conv2d", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
 ]
 
 from .attention import scaled_dot_product_attention  # noqa: E402  (F.scaled_dot_product_attention, as PyTorch)
+from .convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d,  # noqa: E402,F401
+                          dropout2d, max_pool2d)

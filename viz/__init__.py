@@ -27,9 +27,10 @@ from .render import GraphvizNotFound, draw, render
 from .steps import backprop_steps, save_steps, step_through
 
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
+_IMAGES = ("plot_filters", "plot_feature_maps", "feature_maps", "plot_heatmaps")
 
 __all__ = ["draw", "render", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
-           "saliency", "integrated_gradients", "plot_attributions", *_PLOTS]
+           "saliency", "integrated_gradients", "plot_attributions", *_PLOTS, *_IMAGES]
 
 
 def __getattr__(name: str) -> Any:
@@ -37,8 +38,11 @@ def __getattr__(name: str) -> Any:
     if name in _PLOTS:
         from . import plots
         return getattr(plots, name)
+    if name in _IMAGES:
+        from . import images
+        return getattr(images, name)
     raise AttributeError(f"module 'circuitgrad.viz' has no attribute {name!r}")
 
 
 def __dir__() -> list:
-    return sorted(list(globals()) + list(_PLOTS))
+    return sorted(list(globals()) + list(_PLOTS) + list(_IMAGES))

@@ -19,7 +19,8 @@ from typing import Optional
 
 import numpy as np
 
-from .conv import Pair, col2im, pad2d, unpad2d, windows
+from ..graph import Op
+from .conv import Pair, col2im, offsets, pad2d, unpad2d, windows
 
 
 def pool2d_shape(op: str, x_shape: tuple, kernel: Pair, stride: Pair, padding: Pair,
@@ -40,32 +41,41 @@ def pool2d_shape(op: str, x_shape: tuple, kernel: Pair, stride: Pair, padding: P
 
 
 # ---- max pooling ---------------------------------------------------------------------------------
+# Both directions walk the kH * kW kernel offsets, each one strided slice of the padded input
+# holding that offset's entry of every patch: the running maximum over the slices is the
+# output, and in backward the first slice (in reading order) equal to the output wins.
+
+def _slices(x_pad: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> list:
+    return [(rows, cols) for _, (rows, cols) in offsets(kernel, stride, dilation, out_hw)]
+
 
 def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair = (0, 0),
                dilation: Pair = (1, 1)) -> np.ndarray:
     """The largest entry of every (kH, kW) patch; padding is -inf, so it never wins."""
-    pool2d_shape("max_pool2d", x.shape, kernel, stride, padding, dilation)
-    return windows(pad2d(x, padding, -np.inf), kernel, stride, dilation).max(axis=(4, 5))
+    _, _, ho, wo = pool2d_shape("max_pool2d", x.shape, kernel, stride, padding, dilation)
+    x_pad = pad2d(x, padding, -np.inf)
+    out = None
+    for rows, cols in _slices(x_pad, kernel, stride, dilation, (ho, wo)):
+        out = x_pad[:, :, rows, cols].copy() if out is None else np.maximum(out, x_pad[:, :, rows, cols], out=out)
+    return out
 
 
 def max_pool2d_backward(grad: np.ndarray, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair = (0, 0),
-                        dilation: Pair = (1, 1)) -> np.ndarray:
-    """dL/dx of `max_pool2d`: each output's gradient added to the input entry its patch's max came from.
-
-    The winners' flat positions in the padded input are summed with one `np.bincount`, so
-    overlapping patches (stride < kernel) that share a winner add up.
-    """
+                        dilation: Pair = (1, 1), out: Optional[np.ndarray] = None) -> np.ndarray:
+    """dL/dx of `max_pool2d`: each output's gradient goes to the entry its patch's max came from
+    (the first such entry, as PyTorch's CPU kernel); overlapping patches sharing a winner add up.
+    `out` is the forward result (computed again when not given)."""
+    if out is None:
+        out = max_pool2d(x, kernel, stride, padding, dilation)
     x_pad = pad2d(x, padding, -np.inf)
-    n, c, hp, wp = x_pad.shape
-    win = windows(x_pad, kernel, stride, dilation)
-    ho, wo = win.shape[2:4]
-    winner = win.reshape(n, c, ho, wo, -1).argmax(axis=-1)
-    p, q = np.divmod(winner, kernel[1])
-    rows = np.arange(ho).reshape(ho, 1) * stride[0] + p * dilation[0]
-    cols = np.arange(wo) * stride[1] + q * dilation[1]
-    flat = (np.arange(n * c).reshape(n, c, 1, 1) * hp + rows) * wp + cols
-    dx = np.bincount(flat.ravel(), weights=grad.ravel(), minlength=n * c * hp * wp)
-    return unpad2d(dx.reshape(n, c, hp, wp), padding).astype(x.dtype, copy=False)
+    dx = np.zeros(x_pad.shape, dtype=x.dtype)
+    taken = np.zeros(out.shape, dtype=bool)
+    for rows, cols in _slices(x_pad, kernel, stride, dilation, out.shape[2:]):
+        wins = x_pad[:, :, rows, cols] == out
+        wins &= ~taken
+        taken |= wins
+        dx[:, :, rows, cols] += grad * wins
+    return unpad2d(dx, padding)
 
 
 # ---- average pooling -----------------------------------------------------------------------------
@@ -91,7 +101,7 @@ def avg_pool2d_backward(grad: np.ndarray, x: np.ndarray, kernel: Pair, stride: P
                         count_include_pad: bool = True) -> np.ndarray:
     """dL/dx of `avg_pool2d`: grad / divisor spread over every entry of the patch (col2im)."""
     share = grad / np.asarray(_divisor(x.shape, kernel, stride, padding, count_include_pad, x.dtype), x.dtype)
-    patches = np.broadcast_to(share[..., None, None], share.shape + tuple(kernel))
+    patches = np.broadcast_to(share, tuple(kernel) + share.shape)
     padded = x.shape[:2] + (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     return unpad2d(col2im(patches, padded, stride, (1, 1)), padding)
 
@@ -122,3 +132,53 @@ def adaptive_avg_pool2d_backward(grad: np.ndarray, x_shape: tuple, output_size: 
     dtype = grad.dtype if dtype is None else dtype
     a_h, a_w = bins(x_shape[2], output_size[0], dtype), bins(x_shape[3], output_size[1], dtype)
     return a_h.T @ grad @ a_w
+
+
+# ---- the ops -------------------------------------------------------------------------------------
+
+class MaxPool2d(Op):
+    """Max pooling as one node; ctx: (kernel, stride, padding, dilation)."""
+
+    name = "max_pool2d"
+    derivative = "x: grad sent to the entry that won each patch (the first, on ties)"
+    differentiable_backward = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return max_pool2d(x, *ctx)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (max_pool2d_backward(grad, x, *ctx, out=out),)
+
+
+class AvgPool2d(Op):
+    """Average pooling as one node; ctx: (kernel, stride, padding, count_include_pad)."""
+
+    name = "avg_pool2d"
+    derivative = "x: grad / (entries in the patch), spread over the patch"
+    differentiable_backward = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return avg_pool2d(x, *ctx)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (avg_pool2d_backward(grad, x, *ctx),)
+
+
+class AdaptiveAvgPool2d(Op):
+    """Average pooling to a fixed output size as one node; ctx: (out_h, out_w)."""
+
+    name = "adaptive_avg_pool2d"
+    derivative = "x: A_h^T @ grad @ A_w"
+    differentiable_backward = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return adaptive_avg_pool2d(x, ctx)
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        return (adaptive_avg_pool2d_backward(grad, x.shape, ctx, x.dtype),)
