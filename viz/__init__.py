@@ -28,7 +28,7 @@ from .render import GraphvizNotFound, draw, render
 from .steps import backprop_steps, save_steps, step_through
 
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
-_IMAGES = ("plot_filters", "plot_feature_maps", "feature_maps", "plot_heatmaps")
+_IMAGES = ("plot_filters", "plot_feature_maps", "feature_maps", "plot_heatmaps", "plot_images")
 
 __all__ = ["draw", "render", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
            "saliency", "integrated_gradients", "plot_attributions", "grad_cam", "class_activation_map",

@@ -118,7 +118,10 @@ def plot_feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None
     fig = Figure(figsize=(1.2 * cols + 0.5, 1.3 * len(maps) + 0.5), layout="constrained")
     axes = fig.subplots(len(maps), cols, squeeze=False)
     for r, (title, m) in enumerate(maps):
-        axes[r, 0].imshow(image, cmap="gray_r")
+        if r == 0:
+            axes[r, 0].imshow(image, cmap="gray_r")
+        else:
+            axes[r, 0].set_frame_on(False)
         axes[r, 0].set_ylabel(title, fontsize=8, rotation=0, ha="right", va="center")
         for c in range(cols):
             _bare(axes[r, c])
@@ -162,4 +165,32 @@ def plot_heatmaps(images: Any, heatmaps: Any, titles: Optional[Sequence[str]] = 
         if titles is not None:
             ax.set_title(titles[k], fontsize=9)
     fig.suptitle(title)
+    return fig
+
+
+def plot_images(images: Any, titles: Optional[Sequence[str]] = None, title: str = "", cmap: str = "gray_r",
+                per_row: int = 10) -> Figure:
+    """A row (or rows of `per_row`) of images (N, H, W) or (N, 1, H, W), dark where the value is high.
+
+    For samples of a dataset, augmented batches, reconstructions and activation-maximization
+    results. Each image gets its own grey scale. Raises ValueError for titles of another count.
+    """
+    imgs = np.asarray(getattr(images, "data", images), dtype=float)
+    imgs = imgs.reshape((-1,) + imgs.shape[-2:])
+    if titles is not None and len(titles) != len(imgs):
+        raise ValueError(f"plot_images: {len(titles)} titles for {len(imgs)} images")
+    cols = min(per_row, len(imgs))
+    rows = -(-len(imgs) // cols)
+    fig = Figure(figsize=(1.3 * cols + 0.4, 1.4 * rows + (0.4 if title else 0.1)), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for k, ax in enumerate(axes):
+        _bare(ax)
+        if k >= len(imgs):
+            ax.set_axis_off()
+            continue
+        ax.imshow(imgs[k], cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=9)
+    if title:
+        fig.suptitle(title)
     return fig
