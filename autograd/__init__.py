@@ -15,15 +15,17 @@ if __name__ == "autograd":  # this folder imported as a top-level package, e.g. 
 from .functional import (cat, exp, leaky_relu, log, log_softmax, relu, selu, sigmoid, softmax, sqrt,
                          stack, step, tanh, where)
 from .gradcheck import GradcheckError, gradcheck
-from .graph import (Node, Op, backpropagate, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
-                    topological_order)
-from .scalar_ops import DomainError
+from . import ops
+from .graph import (GateStep, Node, Op, backpropagate, chain_rule, detect_anomaly, enable_grad, gate_steps, grad,
+                    is_grad_enabled, make, no_grad, recording, topological_order)
+from .ops import DomainError
 from .tensor import Tensor
 from .value import Value
 
 __all__ = [
     "Value", "Tensor", "Node", "Op", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "gradcheck", "GradcheckError", "DomainError", "backpropagate", "topological_order",
+    "gradcheck", "GradcheckError", "DomainError", "backpropagate", "topological_order", "grad", "chain_rule",
+    "gate_steps", "GateStep", "make", "recording", "ops",
     "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "selu",
     "step", "softmax", "log_softmax",
 ]

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import shape_ops as P
+from . import ops as O
 from .graph import Node
 from .tensor import Tensor, tensors
 
@@ -16,11 +16,13 @@ def cat(items: Sequence[Any], axis: int = 0) -> Tensor:
     parts = tensors(items, "cat")
     if not parts:
         raise ValueError("cat: needs at least one tensor")
-    try:
-        data = np.concatenate([p.data for p in parts], axis=axis)
-    except (ValueError, np.exceptions.AxisError) as e:
-        raise ValueError(f"cat: cannot join shapes {[p.shape for p in parts]} along axis {axis}: {e}") from None
-    return Tensor._make(P.Cat, parts, data, axis % parts[0].ndim)
+    first = parts[0]
+    ok = first.ndim > 0 and -first.ndim <= axis < first.ndim and all(
+        p.ndim == first.ndim and all(n == m for i, (n, m) in enumerate(zip(p.shape, first.shape))
+                                     if i != axis % first.ndim) for p in parts)
+    if not ok:
+        raise ValueError(f"cat: cannot join shapes {[p.shape for p in parts]} along axis {axis}")
+    return Tensor.apply(O.Cat, *parts, ctx=axis % parts[0].ndim)
 
 
 def stack(items: Sequence[Any], axis: int = 0) -> Tensor:
@@ -28,11 +30,11 @@ def stack(items: Sequence[Any], axis: int = 0) -> Tensor:
     parts = tensors(items, "stack")
     if not parts:
         raise ValueError("stack: needs at least one tensor")
-    try:
-        data = np.stack([p.data for p in parts], axis=axis)
-    except (ValueError, np.exceptions.AxisError) as e:
-        raise ValueError(f"stack: cannot stack shapes {[p.shape for p in parts]} along axis {axis}: {e}") from None
-    return Tensor._make(P.Stack, parts, data, axis % data.ndim)
+    shapes = {p.shape for p in parts}
+    if len(shapes) != 1 or not -parts[0].ndim - 1 <= axis <= parts[0].ndim:
+        raise ValueError(f"stack: cannot stack shapes {[p.shape for p in parts]} along axis {axis}: "
+                         "all must have one shape and the axis must fit it")
+    return Tensor.apply(O.Stack, *parts, ctx=axis % (parts[0].ndim + 1))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -47,10 +49,10 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     elif isinstance(b, Tensor) and isinstance(a, (int, float)):
         x = b._lift("where", a)
     try:
-        data = np.where(cond, x.data, y.data)
+        shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
         raise ValueError(f"where: shapes {cond.shape}, {x.shape} and {y.shape} do not broadcast") from None
-    return Tensor._make(P.Where, (x, y), data, np.broadcast_to(cond, data.shape))
+    return Tensor.apply(O.Where, x, y, ctx=np.broadcast_to(cond, shape))
 
 
 def _method(name: str):

@@ -1,104 +1,130 @@
 """The one graph engine behind `Value` and `Tensor`.
 
-Every result of an op is a `Node` that remembers its operands (`parents`) and the op that
-made it (`fn`). `backward()` sorts the graph topologically without recursion and walks it
-in reverse, asking each op for the gradients of its operands (the chain rule: local
-derivative times the gradient that arrived from above).
+Every result of an op is a `Node` that remembers its operands (`parents`), the op that made
+it (`fn`) and what else the op was given (`ctx`). `backward()` sorts the graph topologically
+without recursion and walks it in reverse, asking each op for the gradients of its operands:
+the chain rule, local derivative times the gradient that arrived from above. That walk,
+`chain_rule`, is written once; `backward()`, `grad()` and the step pictures all use it.
 
 Nodes hold no closures and no reference to their children, so a graph has no reference
 cycles and is freed by reference counting as soon as the last result is dropped.
+
+Grad mode (`no_grad`, `enable_grad`, `detect_anomaly`) is per thread, as in PyTorch.
 """
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+import threading
+from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
 
-class _GradMode:
-    """Process-wide switches; documented as `no_grad()` and `detect_anomaly()`."""
+class _GradMode(threading.local):
+    """Per-thread switches, documented as `no_grad()` and `detect_anomaly()`; `recorders` are
+    the callbacks of `recording()`."""
 
     enabled = True
     anomaly = False
+    recorders: tuple = ()
 
 
 grad_mode = _GradMode()
 
+# Leaves are updated at the end of a pass under this lock, so two threads backpropagating into
+# one shared weight never lose an update (one lock round per pass, not per node).
+_leaf_lock = threading.Lock()
+
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Build no graph inside the block: for evaluation and for optimizer updates."""
-    previous = grad_mode.enabled
-    grad_mode.enabled = False
+def _switch(name: str, value: Any) -> Iterator[None]:
+    previous = getattr(grad_mode, name)
+    setattr(grad_mode, name, value)
     try:
         yield
     finally:
-        grad_mode.enabled = previous
+        setattr(grad_mode, name, previous)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+def no_grad() -> contextlib.AbstractContextManager:
+    """Build no graph inside the block (in this thread): for evaluation and optimizer updates."""
+    return _switch("enabled", False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager:
     """Build graphs again inside a `no_grad()` block."""
-    previous = grad_mode.enabled
-    grad_mode.enabled = True
-    try:
-        yield
-    finally:
-        grad_mode.enabled = previous
+    return _switch("enabled", True)
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record a graph (outside `no_grad()`)."""
+    """True when ops record a graph in this thread (outside `no_grad()`)."""
     return grad_mode.enabled
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> contextlib.AbstractContextManager:
     """Raise at the first op whose forward result holds a nan or an inf, naming the op.
 
     Numpy semantics (nan and inf allowed) are the default because checking every result
     costs a pass over the data.
     """
-    previous = grad_mode.anomaly
-    grad_mode.anomaly = True
+    return _switch("anomaly", True)
+
+
+@contextlib.contextmanager
+def recording(callback: Callable[["Node"], None]) -> Iterator[None]:
+    """Call `callback(node)` for every node created in this thread inside the block: each op's
+    result and each leaf (`Value(...)`, `Tensor(...)`, the constants an op lifts).
+
+    This is the hook `nn.trace_modules()` uses to learn which module made which node;
+    autograd itself knows nothing about modules.
+    """
+    previous = grad_mode.recorders
+    grad_mode.recorders = previous + (callback,)
     try:
         yield
     finally:
-        grad_mode.anomaly = previous
+        grad_mode.recorders = previous
 
 
 class Op:
-    """An operation: `forward` on plain numbers or arrays and `backward`, its local derivative.
+    """An operation: its forward and, beside it, its local derivative. See `autograd/ops/`.
 
-    `backward(out, grad)` receives the node the op made and the gradient arriving at it, and
-    returns one gradient per parent (None where a parent needs none). Ops are classes used
-    as namespaces, never instantiated, so a node stores only a reference to its op's class.
+    - `forward(ctx, *arrays)`: the result on numpy arrays (Tensor);
+      `scalar(ctx, *floats)`: the result on floats (Value), for the ops a Value has.
+    - `backward(ctx, grad, out, *inputs)`: one gradient per input (None where none is needed),
+      given the gradient `grad` that reached the result `out`. In an ordinary pass the
+      arguments are floats or arrays; with `create_graph=True` they are the nodes themselves,
+      so the same formula builds the backward pass as a graph that can be differentiated again.
+    - `derivative`: the formula in one line per input, as `docs/derivatives.md` lists it.
+    - `broadcasts`: True for ops whose inputs numpy broadcasts; the engine then sums each
+      gradient back to its input's shape, so the formulas need not.
+    Ops are classes used as namespaces, never instantiated: a node stores only its op's class.
     """
 
     name = "op"
+    derivative = ""
+    broadcasts = False
+    differentiable_backward = True  # False: backward runs on arrays only (no create_graph through it)
 
     @staticmethod
     def label(out: "Node") -> str:
         return ""
 
     @staticmethod
-    def backward(out: "Node", grad: Any) -> tuple:
+    def backward(ctx: Any, grad: Any, out: Any, *inputs: Any) -> tuple:
         raise NotImplementedError
 
 
 class Node:
-    """A value in the graph: `data`, `grad`, the `parents` it came from and the op `fn`.
+    """A value in the graph: `data`, `grad`, the `parents` it came from, the op `fn` and its `ctx`."""
 
-    `ctx` keeps what an op needs for its derivative beyond the parents and the output
-    (a constant, an axis, a mask).
-    """
+    __slots__ = ("data", "grad", "parents", "fn", "ctx", "label", "requires_grad")
 
-    __slots__ = ("data", "grad", "parents", "fn", "ctx", "label")
-
-    # What `grad` holds before any backward pass reached the node; subclasses override.
+    # What an interior node's `grad` holds when no gradient reached it; subclasses override.
     _grad_init: Any = None
-
-    # Tensor overrides this; a scalar Value always takes part in differentiation.
-    requires_grad = True
+    # Tensor sets this: its ops broadcast, so the engine sums gradients back to each input's shape.
+    _broadcasts = False
+    # Whether a result made outside the graph (in no_grad, or from constants) takes part in a later
+    # pass: a Value always does; a Tensor only when made with requires_grad=True.
+    _untracked_requires_grad = True
 
     @property
     def op(self) -> str:
@@ -112,19 +138,74 @@ class Node:
     def is_leaf(self) -> bool:
         return self.fn is None
 
-    def backward(self, grad: Any = None) -> None:
-        """Backpropagate from this node; see `backpropagate`."""
-        backpropagate(self, self._seed(grad))
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Backpropagate from this node: every node it depends on gets `.grad` = d(self)/d(node).
+
+        Leaves add to what they hold (reset them with `zero_grad()`); interior nodes hold this
+        pass's gradient. A pass that raises changes no leaf. With `create_graph=True` the
+        leaves' gradients are themselves nodes, with the backward pass as their graph.
+        """
+        seed = self._seed(grad)
+        if create_graph:
+            seed = self._constant_like(seed)
+        order, grads = chain_rule(self, seed, create_graph)
+        _commit(order, grads, create_graph)
 
     def _seed(self, grad: Any) -> Any:
         raise NotImplementedError
 
-    @staticmethod
-    def _own(grad: Any, stored: set) -> Any:
-        """The first gradient a leaf keeps. Numbers are immutable, so a Value keeps it as is; Tensor
-        copies an array that another node already holds in this pass (`stored` has their ids), that is
-        read-only or that is a view, so that editing `leaf.grad` in place changes that leaf alone."""
-        return grad
+    @classmethod
+    def _constant_like(cls, data: Any) -> "Node":
+        raise NotImplementedError
+
+    def _accumulate(self, grad: Any, shared: bool) -> None:
+        """Add a pass's gradient into a leaf. `shared`: another node of the pass holds the same
+        array, so a Tensor must copy it before keeping it."""
+        old = self.grad
+        self.grad = grad if old is None else old + grad
+
+
+def make(cls: type, fn: Any, parents: tuple, data: Any, ctx: Any = None) -> Node:
+    """The one constructor of result nodes: `data` computed by `fn` from `parents`, recorded into
+    the graph when grad mode is on and some parent requires grad, and shown to `recording()`.
+
+    Value and Tensor compute `data` (each with its own checks) and call this; so do fused ops.
+    """
+    out = _new(cls)
+    out.data = data
+    out.grad = cls._grad_init
+    out.label = ""
+    mode = grad_mode
+    if mode.enabled:
+        for p in parents:  # a plain loop: any(generator) costs a generator per op
+            if p.requires_grad:
+                out.requires_grad = True
+                out.parents = parents
+                out.fn = fn
+                out.ctx = ctx
+                break
+        else:
+            _untracked(out)
+    else:
+        _untracked(out)
+    if mode.recorders:
+        created(out)
+    return out
+
+
+_new = object.__new__
+
+
+def _untracked(out: Node) -> None:
+    out.requires_grad = out._untracked_requires_grad
+    out.parents = ()
+    out.fn = out.ctx = None
+
+
+def created(node: Node) -> None:
+    """Show a new node to the callbacks of `recording()` (leaves call this; `make` does for results)."""
+    for callback in grad_mode.recorders:
+        callback(node)
 
 
 def topological_order(root: Node, leaves: bool = True) -> list[Node]:
@@ -133,7 +214,8 @@ def topological_order(root: Node, leaves: bool = True) -> list[Node]:
     Iterative depth-first search with an explicit stack, so a graph a million nodes deep
     works without touching Python's recursion limit. Each node appears once even when it is
     used many times; that is what makes a reused node's gradient the sum of its uses.
-    `leaves=False` leaves out the leaves, which the backward walk has nothing to do for.
+    `leaves=False` leaves out the leaves (but keeps a leaf root), which the backward walk
+    has nothing to do for.
     """
     order: list[Node] = []
     state: dict = {}  # node -> False while its parents are being visited, True once placed
@@ -159,72 +241,141 @@ def topological_order(root: Node, leaves: bool = True) -> list[Node]:
     return order
 
 
-def backpropagate(root: Node, seed: Any) -> list[Node]:
-    """Reverse-mode differentiation of `root` with respect to every node it depends on.
+def chain_rule(root: Node, seed: Any, create_graph: bool = False,
+               on_gate: Optional[Callable[[Node, tuple], None]] = None) -> tuple[list, dict]:
+    """The backward walk, gate by gate: reverse topological order, each op's local backward
+    sending a gradient to every one of its inputs at once, summed where a node is used twice.
 
-    Leaves accumulate: a second backward pass adds to their `.grad`, as PyTorch's leaves
-    do, so reset them between steps with `zero_grad()` (or `x.grad = 0.0` on a Value).
-    Interior nodes are reset at the start of each pass and then hold that pass's
-    gradient, which is what a diagram of one forward and backward pass shows.
-    Returns the nodes whose op it ran, in topological order (root last).
-    """
-    order = topological_order(root, leaves=False)  # only a leaf root stays in it
-    for node in order:
-        if node.fn is not None:
-            node.grad = node._grad_init
-    stored: set = set()  # ids of gradient arrays that nodes hold in this pass (Tensor only)
-    _store(root, seed, stored)
-    for node in reversed(order):
-        fn = node.fn
-        grad = node.grad
-        if fn is None or grad is None:
-            continue
-        for parent, g in zip(node.parents, fn.backward(node, grad)):
-            if g is not None and parent.requires_grad:
-                old = parent.grad
-                if old is not None:  # a new object, never `+=`: an op may hand one array to two parents
-                    parent.grad = old + g
-                else:  # only Tensors get here: a Value's gradient starts at 0.0
-                    _store(parent, g, stored)
-    return order
-
-
-def backpropagate_scalars(root: Node, seed: float) -> list[Node]:
-    """`backpropagate` for a graph of scalar Values, the same walk with the array cases left out.
-
-    Every gradient here is a float and every node takes part, so there is no None to skip,
-    no `requires_grad` to ask and no array to copy: each parent's gradient is `+=` the
-    op's answer. About two thirds of the general walk's time on a 200,000-node graph.
+    Returns (order, grads): the interior nodes in topological order and {node: gradient} for
+    every node reached, leaves included. Nothing is stored on the nodes: `backward()` commits
+    `grads` when the walk has finished, `grad()` returns it, and `on_gate(gate, sent)` lets a
+    picture watch each step (`sent` aligned with `gate.parents`, None where nothing is sent).
     """
     order = topological_order(root, leaves=False)
-    if root.fn is None:  # a leaf on its own: it accumulates the seed
-        root.grad += seed
-        return order
-    for node in order:
-        node.grad = 0.0
-    root.grad = seed
+    grads = {root: seed}
+    get = grads.get
     for node in reversed(order):
+        g = get(node)
+        fn = node.fn
+        if g is None or fn is None:
+            continue
         parents = node.parents
-        if len(parents) == 2:  # unpacking beats a zip loop by a third of the walk
+        if create_graph:  # the formula runs on nodes, so the backward pass is recorded too
+            if not fn.differentiable_backward:
+                raise NotImplementedError(f"backward(create_graph=True): the {fn.name} op has no differentiable "
+                                          "backward; build that part of the model from primitive ops")
+            sent = fn.backward(node.ctx, g, node, *parents)
+        elif len(parents) == 2:  # unpacking by arity beats a list of .data by a fifth of the walk
             a, b = parents
-            ga, gb = node.fn.backward(node, node.grad)
-            a.grad += ga
-            b.grad += gb
+            sent = fn.backward(node.ctx, g, node.data, a.data, b.data)
         elif len(parents) == 1:
-            parents[0].grad += node.fn.backward(node, node.grad)[0]
+            sent = fn.backward(node.ctx, g, node.data, parents[0].data)
         else:
-            for parent, g in zip(parents, node.fn.backward(node, node.grad)):
-                parent.grad += g
+            sent = fn.backward(node.ctx, g, node.data, *[p.data for p in parents])
+        if fn.broadcasts and node._broadcasts:
+            sent = _fit_shapes(sent, parents)
+        if on_gate is not None:
+            on_gate(node, tuple(s if p.requires_grad else None for p, s in zip(parents, sent)))
+        for parent, pg in zip(parents, sent):
+            if pg is not None and parent.requires_grad:
+                old = get(parent)
+                grads[parent] = pg if old is None else old + pg
+    return order, grads
+
+
+def _fit_shapes(sent: tuple, parents: tuple) -> tuple:
+    """Each gradient summed over the axes that broadcasting added or stretched in its input."""
+    return tuple(g if g is None or g.shape == p.shape else p._sum_to(g, p.shape) for g, p in zip(sent, parents))
+
+
+def _commit(order: list, grads: dict, create_graph: bool) -> None:
+    """Store a finished pass: interior nodes hold its gradient, leaves add theirs (under a lock)."""
+    for node in order:
+        if node.fn is not None:
+            g = grads.get(node, node._grad_init)
+            node.grad = g.data if create_graph and isinstance(g, Node) else g
+    leaves = [(node, g) for node, g in grads.items() if node.fn is None]
+    counts: dict = {}
+    for g in grads.values():
+        counts[id(g)] = counts.get(id(g), 0) + 1
+    with _leaf_lock:
+        for node, g in leaves:
+            node._accumulate(g, counts[id(g)] > 1)
+
+
+def backpropagate(root: Node, seed: Any, create_graph: bool = False) -> list[Node]:
+    """Run `chain_rule` from `root` and store the result on the nodes (what `backward()` does).
+    Returns the interior nodes in topological order."""
+    order, grads = chain_rule(root, seed, create_graph)
+    _commit(order, grads, create_graph)
     return order
 
 
-def _store(node: Node, grad: Any, stored: set) -> None:
-    """A node's first gradient in this pass; a leaf takes one of its own (see Node._own)."""
-    old = node.grad
-    if old is not None:
-        node.grad = old + grad
-        return
-    if node.fn is None:
-        grad = node._own(grad, stored)
-    stored.add(id(grad))
-    node.grad = grad
+class GateStep(NamedTuple):
+    """One step of the backward walk: `gate` ran its local backward and sent `grads[i]` to `gate.parents[i]`."""
+
+    gate: Node
+    grads: tuple
+
+
+def gate_steps(root: Node, grad: Any = None) -> tuple[Any, list[GateStep]]:
+    """The backward walk from `root` one gate at a time, without touching any `.grad`.
+
+    Returns (seed, steps): the root's starting gradient and the steps in the order the engine
+    runs them. For the step pictures and the explorer page.
+    """
+    seed = root._seed(grad)
+    steps: list[GateStep] = []
+    chain_rule(root, seed, on_gate=lambda gate, sent: steps.append(GateStep(gate, sent)))
+    return seed, steps
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """d(outputs)/d(inputs), returned rather than stored (PyTorch's `torch.autograd.grad`).
+
+    `outputs` and `inputs` are a node or a sequence of nodes; `grad_outputs` the seed for each
+    output (None for a one-element output). With `create_graph=True` the gradients are nodes
+    whose graph is the backward pass, so they can be differentiated again (a Hessian-vector
+    product, a gradient penalty). Raises ValueError for an input the outputs do not depend on,
+    unless `allow_unused=True` (its gradient is then None).
+    """
+    outs = _as_nodes(outputs, "grad: outputs")
+    ins = _as_nodes(inputs, "grad: inputs")
+    seeds = _as_list(grad_outputs, len(outs))
+    total: dict = {}
+    for out, seed in zip(outs, seeds):
+        s = out._seed(seed.data if isinstance(seed, Node) and not create_graph else seed)
+        if create_graph:
+            s = seed if isinstance(seed, Node) else out._constant_like(s)
+        _, grads = chain_rule(out, s, create_graph)
+        for node, g in grads.items():
+            old = total.get(node)
+            total[node] = g if old is None else old + g
+    result = []
+    for i, x in enumerate(ins):
+        g = total.get(x)
+        if g is None and not allow_unused:
+            raise ValueError(f"grad: input {i} ({x.label or type(x).__name__}) is not used to compute the outputs "
+                             "(pass allow_unused=True to get None for it)")
+        if g is not None and not create_graph and isinstance(g, Node):
+            g = g.data
+        result.append(g)
+    return tuple(result)
+
+
+def _as_nodes(x: Any, what: str) -> list:
+    items = [x] if isinstance(x, Node) else list(x) if isinstance(x, Sequence) else None
+    if not items or not all(isinstance(n, Node) for n in items):
+        raise TypeError(f"{what} must be a Value or Tensor, or a non-empty sequence of them; got {type(x).__name__}")
+    return items
+
+
+def _as_list(seeds: Any, n: int) -> list:
+    if seeds is None:
+        return [None] * n
+    if n == 1 and not isinstance(seeds, (list, tuple)):
+        return [seeds]
+    if not isinstance(seeds, (list, tuple)) or len(seeds) != n:
+        raise ValueError(f"grad: grad_outputs must give one seed per output ({n})")
+    return list(seeds)

@@ -1,8 +1,7 @@
 """`Tensor`: a numpy array that records its ops into the same graph as `Value`.
 
 This file turns Python syntax and methods into nodes; what each op computes, and its
-derivative, is in `elementwise.py`, `reductions.py`, `softmax.py`, `shape_ops.py` and
-`matmul.py`.
+derivative, is in the op table, `ops/`.
 """
 from __future__ import annotations
 
@@ -11,7 +10,9 @@ from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from .graph import Node, grad_mode
+from . import ops as O
+from .graph import Node, created, grad_mode, make
+from .ops.maths import unbroadcast
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
 Axis = Optional[Union[int, Sequence[int]]]
@@ -45,14 +46,23 @@ class Tensor(Node):
     them, take part in differentiation; leaves accumulate their gradient across passes.
     """
 
-    __slots__ = ("requires_grad",)
+    __slots__ = ()
     __array_priority__ = 1000  # so `ndarray * Tensor` comes to Tensor.__rmul__
-    @staticmethod
-    def _own(grad: np.ndarray, stored: set) -> np.ndarray:
-        # Copy only when needed: most gradients are fresh arrays no other node holds.
-        if id(grad) in stored or grad.base is not None or not grad.flags.writeable:
-            return grad.copy()
-        return grad
+    _broadcasts = True
+    _untracked_requires_grad = False
+
+    def _accumulate(self, grad: Any, shared: bool) -> None:
+        old = self.grad
+        if old is not None:
+            self.grad = old + grad
+        elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
+            self.grad = grad
+        elif shared or grad.base is not None or not grad.flags.writeable:
+            # Copy only when needed (most gradients are fresh arrays no other node holds), so that
+            # editing `leaf.grad` in place changes that leaf alone.
+            self.grad = grad.copy()
+        else:
+            self.grad = grad
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -67,43 +77,49 @@ class Tensor(Node):
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = requires_grad
+        if grad_mode.recorders:
+            created(self)
 
-    # ---- the one place a Tensor op becomes a node ---------------------------------------------
-
-    @staticmethod
-    def _make(fn, parents: tuple, data: np.ndarray, ctx: Any = None) -> "Tensor":
-        out = _new(Tensor)
-        out.data = data
-        out.grad = None
-        out.label = ""
-        out.requires_grad = False
-        out.parents = ()
-        out.fn = out.ctx = None
-        if grad_mode.enabled:
-            for p in parents:  # a plain loop: any(generator) costs a generator per op
-                if p.requires_grad:
-                    out.requires_grad = True
-                    out.parents = parents
-                    out.fn = fn
-                    out.ctx = ctx
-                    break
-        if grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
-            bad = "nan" if np.isnan(data).any() else "inf"
-            shapes = ", ".join(str(p.shape) for p in parents)
-            raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
-        return out
+    # ---- applying an op -------------------------------------------------------------------------
 
     @classmethod
-    def _apply(cls, fn, *operands: "Tensor", ctx: Any = None) -> "Tensor":
-        """Run `fn.forward` on the operands' arrays and record the result, naming `fn` on failure."""
+    def apply(cls, fn, *inputs: "Tensor", ctx: Any = None) -> "Tensor":
+        """Run op `fn` on Tensors (its `forward` on their arrays) and record the result: the public
+        way to add an op. A shape error from numpy is re-raised naming the op and the shapes."""
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{fn.name}: expected Tensors, got {type(x).__name__}")
         try:
-            data = fn.forward(ctx, *[t.data for t in operands])
+            data = fn.forward(ctx, *[t.data for t in inputs])
         except ValueError as e:
             if type(e) is not ValueError:
                 raise
-            shapes = " and ".join(str(t.shape) for t in operands)
+            shapes = " and ".join(str(t.shape) for t in inputs)
             raise ValueError(f"{fn.name}: cannot apply to shapes {shapes}: {e}") from None
-        return cls._make(fn, operands, data, ctx)
+        if grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
+            bad = "nan" if np.isnan(data).any() else "inf"
+            shapes = ", ".join(str(p.shape) for p in inputs)
+            raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
+        return make(Tensor, fn, inputs, data, ctx)
+
+    _apply = apply  # the name the ops below use
+
+    @classmethod
+    def _constant_like(cls, data: Any) -> "Tensor":
+        return Tensor._constant(np.asarray(data))
+
+    @staticmethod
+    def _sum_to(g: Any, shape: tuple) -> Any:
+        """A gradient (array, or node with create_graph=True) summed back to `shape` after broadcasting."""
+        if isinstance(g, Node):
+            return Tensor.apply(O.SumTo, g, ctx=tuple(shape))
+        return unbroadcast(g, shape)
+
+    @staticmethod
+    def _where(condition: Any, a: Any, b: Any) -> "Tensor":
+        like = a if isinstance(a, Tensor) else b
+        cond = np.asarray(condition)
+        return Tensor.apply(O.Where, like._lift("where", a), like._lift("where", b), ctx=cond)
 
     def _lift(self, op: str, other: Any) -> "Tensor":
         """The other operand as a Tensor; a Python number takes this tensor's dtype (float32 stays)."""
@@ -114,6 +130,8 @@ class Tensor(Node):
                             "do not mix (use Tensor(v.data), or .item() to get a number out of a Tensor)")
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return Tensor._constant(np.asarray(other, dtype=self.data.dtype))
+        if isinstance(other, np.ndarray) and other.dtype == bool:  # a mask multiplies in this tensor's dtype
+            return Tensor._constant(other.astype(self.data.dtype))
         return Tensor._constant(_as_array(op, other))
 
     @staticmethod
@@ -125,6 +143,8 @@ class Tensor(Node):
         out.parents = ()
         out.label = ""
         out.requires_grad = False
+        if grad_mode.recorders:
+            created(out)
         return out
 
     def _seed(self, grad: Any) -> np.ndarray:
@@ -136,7 +156,13 @@ class Tensor(Node):
                 raise ValueError(f"backward: output has shape {self.shape}; pass grad= an array of that shape, "
                                  "or reduce it first (e.g. .sum() or .mean())")
             return np.ones_like(self.data)
-        seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+        raw = np.asarray(grad.data if isinstance(grad, Node) else grad)
+        if raw.dtype.kind not in "biuf":
+            kind = "complex" if raw.dtype.kind == "c" else f"{raw.dtype} ({type(grad).__name__})"
+            raise TypeError(f"backward: the seed gradient must be real numbers, got {kind}")
+        seed = raw.astype(self.data.dtype)
+        if not np.isfinite(seed).all():
+            raise ValueError("backward: the seed gradient must be finite; it holds nan or inf")
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad has shape {seed.shape} but the output has shape {self.shape}")
         return seed
@@ -151,9 +177,17 @@ class Tensor(Node):
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
+    def size(self, dim: Optional[int] = None) -> Union[tuple, int]:
+        """The shape (PyTorch's `size()`), or the size of one dim; `numel()` counts the entries."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[O.shape.dim(self, dim, "size")]
+
+    def numel(self) -> int:
         return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
@@ -226,43 +260,44 @@ class Tensor(Node):
                              "use (t > 0).any() or .all()")
         return bool(self.data)
 
-    # ---- ops: each line names the op; its forward and derivative live in the op's file ---------
+    # ---- ops: each line names the op; its forward and derivative live in ops/ ------------------
 
-    def __add__(self, other): return Tensor._apply(E.Add, self, self._lift("+", other))
-    def __radd__(self, other): return Tensor._apply(E.Add, self._lift("+", other), self)
-    def __sub__(self, other): return Tensor._apply(E.Sub, self, self._lift("-", other))
-    def __rsub__(self, other): return Tensor._apply(E.Sub, self._lift("-", other), self)
-    def __mul__(self, other): return Tensor._apply(E.Mul, self, self._lift("*", other))
-    def __rmul__(self, other): return Tensor._apply(E.Mul, self._lift("*", other), self)
-    def __truediv__(self, other): return Tensor._apply(E.Div, self, self._lift("/", other))
-    def __rtruediv__(self, other): return Tensor._apply(E.Div, self._lift("/", other), self)
-    def __pow__(self, other): return Tensor._apply(E.Pow, self, self._lift("**", other))
-    def __rpow__(self, other): return Tensor._apply(E.Pow, self._lift("**", other), self)
-    def __neg__(self): return Tensor._apply(E.Neg, self)
+    def __add__(self, other): return Tensor.apply(O.Add, self, self._lift("+", other))
+    def __radd__(self, other): return Tensor.apply(O.Add, self._lift("+", other), self)
+    def __sub__(self, other): return Tensor.apply(O.Sub, self, self._lift("-", other))
+    def __rsub__(self, other): return Tensor.apply(O.Sub, self._lift("-", other), self)
+    def __mul__(self, other): return Tensor.apply(O.Mul, self, self._lift("*", other))
+    def __rmul__(self, other): return Tensor.apply(O.Mul, self._lift("*", other), self)
+    def __truediv__(self, other): return Tensor.apply(O.Div, self, self._lift("/", other))
+    def __rtruediv__(self, other): return Tensor.apply(O.Div, self._lift("/", other), self)
+    def __pow__(self, other): return Tensor.apply(O.Pow, self, self._lift("**", other))
+    def __rpow__(self, other): return Tensor.apply(O.Pow, self._lift("**", other), self)
+    def __neg__(self): return Tensor.apply(O.Neg, self)
     def __pos__(self): return self
-    def __matmul__(self, other): return Tensor._apply(M.MatMul, self, self._lift("@", other))
-    def __rmatmul__(self, other): return Tensor._apply(M.MatMul, self._lift("@", other), self)
+
+    def __matmul__(self, other): return _matmul(self, self._lift("@", other))
+    def __rmatmul__(self, other): return _matmul(self._lift("@", other), self)
 
     def matmul(self, other: ArrayLike) -> "Tensor":
         """Matrix product with numpy's rules for 1-D, 2-D and batched operands."""
         return self @ other
 
-    def exp(self) -> "Tensor": return Tensor._apply(E.Exp, self)
-    def log(self) -> "Tensor": return Tensor._apply(E.Log, self)
-    def sqrt(self) -> "Tensor": return Tensor._apply(E.Sqrt, self)
-    def abs(self) -> "Tensor": return Tensor._apply(E.Abs, self)
+    def exp(self) -> "Tensor": return Tensor.apply(O.Exp, self)
+    def log(self) -> "Tensor": return Tensor.apply(O.Log, self)
+    def sqrt(self) -> "Tensor": return Tensor.apply(O.Sqrt, self)
+    def abs(self) -> "Tensor": return Tensor.apply(O.Abs, self)
     __abs__ = abs
-    def tanh(self) -> "Tensor": return Tensor._apply(E.Tanh, self)
-    def sigmoid(self) -> "Tensor": return Tensor._apply(E.Sigmoid, self)
-    def relu(self) -> "Tensor": return Tensor._apply(E.ReLU, self)
-    def selu(self) -> "Tensor": return Tensor._apply(E.SELU, self)
+    def tanh(self) -> "Tensor": return Tensor.apply(O.Tanh, self)
+    def sigmoid(self) -> "Tensor": return Tensor.apply(O.Sigmoid, self)
+    def relu(self) -> "Tensor": return Tensor.apply(O.ReLU, self)
+    def selu(self) -> "Tensor": return Tensor.apply(O.SELU, self)
 
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
-        return Tensor._apply(E.LeakyReLU, self, ctx=float(slope))
+        return Tensor.apply(O.LeakyReLU, self, ctx=float(slope))
 
     def step(self) -> "Tensor":
         """Heaviside step (1 where x > 0, else 0); its derivative is 0, so no gradient flows through."""
-        return Tensor._apply(E.Step, self)
+        return Tensor.apply(O.Step, self)
 
     def clip(self, low: Optional[float] = None, high: Optional[float] = None) -> "Tensor":
         """Values limited to [low, high]; the gradient passes only where no limit was hit."""
@@ -273,69 +308,183 @@ class Tensor(Node):
                 raise TypeError(f"clip: {name} must be a number, got {type(limit).__name__} {limit!r}")
         if low is not None and high is not None and low > high:
             raise ValueError(f"clip: low {low} is above high {high}")
-        return Tensor._apply(E.Clip, self, ctx=(low, high))
+        return Tensor.apply(O.Clip, self, ctx=(low, high))
+
+    def clamp(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":
+        """PyTorch's name for `clip`."""
+        return self.clip(min, max)
 
     def astype(self, dtype: Any) -> "Tensor":
         """A differentiable cast (float64 for gradient checks, float32 for speed)."""
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"astype: only float dtypes keep gradients, got {dtype}")
-        return Tensor._apply(E.Cast, self, ctx=dtype)
+        return Tensor.apply(O.Cast, self, ctx=dtype)
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
-        return Tensor._apply(R.Sum, self, ctx=R.axes(self, axis, keepdims, "sum"))
+    # ---- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims accepted too --------------
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
-        return Tensor._apply(R.Mean, self, ctx=R.axes(self, axis, keepdims, "mean"))
+    def _reduce(self, fn, name: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> "Tensor":
+        d = _alias(name, "dim", dim, "axis", axis)
+        k = _alias(name, "keepdim", keepdim, "keepdims", keepdims) or False
+        return Tensor.apply(fn, self, ctx=O.reductions.axes(self, d, k, name))
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
+    def sum(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> "Tensor":
+        return self._reduce(O.Sum, "sum", dim, keepdim, axis, keepdims)
+
+    def mean(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
+             keepdims: Optional[bool] = None) -> "Tensor":
+        return self._reduce(O.Mean, "mean", dim, keepdim, axis, keepdims)
+
+    def max(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Largest entries; ties share the gradient equally (as torch.amax)."""
-        return Tensor._apply(R.Max, self, ctx=R.axes(self, axis, keepdims, "max"))
+        return self._reduce(O.Max, "max", dim, keepdim, axis, keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
+    def min(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Smallest entries; ties share the gradient equally (as torch.amin)."""
-        return Tensor._apply(R.Min, self, ctx=R.axes(self, axis, keepdims, "min"))
+        return self._reduce(O.Min, "min", dim, keepdim, axis, keepdims)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
-        """Variance; `ddof=0` divides by N as numpy does (PyTorch's default is N - 1)."""
-        ctx = R.axes(self, axis, keepdims, "var")
-        if R.count(self, ctx) - ddof <= 0:
-            raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for shape {self.shape} along {axis}")
-        return Tensor._apply(R.Var, self, ctx=ctx + (ddof,))
+    def var(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
+            unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> "Tensor":
+        """Variance with PyTorch's default `correction=1` (divide by N - 1); `ddof=0` or
+        `correction=0` (or `unbiased=False`) divides by N as numpy does."""
+        c = _correction(correction, unbiased, ddof)
+        d = _alias("var", "dim", dim, "axis", axis)
+        k = _alias("var", "keepdim", keepdim, "keepdims", keepdims) or False
+        ctx = O.reductions.axes(self, d, k, "var")
+        if O.reductions.count(self.shape, ctx) - c <= 0:
+            raise ValueError(f"var: correction={c} leaves no degrees of freedom for shape {self.shape} along {d}")
+        return Tensor.apply(O.Var, self, ctx=ctx + (c,))
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
+    def std(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
+            unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> "Tensor":
         """Standard deviation, the square root of `var` (so its slope is infinite at zero spread)."""
-        return self.var(axis, keepdims, ddof).sqrt()
+        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, ddof=ddof, axis=axis,
+                        keepdims=keepdims).sqrt()
 
-    def softmax(self, axis: int = -1) -> "Tensor":
-        """exp(x) / sum(exp(x)) along `axis`, computed after subtracting the max so huge logits stay finite."""
-        return Tensor._apply(S.Softmax, self, ctx=S.check_axis(self, axis, "softmax"))
+    def softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
+        """exp(x) / sum(exp(x)) along `dim`, computed after subtracting the max so huge logits stay finite."""
+        d = dim if axis is None else axis
+        return Tensor.apply(O.Softmax, self, ctx=O.softmax.check_axis(self, d, "softmax"))
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
+    def log_softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
         """log(softmax(x)) as x - max - log(sum(exp(x - max))): finite where the naive form gives -inf."""
-        return Tensor._apply(S.LogSoftmax, self, ctx=S.check_axis(self, axis, "log_softmax"))
+        d = dim if axis is None else axis
+        return Tensor.apply(O.LogSoftmax, self, ctx=O.softmax.check_axis(self, d, "log_softmax"))
+
+    # ---- shape ops ---------------------------------------------------------------------------
 
     def reshape(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
-        return Tensor._apply(P.Reshape, self, ctx=P.new_shape(self, shape))
+        return Tensor.apply(O.Reshape, self, ctx=O.shape.new_shape(self, shape))
 
-    def flatten(self) -> "Tensor":
-        return self.reshape(-1)
+    def view(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
+        """PyTorch's `view`: here the same as `reshape` (numpy decides whether it copies)."""
+        return Tensor.apply(O.Reshape, self, ctx=O.shape.new_shape(self, shape, "view"))
 
-    def transpose(self, *axes: Union[int, Sequence[int]]) -> "Tensor":
-        return Tensor._apply(P.Transpose, self, ctx=P.permutation(self, axes))
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge dims start_dim..end_dim into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        a = O.shape.dim(self, start_dim, "flatten")
+        b = O.shape.dim(self, end_dim, "flatten")
+        if a > b:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(self.shape[:a] + (-1,) + self.shape[b + 1:])
+
+    def permute(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
+        """Reorder all dims (PyTorch's `permute`; numpy's `transpose(axes)`)."""
+        return Tensor.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "permute"))
+
+    def transpose(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
+        """`transpose(d0, d1)` swaps two dims, as PyTorch; a full permutation (or none, to reverse
+        them all) is taken as numpy's `transpose(axes)`."""
+        if len(dims) == 2 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+            return self.swapaxes(*dims)
+        return Tensor.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "transpose"))
+
+    def swapaxes(self, dim0: int, dim1: int) -> "Tensor":
+        perm = list(range(self.ndim))
+        a, b = O.shape.dim(self, dim0, "transpose"), O.shape.dim(self, dim1, "transpose")
+        perm[a], perm[b] = perm[b], perm[a]
+        return Tensor.apply(O.Transpose, self, ctx=tuple(perm))
+
+    swapdims = swapaxes
 
     @property
     def T(self) -> "Tensor":
-        return self.transpose()
+        return Tensor.apply(O.Transpose, self, ctx=tuple(reversed(range(self.ndim))))
 
-    def squeeze(self, axis: Axis = None) -> "Tensor":
-        return Tensor._apply(P.Reshape, self, ctx=P.squeezed(self, axis))
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dims swapped (a batch of matrices transposed)."""
+        return self.swapaxes(-2, -1)
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        return Tensor._apply(P.Reshape, self, ctx=P.unsqueezed(self, axis))
+    def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> "Tensor":
+        d = _alias("squeeze", "dim", dim, "axis", axis)
+        return Tensor.apply(O.Reshape, self, ctx=O.shape.squeezed(self, d))
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        return Tensor.apply(O.Reshape, self, ctx=O.shape.unsqueezed(self, dim))
+
+    def broadcast_to(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
+        """A copy of this tensor over a bigger shape; its gradient is summed back (sum_to)."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise ValueError(f"broadcast_to: shape {self.shape} does not broadcast to {shape}") from None
+        if np.broadcast_shapes(self.shape, shape) != shape:
+            raise ValueError(f"broadcast_to: shape {self.shape} does not broadcast to {shape}")
+        return Tensor.apply(O.BroadcastTo, self, ctx=shape)
+
+    def expand(self, *sizes: Union[int, Sequence[int]]) -> "Tensor":
+        """PyTorch's `expand`: `broadcast_to` where -1 keeps a dim's size."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+        pad = (1,) * (len(sizes) - self.ndim) + self.shape
+        return self.broadcast_to(tuple(p if s == -1 else s for s, p in zip(sizes, pad)))
+
+    def sum_to(self, *shape: Union[int, Sequence[int]]) -> "Tensor":
+        """The sum over the axes that broadcasting would add or stretch to reach this shape from `shape`."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        try:
+            fits = np.broadcast_shapes(self.shape, shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"sum_to: shape {self.shape} cannot be summed to {shape}")
+        return Tensor.apply(O.SumTo, self, ctx=shape)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        return Tensor._apply(P.Index, self, ctx=P.clean_index(self, index))
+        return Tensor.apply(O.Index, self, ctx=O.shape.clean_index(index))
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    return Tensor.apply(O.MatMul, a, b, ctx=(a.requires_grad, b.requires_grad))
+
+
+def _alias(op: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    """PyTorch's argument name, or numpy's alias for it; not both."""
+    if alias_value is None:
+        return value
+    if value not in (None, False):
+        raise TypeError(f"{op}: give {name}= or {alias}=, not both")
+    return alias_value
+
+
+def _correction(correction: Any, unbiased: Any, ddof: Any) -> int:
+    given = [v for v in (correction, unbiased, ddof) if v is not None]
+    if len(given) > 1:
+        raise TypeError("var/std: give one of correction=, unbiased= and ddof=")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    c = 1 if not given else given[0]
+    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
+        raise TypeError(f"var/std: correction must be a whole number >= 0, got {c!r}")
+    return int(c)
 
 
 def tensors(items: Iterable[Any], op: str) -> tuple:
@@ -351,9 +500,3 @@ def tensors(items: Iterable[Any], op: str) -> tuple:
     return tuple(out)
 
 
-# The op modules import Tensor's helpers lazily through these names; imported last to avoid a cycle.
-from . import elementwise as E  # noqa: E402
-from . import matmul as M  # noqa: E402
-from . import reductions as R  # noqa: E402
-from . import shape_ops as P  # noqa: E402
-from . import softmax as S  # noqa: E402

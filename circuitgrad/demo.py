@@ -8,7 +8,6 @@ program, so it prints what it does; the library it calls never prints.
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -142,9 +141,3 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
 
     echo(f"Done: {len(files)} files in {folder}/. Final XOR loss {losses[-1]:.6f}.")
     return 0
-
-
-if __name__ == "__main__":  # python -m circuitgrad.demo takes the options of `circuitgrad demo`
-    from .cli import main as command_line
-
-    raise SystemExit(command_line(["demo", *sys.argv[1:]]))

@@ -84,12 +84,12 @@ class BatchNorm1d(Module):
         axes = (0,) + tuple(range(2, x.ndim))  # every axis but the features (channels)
         shape = (self.num_features,) + (1,) * (x.ndim - 2)  # broadcasts per feature
         if self.training or not self.track_running_stats:
-            count = x.size // self.num_features
+            count = x.numel() // self.num_features
             if count < 2:
                 raise ValueError(f"{name}({self.num_features}): expected more than 1 value per feature "
                                  f"when training, got input of shape {x.shape}")
             mean = x.mean(axis=axes, keepdims=True)
-            var = x.var(axis=axes, keepdims=True)
+            var = x.var(axis=axes, keepdims=True, correction=0)  # normalizing uses the biased variance, as PyTorch
             if self.training and self.track_running_stats:
                 self._update_running(mean.data.reshape(-1), var.data.reshape(-1) * count / (count - 1))
             x_hat = (x - mean) / (var + self.eps).sqrt()

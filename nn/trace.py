@@ -5,10 +5,10 @@ on, every `Tensor` or `Value` created inside a module's `forward` is recorded to
 the innermost module call that was running, and each call knows the call it is nested in,
 so a drawing can nest boxes (`Sequential` > `0: Linear`).
 
-How nodes are caught: for the duration of the `with` block the few places where autograd
-creates nodes (`Tensor._make`, `Tensor._constant`, `Tensor.__init__`, `Value._unary`,
-`Value._binary`, `Value.__init__`) are wrapped, and put back on exit. autograd itself
-knows nothing about modules (arrows point one way: `nn` uses `autograd`).
+How nodes are caught: autograd's documented hook `graph.recording(callback)` shows every
+node created in the block (each op's result and each leaf) to the trace, which files it
+under the module call that is running. autograd itself knows nothing about modules
+(arrows point one way: `nn` uses `autograd`).
 
     with nn.module.trace_modules() as trace:
         loss = loss_fn(model(x), y)
@@ -18,10 +18,9 @@ knows nothing about modules (arrows point one way: `nn` uses `autograd`).
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator, Optional
 
-from circuitgrad.autograd import Tensor, Value
-from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.graph import Node, recording
 
 # The trace in progress, or None. Module.__call__ reads this on every call.
 active: Optional["ModuleTrace"] = None
@@ -100,7 +99,7 @@ class ModuleTrace:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    # ---- recording (called by Module.__call__ and the wrapped constructors) -------------------
+    # ---- recording (called by Module.__call__ and autograd's recording hook) -------------------
 
     def _record(self, node: Node) -> None:
         if self._stack:
@@ -135,31 +134,6 @@ def _child_path(parent: ModuleCall, module: Any) -> str:
     return f"{parent.path}.{name}" if parent.path else name
 
 
-def _wrap_static(cls: type, attr: str, trace: ModuleTrace) -> Callable[[], None]:
-    original = cls.__dict__[attr]
-    inner = original.__func__
-
-    def made(*args: Any, **kwargs: Any) -> Any:
-        out = inner(*args, **kwargs)
-        trace._record(out)
-        return out
-
-    setattr(cls, attr, staticmethod(made))
-    return lambda: setattr(cls, attr, original)
-
-
-def _wrap_method(cls: type, attr: str, trace: ModuleTrace, returns_node: bool) -> Callable[[], None]:
-    original = cls.__dict__[attr]
-
-    def made(self: Any, *args: Any, **kwargs: Any) -> Any:
-        out = original(self, *args, **kwargs)
-        trace._record(self if not returns_node else out)
-        return out
-
-    setattr(cls, attr, made)
-    return lambda: setattr(cls, attr, original)
-
-
 @contextlib.contextmanager
 def trace_modules() -> Iterator[ModuleTrace]:
     """Record, inside the block, the innermost module call that created each Tensor and Value.
@@ -171,18 +145,9 @@ def trace_modules() -> Iterator[ModuleTrace]:
     if active is not None:
         raise RuntimeError("trace_modules: a trace is already active; traces do not nest")
     trace = ModuleTrace()
-    undo = [
-        _wrap_static(Tensor, "_make", trace),
-        _wrap_static(Tensor, "_constant", trace),
-        _wrap_method(Tensor, "__init__", trace, returns_node=False),
-        _wrap_method(Value, "__init__", trace, returns_node=False),
-        _wrap_method(Value, "_unary", trace, returns_node=True),
-        _wrap_method(Value, "_binary", trace, returns_node=True),
-    ]
     active = trace
     try:
-        yield trace
+        with recording(trace._record):
+            yield trace
     finally:
         active = None
-        for restore in reversed(undo):
-            restore()

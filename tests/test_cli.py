@@ -55,7 +55,7 @@ def test_draw_the_sigmoid_neuron_as_png_with_steps(capsys, tmp_path):
     assert "f = 0.73106" in out and "df/dw0 = -0.19661" in out and "df/dx1 = -0.58984" in out
     assert out_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     steps = sorted((tmp_path / "steps").iterdir())
-    assert len(steps) == 13 and steps[0].name == "step_01.png"
+    assert len(steps) == 9 and steps[0].name == "step_01.png"
 
 
 def test_record_style_and_numbers_inside_gates(capsys, tmp_path):
@@ -186,9 +186,9 @@ def test_demo_bad_options_are_one_line(capsys, tmp_path, monkeypatch, argv, matc
 
 
 def test_demo_help_and_python_m_viz_demo(tmp_path):
-    # `python -m circuitgrad.demo --help` documents the options and runs nothing.
+    # `python -m circuitgrad demo --help` documents the options and runs nothing.
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    run_ = subprocess.run([sys.executable, "-m", "circuitgrad.demo", "--help"], capture_output=True, text=True,
+    run_ = subprocess.run([sys.executable, "-m", "circuitgrad", "demo", "--help"], capture_output=True, text=True,
                           cwd=tmp_path, env=env)
     assert run_.returncode == 0 and "--epochs N" in run_.stdout and "--no-progress" in run_.stdout
     assert list(tmp_path.iterdir()) == []

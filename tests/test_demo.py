@@ -16,7 +16,7 @@ def test_demo_writes_pictures_and_follows_the_seed_curve(tmp_path):
     graph = (tmp_path / "xor_graph.svg").read_text()
     assert ">X</text>" in graph and ">y</text>" in graph and ">const</text>" not in graph  # inputs named
     assert "float32" in graph and "float64" not in graph  # the pass drawn is the float32 one trained
-    assert len(list((tmp_path / "cs231n_steps").glob("step_*.png"))) == 5
+    assert len(list((tmp_path / "cs231n_steps").glob("step_*.png"))) == 3
     text = "\n".join(lines)
     assert "df/dx = -4, df/dy = -4, df/dz = 3" in text
     assert "epoch     0: loss 0.694898" in text and "epoch  1000: loss 0.693138" in text

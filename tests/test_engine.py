@@ -95,16 +95,21 @@ def test_value_backward_gives_exactly_what_the_general_walk_gives(rng):
 
 class _Sum3(Op):
     name = "sum3"
+    derivative = "a: grad;  b: 2 grad;  c: 3 grad"
 
     @staticmethod
-    def backward(out, g):
-        return g, 2.0 * g, 3.0 * g  # d(a + 2b + 3c) / d(a, b, c)
+    def scalar(ctx, a, b, c):
+        return a + 2.0 * b + 3.0 * c
+
+    @staticmethod
+    def backward(ctx, grad, out, a, b, c):
+        return grad, 2.0 * grad, 3.0 * grad  # d(a + 2b + 3c) / d(a, b, c)
 
 
 def test_value_backward_handles_an_op_with_three_operands():
     a, b, c = Value(1.0), Value(2.0), Value(3.0)
-    out = Value(a.data + 2 * b.data + 3 * c.data)
-    out.parents, out.fn = (a, b, c), _Sum3  # as an op of three operands would make it
+    out = Value.apply(_Sum3, a, b, c)
+    assert out.data == 14.0 and out.parents == (a, b, c)
     (out * out).backward()
     assert (a.grad, b.grad, c.grad) == (2 * 14.0, 4 * 14.0, 6 * 14.0)
 
@@ -269,8 +274,8 @@ class WrongSquare(Op):
         return a * a
 
     @staticmethod
-    def backward(out, g):
-        return (g * out.parents[0].data,)
+    def backward(ctx, grad, out, a):
+        return (grad * a,)
 
 
 class Cube(Op):
@@ -283,23 +288,23 @@ class Cube(Op):
         return a ** 3
 
     @staticmethod
-    def backward(out, g):
-        return (g * 3 * out.parents[0].data ** 2,)  # d(x^3)/dx = 3 x^2
+    def backward(ctx, grad, out, a):
+        return (grad * 3 * a ** 2,)  # d(x^3)/dx = 3 x^2
 
 
 def test_a_new_op_made_with_apply_backprops_and_gradchecks(rng):
     x = Tensor(rng.normal(size=(2, 3)), requires_grad=True, label="x")
-    y = Tensor._apply(Cube, x)
+    y = Tensor.apply(Cube, x)
     assert y.op == "cube" and y.parents == (x,)
     np.testing.assert_allclose(y.data, x.data ** 3)
-    assert gradcheck(lambda t: Tensor._apply(Cube, t).sum() * 2, x)
+    assert gradcheck(lambda t: Tensor.apply(Cube, t).sum() * 2, x)
 
 
 def test_gradcheck_catches_a_wrong_derivative_and_names_the_input(rng):
     good = Tensor(rng.uniform(1, 2, (2, 2)), requires_grad=True, label="good")
     bad = Tensor(rng.uniform(1, 2, (3,)), requires_grad=True, label="W")
     with pytest.raises(GradcheckError, match=r"gradcheck failed for W at index \(\d,\): .*\(3 of 3 entries differ\)"):
-        gradcheck(lambda a, b: a.sum() * Tensor._apply(WrongSquare, b), good, bad)
+        gradcheck(lambda a, b: a.sum() * Tensor.apply(WrongSquare, b), good, bad)
     assert good.grad is None and bad.grad is None  # gradcheck leaves the inputs' gradients as they were
 
 
@@ -313,12 +318,12 @@ def test_gradcheck_reduces_a_tensor_output_with_weights_so_every_entry_counts(rn
             return a * 1.0
 
         @staticmethod
-        def backward(out, g):
-            return (g * np.array([1.0, 0.0]),)
+        def backward(ctx, grad, out, a):
+            return (grad * np.array([1.0, 0.0]),)
 
     x = Tensor([1.0, 2.0], requires_grad=True, label="x")
     with pytest.raises(GradcheckError, match=r"x at index \(1,\)"):
-        gradcheck(lambda t: Tensor._apply(WrongSecond, t), x)
+        gradcheck(lambda t: Tensor.apply(WrongSecond, t), x)
 
 
 def test_gradcheck_rejects_unusable_tensor_inputs():

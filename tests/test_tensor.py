@@ -37,7 +37,7 @@ def test_float_arrays_keep_their_dtype_and_dtype_argument_wins():
 
 def test_attributes_of_a_leaf():
     t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="W")
-    assert (t.shape, t.ndim, t.size, len(t)) == ((2, 3), 2, 6, 2)
+    assert (t.shape, t.ndim, t.size(), t.size(1), t.numel(), t.dim(), len(t)) == ((2, 3), 2, (2, 3), 3, 6, 2, 2)
     assert t.grad is None and t.requires_grad and t.label == "W" and t.op == "" and t.parents == () and t.is_leaf
     assert t.numpy() is t.data  # shared, not copied
     t.data[0, 0] = 10.0         # data is mutable in place and later ops see it
@@ -146,7 +146,9 @@ def test_reduction_matches_numpy_and_gradchecks(rng, op, axis, keepdims):
     x = leaf(rng, (2, 3, 4))
     fn = lambda t: getattr(t, op)(axis=axis, keepdims=keepdims)  # noqa: E731
     out = fn(x)
-    expected = getattr(np, op)(x.data, axis=axis, keepdims=keepdims)
+    # PyTorch's var and std divide by N - 1 (correction=1) by default; numpy's by N.
+    extra = {"ddof": 1} if op in ("var", "std") else {}
+    expected = getattr(np, op)(x.data, axis=axis, keepdims=keepdims, **extra)
     assert out.shape == np.shape(expected)
     np.testing.assert_allclose(out.data, expected, rtol=1e-14)
     assert gradcheck(fn, x)

@@ -70,9 +70,9 @@ REDUCTIONS = {
     "mean": (lambda t, axis, k: t.mean(axis=axis, keepdims=k), lambda t, axis, k: t.mean(dim=dims(axis, t.ndim), keepdim=k)),
     "max": (lambda t, axis, k: t.max(axis=axis, keepdims=k), lambda t, axis, k: t.amax(dim=dims(axis, t.ndim), keepdim=k)),
     "min": (lambda t, axis, k: t.min(axis=axis, keepdims=k), lambda t, axis, k: t.amin(dim=dims(axis, t.ndim), keepdim=k)),
-    "var": (lambda t, axis, k: t.var(axis=axis, keepdims=k),
+    "var": (lambda t, axis, k: t.var(axis=axis, keepdims=k, correction=0),
             lambda t, axis, k: t.var(dim=dims(axis, t.ndim), keepdim=k, correction=0)),
-    "std": (lambda t, axis, k: t.std(axis=axis, keepdims=k),
+    "std": (lambda t, axis, k: t.std(axis=axis, keepdims=k, correction=0),
             lambda t, axis, k: t.std(dim=dims(axis, t.ndim), keepdim=k, correction=0)),
     "var ddof=1": (lambda t, axis, k: t.var(axis=axis, keepdims=k, ddof=1),
                    lambda t, axis, k: t.var(dim=dims(axis, t.ndim), keepdim=k, correction=1)),
@@ -183,7 +183,7 @@ def test_softmax_of_huge_logits_matches_torch(torch):
 def test_layer_norm_composed_from_ops_matches_torch(torch, rng):
     def norm(x, g, b):
         mu = x.mean(-1, keepdims=True)
-        return (x - mu) / (x.var(-1, keepdims=True) + 1e-5) ** 0.5 * g + b
+        return (x - mu) / (x.var(-1, keepdims=True, correction=0) + 1e-5) ** 0.5 * g + b
 
     def ref(x, g, b):
         return torch.nn.functional.layer_norm(x, (5,), g, b, eps=1e-5)

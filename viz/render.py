@@ -126,9 +126,9 @@ def check_size(count: int, max_nodes: Optional[int], trace: Any, collapse: Any =
 
 
 def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankdir: str = "LR",
-                  highlight: Optional[int] = None, via: frozenset = frozenset()) -> Diagram:
-    """Emit a planned view in a style. For a backprop step, `highlight` marks the node whose
-    gradient was just found and `via` the nodes whose gates sent it back (its users)."""
+                  highlight: frozenset = frozenset(), via: frozenset = frozenset()) -> Diagram:
+    """Emit a planned view in a style. For a backprop step, `via` marks the gate that just ran
+    and `highlight` the values (wires) it sent gradients to."""
     painter = STYLES[style](rankdir)
     dot = Diagram(name="circuitgrad", graph_attr=painter.graph_attrs(), node_attr=painter.node_attrs(),
                   edge_attr=painter.edge_attrs())
@@ -150,9 +150,9 @@ def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankd
     for i, nv in enumerate(view.nodes):
         mode = layout.mode[i]
         if mode == FULL:
-            painter.add_node(place(layout.group_of[i]), nv, wire=(i == highlight), gate=(i in via))
+            painter.add_node(place(layout.group_of[i]), nv, wire=(i in highlight), gate=(i in via))
         elif mode == OUTPUT:
-            painter.add_output(place(layout.group_of[i]), nv, wire=(i == highlight))
+            painter.add_output(place(layout.group_of[i]), nv, wire=(i in highlight))
     for gi, g in enumerate(groups):
         if g.collapsed and _is_drawn_box(groups, gi):
             painter.add_box(place(gi), g.id, g.title, box_detail(layout, view, gi), repr(g.call.module))
@@ -192,7 +192,7 @@ def _is_drawn_box(groups: list, g: int) -> bool:
     return True
 
 
-def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any, highlight: Optional[int] = None,
+def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any, highlight: frozenset = frozenset(),
            via: frozenset = frozenset()) -> None:
     seen: set = set()
     for i, nv in enumerate(view.nodes):
@@ -213,7 +213,7 @@ def _edges(dot: Any, view: GraphView, layout: Layout, painter: Any, highlight: O
             seen.add((p, dst))
             # x * x: one arrow per use, told apart so that the gate visibly has two inputs
             painter.connect(dot, view.nodes[p], dst, nth=nv.parents[:k].count(p), uses=nv.parents.count(p),
-                            highlight=(p == highlight and i in via))
+                            highlight=(p in highlight and i in via))
 
 
 def render(root: Union[Node, graphviz.Digraph], path: Union[str, PathLike], **draw_options: Any) -> Path:

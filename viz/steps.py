@@ -1,10 +1,10 @@
-"""Backprop one node at a time: a picture per step of the backward walk.
+"""Backprop one gate at a time: a picture per step of the backward walk, as CS231n explains it.
 
-The walk is the one `backward()` does (reverse topological order, each op's local
-derivative times the gradient from above) but recomputed here into a local dict, so the
-user's `.grad` values are never touched. Step k shows the gradients of the first k nodes
-the walk has finished and `?` for the rest; the value that just got its gradient is
-highlighted, with the gates it came back through. There is one step per node.
+The steps are the engine's own walk (`autograd.graph.gate_steps`, the chain-rule loop that
+`backward()` runs), watched without touching anyone's `.grad`. Step 1 seeds the output;
+each later step is one gate running its local backward and sending a gradient to every one
+of its inputs at once. A value shows `?` until a gate has sent it something; a value used
+twice shows the sum of what it has received so far, and the caption says so.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Optional, Union
 
 import graphviz
 
-from circuitgrad.autograd.graph import Node, topological_order
+from circuitgrad.autograd.graph import Node, gate_steps
 
 from . import theme as T
 from .graph_view import UNKNOWN, build_view, summarize
@@ -25,90 +25,89 @@ STEP_FORMATS = ("svg", "png")
 CAPTION_SIZE = 13  # points
 
 
-def gradient_walk(root: Node, grad: Any = None) -> Iterator[tuple]:
-    """Yield `(node, grads, parts)` for each node in the order backprop finishes them, root first.
-
-    `grads` maps every node reached so far to its gradient in this one pass (final for the
-    nodes already yielded, partial for the others); `parts[node]` lists what each user of
-    the node sent back, as (user, contribution) pairs that add up to its gradient. Raises
-    what `backward()` raises for a bad seed (`grad=` is needed for a Tensor output with
-    more than one entry).
-    """
-    grads: dict = {root: root._seed(grad)}
-    parts: dict = {}
-    for node in reversed(topological_order(root)):
-        yield node, grads, parts
-        g = grads.get(node)
-        if node.fn is None or g is None:
-            continue
-        for parent, pg in zip(node.parents, node.fn.backward(node, g)):
-            if pg is not None and parent.requires_grad:
-                old = grads.get(parent)
-                grads[parent] = pg if old is None else old + pg
-                parts.setdefault(parent, []).append((node, pg))
+def _name(node: Node) -> str:
+    return node.label or (f"the {node.op} output" if node.op else "an input")
 
 
-def _caption(node: Node, grads: dict, parts: dict, k: int, n: int, precision: int) -> str:
-    """What this step did, in words; for a scalar, the chain rule with its numbers."""
+def _caption(k: int, n: int, gate: Optional[Node], sent: tuple, upstream: Any, totals: dict, users_left: dict,
+             precision: int) -> str:
+    """What this step did, in words; for scalars, each input's chain-rule product with its numbers."""
     head = f"step {k} of {n}: "
-    if not node.requires_grad:
-        return head + "a constant, it needs no gradient"
-    g = grads.get(node)
-    who = node.label or (f"the output of the {node.op} gate" if node.op else "an input")
-    if g is None:
-        return head + f"no gradient reaches {who}"
-    total = summarize(g, precision)
-    if k == 1:
-        return head + f"backprop starts at {who} with the seed gradient {total}"
-    terms = []
-    for user, contribution in parts.get(node, []):
-        upstream = grads.get(user)
-        if isinstance(upstream, float) and upstream != 0.0:
-            # chain rule: local slope of the user's gate times the gradient that reached the gate
-            local = _paren(summarize(contribution / upstream, precision), first=not terms)
-            terms.append(f"{local} \u00d7 {_paren(summarize(upstream, precision))} (via {user.op})")
-    if not terms or len(terms) != len(parts.get(node, [])):
-        return head + f"{who} gets its gradient {total}"
-    hint = ": local slope \u00d7 gradient from above" + (", summed over its uses" if len(terms) > 1 else "")
-    return head + f"{who} gets its gradient {total} = " + " + ".join(terms) + hint
+    if gate is None:
+        return head + f"backprop starts at {_name_root(upstream)} with the seed gradient {summarize(upstream, precision)}"
+    parts = []
+    for parent, g in zip(gate.parents, sent):
+        if g is None:
+            continue
+        total = summarize(totals[parent], precision)
+        if isinstance(upstream, float) and upstream != 0.0 and isinstance(g, float):
+            local = summarize(g / upstream, precision)
+            text = f"{_name(parent)} gets {local} \u00d7 {_paren(summarize(upstream, precision))} = {summarize(g, precision)}"
+        else:
+            text = f"{_name(parent)} gets {summarize(g, precision)}"
+        if users_left.get(parent):
+            text += f" (so far {total}; {users_left[parent]} more to come)"
+        elif total != summarize(g, precision):
+            text += f" (summed over its uses: {total})"
+        parts.append(text)
+    if not parts:
+        return head + f"the {gate.op} gate has no input that needs a gradient"
+    return head + f"the {gate.op} gate: local slope \u00d7 gradient from above: " + "; ".join(parts)
 
 
-def _paren(number: str, first: bool = False) -> str:
-    return f"({number})" if number.startswith("-") and not first else number
+def _name_root(upstream: Any) -> str:
+    return "the output"
+
+
+def _paren(number: str) -> str:
+    return f"({number})" if number.startswith("-") else number
 
 
 def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir: str = "LR",
                    precision: int = 2, max_nodes: Optional[int] = DEFAULT_MAX_NODES,
                    collapse: Union[bool, Iterable[Any]] = False, trace: Any = None) -> Iterator[graphviz.Digraph]:
-    """Yield one Digraph per step of the backward walk from `root` (one step per node).
+    """Yield one Digraph per step of the backward walk from `root`: the seed, then one per gate.
 
     Takes `draw`'s options; `grad` is the seed (needed only for a Tensor output with more
     than one entry). The graph's `.grad` values are not changed. Raises what `draw` raises.
     """
     check_options(style, rankdir, max_nodes)
     precheck_size(root, max_nodes, collapse, trace)
-    # One walk. A node's gradient and the parts its users sent are final once it is yielded, so
-    # the dicts as the walk leaves them describe every step; and with every caption known first,
-    # each picture can be as wide as the longest, so the circuit stays in place between steps.
-    order, grads, parts = [], {}, {}
-    for node, grads, parts in gradient_walk(root, grad):
-        order.append(node)
-    n = len(order)
-    captions = [_caption(node, grads, parts, k, n, precision) for k, node in enumerate(order, start=1)]
+    seed, steps = gate_steps(root, grad)
+    # How many gates will send to each node, so a caption can say "more to come".
+    users: dict = {}
+    for step in steps:
+        for parent, g in zip(step.gate.parents, step.grads):
+            if g is not None:
+                users[parent] = users.get(parent, 0) + 1
+    # Every state first (what each step knows), so each picture can be as wide as the longest
+    # caption and the circuit stays in place between steps.
+    known: dict = {root: seed}
+    states = [(None, (), dict(known))]
+    captions = [_caption(1, len(steps) + 1, None, (), seed, known, users, precision)]
+    for k, step in enumerate(steps, start=2):
+        for parent, g in zip(step.gate.parents, step.grads):
+            if g is not None:
+                known[parent] = g if parent not in known else known[parent] + g
+                users[parent] -= 1
+        states.append((step.gate, step.grads, dict(known)))
+        captions.append(_caption(k, len(steps) + 1, step.gate, step.grads, known[step.gate], known, users,
+                                 precision))
     width = int(max(len(c) for c in captions) * CAPTION_SIZE * 0.46)  # about Helvetica's mean advance
-    known: set = set()
-    for k, node in enumerate(order, start=1):
-        known.add(node)
+    for k, (gate, sent, grads) in enumerate(states, start=1):
 
-        def grad_of(x: Node, known: set = known) -> Any:
-            return grads.get(x) if x in known else UNKNOWN
+        def grad_of(x: Node, grads: dict = grads) -> Any:
+            return grads.get(x, UNKNOWN)
 
         view = build_view(root, precision=precision, grad_of=grad_of)
         layout = plan(view, trace, collapse)
         if k == 1:
             check_size(layout.drawn_count(), max_nodes, trace, collapse)
-        users = frozenset(view.index[user] for user, _ in parts.get(node, []))
-        dot = build_diagram(view, layout, style, rankdir, highlight=view.index[node], via=users)
+            wires, gates = frozenset({view.index[root]}), frozenset()
+        else:
+            wires = frozenset(view.index[p] for p, g in zip(gate.parents, sent) if g is not None and p in view.index)
+            gates = frozenset({view.index[gate]})
+        dot = build_diagram(view, layout, style, rankdir, highlight=wires, via=gates)
         caption = T.font(captions[k - 1], T.MUTED_COLOR, CAPTION_SIZE)
         dot.attr(label=f'<<TABLE BORDER="0"><TR><TD WIDTH="{width}" ALIGN="LEFT">{caption}</TD></TR></TABLE>>',
                  labelloc="t", labeljust="l")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elementwise import unbroadcast
-from .graph import Op
+from ..graph import Op
+from .maths import data, sum_to
 
 
 def check(a: np.ndarray, b: np.ndarray) -> None:
@@ -23,6 +23,9 @@ def check(a: np.ndarray, b: np.ndarray) -> None:
 
 class MatMul(Op):
     name = "@"
+    derivative = "a: grad @ b^T;  b: a^T @ grad   (batch axes summed)"
+    # ctx: which operands need a gradient, (bool, bool): a product costs as much as the forward,
+    # so the one for an input batch that needs none is skipped.
 
     @staticmethod
     def forward(ctx, a, b):
@@ -30,20 +33,18 @@ class MatMul(Op):
         return a @ b
 
     @staticmethod
-    def backward(out, g):
-        A, B = out.parents
-        a = A.data[None, :] if A.ndim == 1 else A.data  # row vector
-        b = B.data[:, None] if B.ndim == 1 else B.data  # column vector
+    def backward(ctx, grad, out, a, b):
+        a_shape, b_shape = data(a).shape, data(b).shape
+        a2 = a.reshape((1,) + a_shape) if len(a_shape) == 1 else a  # a row vector
+        b2 = b.reshape(b_shape + (1,)) if len(b_shape) == 1 else b  # a column vector
+        g = grad
         # Column axis first, then row axis: for 1-D @ 1-D the gradient is 0-d and becomes (1, 1).
-        if B.ndim == 1:
-            g = np.expand_dims(g, -1)
-        if A.ndim == 1:
-            g = np.expand_dims(g, -2)
-        da = db = None
-        if A.requires_grad:  # dA = dC B^T
-            da = unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape)
-            da = da if da.shape == A.shape else da.reshape(A.shape)
-        if B.requires_grad:  # dB = A^T dC
-            db = unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape)
-            db = db if db.shape == B.shape else db.reshape(B.shape)
+        if len(b_shape) == 1:
+            g = g.reshape(data(g).shape + (1,))
+        if len(a_shape) == 1:
+            gs = data(g).shape
+            g = g.reshape(gs[:-1] + (1,) + gs[-1:])
+        need_a, need_b = ctx
+        da = sum_to(g @ b2.swapaxes(-1, -2), data(a2).shape).reshape(a_shape) if need_a else None
+        db = sum_to(a2.swapaxes(-1, -2) @ g, data(b2).shape).reshape(b_shape) if need_b else None
         return da, db

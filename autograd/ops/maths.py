@@ -1,0 +1,101 @@
+"""The few functions derivative formulas call, for a float, an array and a node alike.
+
+A formula such as `grad * (1 - out * out)` needs nothing but operators, and reads the same
+whether backprop runs on numbers or, with `create_graph=True`, builds the backward pass out
+of nodes. Where a formula needs a function (`exp`, `where`, a mask), it calls one of these,
+which does the right thing for each kind of argument.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..graph import Node
+
+
+def is_node(x: Any) -> bool:
+    return isinstance(x, Node)
+
+
+def data(x: Any) -> Any:
+    """The number or array inside `x`: what a mask or a comparison looks at."""
+    return x.data if isinstance(x, Node) else x
+
+
+def mask(condition: Any, like: Any) -> Any:
+    """1 where `condition` holds, else 0, in `like`'s kind (float or array of its dtype).
+
+    A mask's own derivative is 0 almost everywhere, so it stays a constant even when the
+    backward pass is being recorded.
+    """
+    if isinstance(condition, (bool, np.bool_)):
+        return 1.0 if condition else 0.0
+    dtype = data(like).dtype if hasattr(data(like), "dtype") else np.float64
+    return np.asarray(condition, dtype=dtype)
+
+
+def exp(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.exp()
+    return math.exp(x) if type(x) is float else np.exp(x)
+
+
+def log(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.log()
+    return math.log(x) if type(x) is float else np.log(x)
+
+
+def sign(x: Any) -> Any:
+    """-1, 0 or 1: a constant, since its derivative is 0 wherever it exists."""
+    x = data(x)
+    if type(x) is float:
+        return (x > 0.0) - (x < 0.0) + 0.0
+    return np.sign(x)
+
+
+def where(condition: Any, a: Any, b: Any) -> Any:
+    """`a` where `condition` holds, else `b` (numbers are broadcast)."""
+    if isinstance(a, Node) or isinstance(b, Node):
+        node = a if isinstance(a, Node) else b
+        return type(node)._where(condition, a, b)
+    return np.where(condition, a, b)
+
+
+def zeros_like(x: Any) -> Any:
+    if isinstance(x, Node):
+        return type(x)._constant_like(np.zeros_like(x.data))
+    return 0.0 if type(x) is float else np.zeros_like(x)
+
+
+def sum_to(g: Any, shape: tuple) -> Any:
+    """Sum a gradient over the axes that broadcasting added or stretched, back to `shape`."""
+    if isinstance(g, Node):
+        return g._sum_to(g, shape)
+    return unbroadcast(g, shape) if hasattr(g, "shape") else g
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """`sum_to` for a plain array: a fresh array of `shape` (leaves may keep it without a copy)."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    return g.reshape(shape) if g.shape != shape else g
+
+
+def broadcast_to(g: Any, shape: tuple) -> Any:
+    """`g` copied over `shape`: the derivative of a sum, which sends its gradient to every entry."""
+    if isinstance(g, Node):
+        return g.broadcast_to(shape)
+    # np.broadcast_to gives a read-only view and costs several microseconds a call, more than
+    # filling a small fresh array; a leaf would have to copy the view anyway.
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out

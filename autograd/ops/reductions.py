@@ -1,0 +1,126 @@
+"""Reductions over axes (sum, mean, max, min, var): forward and derivative side by side.
+
+`ctx` is `(axes, keepdims)`, axes None for all. A reduction's gradient has the reduced
+shape; `keep` puts the reduced axes back (as size 1) so that it broadcasts over the input.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph import Op
+from .maths import broadcast_to, data
+
+
+def axes(t: Any, axis: Any, keepdims: bool, op: str) -> tuple:
+    """(normalized axes or None, keepdims), with IndexError for an axis the tensor lacks (as PyTorch)."""
+    if axis is None:
+        return None, bool(keepdims)
+    raw = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in raw:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {axis!r}")
+        if not -t.ndim <= a < t.ndim or (t.ndim == 0):
+            raise IndexError(f"{op}: dim {a} is out of range for a tensor of shape {t.shape} "
+                             f"(expected to be in range of [{-max(t.ndim, 1)}, {max(t.ndim, 1) - 1}])")
+        out.append(int(a) % t.ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated dim in {axis!r}")
+    return tuple(sorted(out)), bool(keepdims)
+
+
+def count(shape: tuple, ctx: tuple) -> int:
+    """How many entries each output entry of the reduction summarizes."""
+    axis = ctx[0]
+    if axis is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[a] for a in axis]))
+
+
+def keep(g: Any, ndim: int, ctx: tuple) -> Any:
+    """A reduced gradient with its reduced axes restored as size 1, ready to broadcast."""
+    axis, keepdims = ctx[0], ctx[1]
+    if axis is None:
+        return g.reshape((1,) * ndim)
+    if keepdims:
+        return g
+    shape = list(g.shape)
+    for a in axis:
+        shape.insert(a, 1)
+    return g.reshape(tuple(shape))
+
+
+class Sum(Op):
+    name = "sum"
+    derivative = "x: grad broadcast to x's shape   (d sum/dx_i = 1)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(x.sum(axis=ctx[0], keepdims=ctx[1]))
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        shape = data(x).shape
+        return (broadcast_to(keep(grad, len(shape), ctx), shape),)
+
+
+class Mean(Op):
+    name = "mean"
+    derivative = "x: grad / N broadcast to x's shape"
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # what ndarray.mean does, minus its Python wrapper
+            return np.asarray(np.add.reduce(x, axis=ctx[0], keepdims=ctx[1]) / count(x.shape, ctx))
+        return np.asarray(x.mean(axis=ctx[0], keepdims=ctx[1]))  # float16 takes numpy's accumulator
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        shape = data(x).shape
+        n = count(shape, ctx)
+        return (broadcast_to(keep(grad, len(shape), ctx) / np.asarray(n, data(grad).dtype), shape),)
+
+
+class Max(Op):
+    name = "max"
+    derivative = "x: grad where x is the maximum, shared equally by k ties (as torch.amax)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(x.max(axis=ctx[0], keepdims=ctx[1]))
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        xv = data(x)
+        wins = xv == keep(data(out), xv.ndim, ctx)
+        ties = wins.sum(axis=ctx[0], keepdims=True, dtype=data(grad).dtype)
+        return (keep(grad, xv.ndim, ctx) * (wins / ties).astype(data(grad).dtype),)
+
+
+class Min(Max):
+    name = "min"
+    derivative = "x: grad where x is the minimum, shared equally by k ties (as torch.amin)"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(x.min(axis=ctx[0], keepdims=ctx[1]))
+
+
+class Var(Op):
+    name = "var"
+    derivative = "x: grad * 2 (x - mean(x)) / (N - correction)"
+
+    @staticmethod
+    def forward(ctx, x):
+        axis, keepdims, ddof = ctx
+        return np.asarray(x.var(axis=axis, keepdims=keepdims, ddof=ddof))
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        axis, keepdims, ddof = ctx
+        shape = data(x).shape
+        centered = x - x.mean(axis=axis, keepdims=True)
+        scale = 2.0 / (count(shape, ctx) - ddof)
+        return (keep(grad, len(shape), ctx) * centered * scale,)
