@@ -13,11 +13,11 @@ from typing import Any, Optional
 import numpy as np
 
 from circuitgrad.autograd import Tensor
+from circuitgrad.autograd import ops
 from circuitgrad.autograd.ops import conv as C
 from circuitgrad.autograd.ops import pool as P
 
-from .functional import as_tensor
-from .ops_glue import apply
+from .checks import as_tensor
 
 _LOWEST = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "output_size": 1}
 
@@ -79,7 +79,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     C.conv2d_shape(op, x.shape, w.shape, stride, padding, dilation, groups)
     _check_bias(op, b, w.shape[0])
     operands = (x, w) if b is None else (x, w, b)
-    return apply(C.Conv2d, *operands, ctx=(_need(x, w, b), stride, padding, dilation, groups))
+    return Tensor.apply(ops.Conv2d, *operands, ctx=(_need(x, w, b), stride, padding, dilation, groups))
 
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
@@ -95,7 +95,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
                    (0, padding), (1, dilation), groups)
     _check_bias(op, b, w.shape[0])
     operands = (x, w) if b is None else (x, w, b)
-    return apply(C.Conv1d, *operands, ctx=(_need(x, w, b), stride, padding, dilation, groups))
+    return Tensor.apply(ops.Conv1d, *operands, ctx=(_need(x, w, b), stride, padding, dilation, groups))
 
 
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
@@ -111,7 +111,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     C.conv_transpose2d_shape(op, x.shape, w.shape, stride, padding, output_padding, dilation, groups)
     _check_bias(op, b, w.shape[1] * groups)
     operands = (x, w) if b is None else (x, w, b)
-    return apply(C.ConvTranspose2d, *operands,
+    return Tensor.apply(ops.ConvTranspose2d, *operands,
                  ctx=(_need(x, w, b), stride, padding, output_padding, groups, dilation))
 
 
@@ -133,7 +133,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     stride = kernel if stride is None else pair(op, "stride", stride)
     padding, dilation = pair(op, "padding", padding), pair(op, "dilation", dilation)
     P.pool2d_shape(op, x.shape, kernel, stride, padding, dilation)
-    return apply(P.MaxPool2d, x, ctx=(kernel, stride, padding, dilation))
+    return Tensor.apply(ops.MaxPool2d, x, ctx=(kernel, stride, padding, dilation))
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, *,
@@ -146,7 +146,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     if not isinstance(count_include_pad, (bool, np.bool_)):
         raise TypeError(f"{op}: count_include_pad must be True or False, got {count_include_pad!r}")
     P.pool2d_shape(op, x.shape, kernel, stride, padding)
-    return apply(P.AvgPool2d, x, ctx=(kernel, stride, padding, bool(count_include_pad)))
+    return Tensor.apply(ops.AvgPool2d, x, ctx=(kernel, stride, padding, bool(count_include_pad)))
 
 
 def adaptive_output_size(op: str, output_size: Any, input_shape: tuple) -> tuple:
@@ -162,7 +162,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any, op: str = "adaptive_avg_po
     """Average pooling to exactly output_size (out_h, out_w), whatever the input's size; (1, 1) is
     global average pooling, one number per channel."""
     x = _pool_input(op, input)
-    return apply(P.AdaptiveAvgPool2d, x, ctx=adaptive_output_size(op, output_size, x.shape))
+    return Tensor.apply(ops.AdaptiveAvgPool2d, x, ctx=adaptive_output_size(op, output_size, x.shape))
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, op: str = "dropout2d") -> Tensor:

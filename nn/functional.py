@@ -15,25 +15,12 @@ from circuitgrad.autograd import Tensor, Value, ops
 from circuitgrad.autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
 from circuitgrad.autograd.graph import Node
 
-from .checks import real
+from .checks import as_tensor, real  # noqa: F401  (as_tensor: F.as_tensor for the layers)
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---- input checks shared by the losses ----------------------------------------------------------
-
-def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
-    """`x` itself if it is a Tensor, else a constant Tensor of its numbers (no gradient)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, Node):
-        raise TypeError(f"{op}: got a {type(x).__name__}; this function works on Tensors "
-                        "(the scalar networks in nn.scalar work on Values)")
-    try:
-        return Tensor(x, dtype=dtype)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{op}: {e}") from None
-
 
 def check_reduction(reduction: str, op: str) -> str:
     if reduction not in REDUCTIONS:

@@ -7,7 +7,7 @@ import pytest
 
 from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor
-from circuitgrad.nn import explain
+from circuitgrad.viz import cam as explain
 
 
 def small_cnn(t, gap=False):

@@ -22,17 +22,17 @@ if __name__ == "viz":  # this folder imported as a top-level package, e.g. from 
 
 from typing import Any
 
-from .explain import (activation_maximization, class_activation_map, grad_cam, integrated_gradients,
-                      plot_attributions, saliency)
+from .cam import activation_maximization, class_activation_map, feature_maps, grad_cam
+from .explain import integrated_gradients, plot_attributions, saliency
 from .render import GraphvizNotFound, draw, render
 from .steps import backprop_steps, save_steps, step_through
 
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
-_IMAGES = ("plot_filters", "plot_feature_maps", "feature_maps", "plot_heatmaps", "plot_images")
+_IMAGES = ("plot_filters", "plot_feature_maps", "plot_heatmaps", "plot_images")
 
 __all__ = ["draw", "render", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
            "saliency", "integrated_gradients", "plot_attributions", "grad_cam", "class_activation_map",
-           "activation_maximization", *_PLOTS, *_IMAGES]
+           "activation_maximization", "feature_maps", *_PLOTS, *_IMAGES]
 
 
 def __getattr__(name: str) -> Any:

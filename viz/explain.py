@@ -1,5 +1,4 @@
-"""Explaining a prediction with gradients: saliency and integrated gradients (any model, images too),
-and for image models Grad-CAM, class activation maps and activation maximization.
+"""Explaining a prediction with gradients: saliency and integrated gradients (any model, images too).
 
 Both ask backprop a different question than training does: not "how should the weights
 move?" but "how much does each input feature move this output?". The gradient with respect
@@ -7,9 +6,8 @@ to the input is exactly that, for small moves (saliency). Integrated gradients a
 gradient along a straight path from a baseline to the input, so the attributions sum to
 the change of the output between the two (the "completeness" property).
 
-The image explanations' maths is in `nn.explain` (they need to find a layer inside a model);
-the functions of the same name here call it, imported on first use, so `viz` does not import
-`nn` when it is imported.
+Grad-CAM, CAM and activation maximization, which look inside an image model's layers, are in
+`viz.cam`.
 """
 from __future__ import annotations
 
@@ -113,23 +111,3 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
     fig.tight_layout()
     return fig
 
-
-def grad_cam(model: Any, x: Any, target: Any, layer: Any) -> np.ndarray:
-    """Grad-CAM heatmaps (N, h, w) of a convolutional `layer` (a module of `model` or its name) for
-    class `target`: see `nn.explain.grad_cam`. Draw them with `viz.plot_heatmaps(x, maps)`."""
-    from circuitgrad.nn import explain
-    return explain.grad_cam(model, x, target, layer)
-
-
-def class_activation_map(model: Any, x: Any, target: Any, layer: Any, linear: Any) -> np.ndarray:
-    """CAM heatmaps (N, h, w) for a network ending in global average pooling and a Linear: see
-    `nn.explain.class_activation_map`."""
-    from circuitgrad.nn import explain
-    return explain.class_activation_map(model, x, target, layer, linear)
-
-
-def activation_maximization(model: Any, shape: tuple, target: int, **kwargs: Any) -> np.ndarray:
-    """The input that most excites class `target` (or a layer's channel): see
-    `nn.explain.activation_maximization` for the arguments."""
-    from circuitgrad.nn import explain
-    return explain.activation_maximization(model, shape, target, **kwargs)

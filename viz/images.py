@@ -1,10 +1,8 @@
 """Pictures of an image model: its filters, its feature maps, and heatmaps over its inputs.
 
 Each function returns a `matplotlib.figure.Figure` built without pyplot (see `viz.plots`).
-The maths of explanations (Grad-CAM, CAM, activation maximization) lives in `nn.explain`;
-this file only draws. Feature maps are found by running the model under
-`nn.trace_modules()`, imported when the function is called, so importing viz does not
-import nn.
+The numbers behind the pictures (feature maps, Grad-CAM, CAM, activation maximization) come
+from `viz.cam`; this file only draws.
 """
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from circuitgrad.autograd import Tensor, no_grad
+from .cam import feature_maps
 
 
 def _bare(ax: Any) -> None:
@@ -69,39 +67,6 @@ def plot_filters(conv: Any, max_filters: int = 32, max_channels: int = 8, title:
     fig.suptitle(title or f"{w.shape[2]}x{w.shape[3]} filters ({_weight_of(conv).shape[0]} out, "
                           f"{_weight_of(conv).shape[1]} in per group)")
     return fig
-
-
-def feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None) -> list:
-    """[(title, maps (C, H, W))] of every leaf module whose output is an image batch, for one input image.
-
-    The model runs once without a graph under `nn.trace_modules()`; `layers` (modules or
-    their dotted names) picks which ones. Raises ValueError for a batch of more than one
-    image and for `layers` the model does not call.
-    """
-    from circuitgrad.nn import trace_modules  # lazily: viz does not import nn at module level
-
-    data = np.asarray(getattr(x, "data", x), dtype=float)
-    if data.ndim == 3:
-        data = data[None]
-    if data.ndim != 4 or data.shape[0] != 1:
-        raise ValueError(f"plot_feature_maps: expected one image (C, H, W) or (1, C, H, W), got shape {data.shape}")
-    with no_grad(), trace_modules() as trace:
-        model(Tensor(data))
-    found = []
-    for call in trace.calls:
-        out = call.output
-        leaf = not any(True for _ in call.module.children()) if hasattr(call.module, "children") else True
-        if not (leaf and isinstance(out, Tensor) and out.ndim == 4):
-            continue
-        if layers is not None and not any(call.module is m or call.path == m for m in layers):
-            continue
-        found.append((f"{call.title} {tuple(out.shape[1:])}", out.data[0]))
-    if layers is not None and len(found) < len(layers):
-        raise ValueError(f"plot_feature_maps: the model made image outputs in {len(found)} of the {len(layers)} "
-                         "layers asked for; give modules of the model (or their names) that output (N, C, H, W)")
-    if not found:
-        raise ValueError("plot_feature_maps: no layer of the model produced an image batch (N, C, H, W)")
-    return found
 
 
 def plot_feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None, max_maps: int = 8) -> Figure:

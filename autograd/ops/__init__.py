@@ -9,21 +9,25 @@ writes it from `ALL`).
     matmul.py       @
     shape.py        reshape transpose [] unindex cat stack where sum_to broadcast_to
     fused.py        linear, bce (what nn.functional uses)
+    conv.py         conv2d conv1d conv_transpose2d (im2col / col2im)
+    pool.py         max_pool2d avg_pool2d adaptive_avg_pool2d
 """
 from __future__ import annotations
 
 from ..graph import Op
-from . import arithmetic, functions, fused, matmul, reductions, shape, softmax
+from . import arithmetic, conv, functions, fused, matmul, pool, reductions, shape, softmax
 from .arithmetic import (Add, AddConst, Div, DivConst, DomainError, Mul, MulConst, Neg, Pow, PowConst, RDivConst,
                          RPowConst, RSubConst, Sub)
 from .functions import (SELU, Abs, Cast, Clip, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Step, Tanh)
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .fused import BinaryCrossEntropy, Linear
 from .matmul import MatMul
+from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .reductions import Max, Mean, Min, Sum, Var
 from .shape import BroadcastTo, Cat, Index, Reshape, Stack, SumTo, Transpose, Unindex, Where
 from .softmax import LogSoftmax, Softmax
 
-FAMILIES = (arithmetic, functions, reductions, softmax, matmul, shape, fused)
+FAMILIES = (arithmetic, functions, reductions, softmax, matmul, shape, fused, conv, pool)
 
 
 def all_ops() -> list[type]:
@@ -41,4 +45,5 @@ __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div
            "RSubConst", "MulConst", "DivConst", "RDivConst", "PowConst", "RPowConst", "Exp", "Log", "Sqrt", "Abs",
            "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "SELU", "Step", "Clip", "Cast", "Sum", "Mean", "Max", "Min",
            "Var", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Transpose", "Index", "Unindex", "Cat", "Stack",
-           "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy"]
+           "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy", "Conv2d", "Conv1d", "ConvTranspose2d",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]

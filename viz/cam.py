@@ -13,29 +13,42 @@ All three ask backprop about the input or a layer instead of the weights:
   the image that most excites a class (or one channel of a layer), with an L2 penalty that
   keeps the image from growing without bound.
 
-The maths lives here and `viz` only draws (`viz.plot_heatmaps`, `viz.plot_filters`); the
-`viz.grad_cam`, `viz.class_activation_map` and `viz.activation_maximization` names call these.
+Like saliency (`viz.explain`), these need only autograd: the model is anything with
+`named_modules()` (an `nn.Module`), found by duck typing, so viz does not import nn. A layer
+is reached by putting a wrapper around its `forward` for one call (an instance attribute that
+shadows the class's method), which the model's own call then runs. `viz.plot_heatmaps`
+draws the maps.
 """
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from circuitgrad.autograd import Tensor
+from circuitgrad.autograd import Tensor, no_grad
 
-from .checks import integer, real
-from .module import Module
+LayerRef = Union[Any, str]  # a module of the model, or its dotted name
 
-LayerRef = Union[Module, str]
+
+def _is_module(obj: Any) -> bool:
+    return callable(getattr(obj, "named_modules", None)) and callable(getattr(obj, "forward", None))
+
+
+def _number(owner: str, name: str, value: Any, low: float, whole: bool = False) -> Any:
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{owner}: {name} must be {'an int' if whole else 'a number'}, got {value!r}")
+    if not np.isfinite(value) or value < low:
+        raise ValueError(f"{owner}: {name} must be at least {low}, got {value!r}")
+    return int(value) if whole else float(value)
 
 
 @contextlib.contextmanager
 def _inspecting(model: Any) -> Iterator[None]:
     """Evaluation mode and frozen weights for the block (no weight gradients are computed), then
     the model's own modes and flags back."""
-    if not isinstance(model, Module):
+    if not _is_module(model):
         yield
         return
     modes = [(m, m.training) for m in model.modules()]
@@ -54,14 +67,14 @@ def _inspecting(model: Any) -> Iterator[None]:
 
 def find_layer(model: Any, layer: LayerRef, owner: str) -> tuple:
     """(name, module) for a module of `model` or its dotted name; ValueError when it is not in the model."""
-    named = list(model.named_modules()) if isinstance(model, Module) else []
+    named = list(model.named_modules()) if _is_module(model) else []
     if isinstance(layer, str):
         for name, m in named:
             if name == layer:
                 return name, m
         names = ", ".join(repr(n) for n, _ in named if n) or "none"
         raise ValueError(f"{owner}: the model has no layer named {layer!r}; its layers are {names}")
-    if not isinstance(layer, Module):
+    if not callable(getattr(layer, "forward", None)):
         raise TypeError(f"{owner}: layer must be a module of the model or its name, got {type(layer).__name__}")
     for name, m in named:
         if m is layer:
@@ -174,8 +187,8 @@ def activation_maximization(model: Any, shape: tuple, target: int, layer: Option
     `clip` (the range the model was trained on; None for no limit). `shape` is one image's
     (C, H, W). Runs in eval mode with the weights frozen. Raises ValueError for bad numbers.
     """
-    steps = integer("activation_maximization", "steps", steps, low=1)
-    lr, l2 = real("activation_maximization", "lr", lr, low=0), real("activation_maximization", "l2", l2, low=0)
+    steps = _number("activation_maximization", "steps", steps, 1, whole=True)
+    lr, l2 = _number("activation_maximization", "lr", lr, 0), _number("activation_maximization", "l2", l2, 0)
     if len(tuple(shape)) != 3:
         raise ValueError(f"activation_maximization: shape must be one image's (C, H, W), got {shape!r}")
     x = np.random.default_rng(seed).normal(0.5 if clip else 0.0, 0.01, (1,) + tuple(shape))
@@ -209,3 +222,51 @@ def activation_maximization(model: Any, shape: tuple, target: int, layer: Option
             if clip is not None:
                 x = np.clip(x, clip[0], clip[1])
     return x
+
+
+def feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None) -> list:
+    """[(title, maps (C, H, W))] of every leaf module (one without children) whose output is an
+    image batch, for one input image, in the order the model calls them.
+
+    Titles read "0: Conv2d (8, 8, 8)": the module's dotted name, its class and the output
+    shape without the batch axis. `layers` (modules or their dotted names) picks which ones.
+    The model runs once without a graph. Raises ValueError for a batch of more than one image
+    and for `layers` that do not output image batches.
+    """
+    data = np.asarray(getattr(x, "data", x), dtype=float)
+    if data.ndim == 3:
+        data = data[None]
+    if data.ndim != 4 or data.shape[0] != 1:
+        raise ValueError(f"plot_feature_maps: expected one image (C, H, W) or (1, C, H, W), got shape {data.shape}")
+    if not _is_module(model):
+        raise TypeError(f"plot_feature_maps: expected an nn.Module (with named_modules()), got {type(model).__name__}")
+    leaves = [(name, m) for name, m in model.named_modules() if not any(True for _ in m.children())]
+    found: list = []
+
+    def watch(name: str, module: Any) -> Any:
+        original = module.forward
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            if isinstance(out, Tensor) and out.ndim == 4:
+                found.append((name, module, out.data[0]))
+            return out
+        return forward
+
+    with _inspecting(model), no_grad():
+        for name, m in leaves:
+            object.__setattr__(m, "forward", watch(name, m))
+        try:
+            model(Tensor(data))
+        finally:
+            for _, m in leaves:
+                object.__delattr__(m, "forward")
+    if layers is not None:
+        found = [f for f in found if any(f[1] is want or f[0] == want for want in layers)]
+        if len(found) < len(layers):
+            raise ValueError(f"plot_feature_maps: the model made image outputs in {len(found)} of the "
+                             f"{len(layers)} layers asked for; give modules of the model (or their names) "
+                             "that output (N, C, H, W)")
+    if not found:
+        raise ValueError("plot_feature_maps: no layer of the model produced an image batch (N, C, H, W)")
+    return [(f"{name}: {type(m).__name__} {maps.shape}", maps) for name, m, maps in found]
