@@ -152,3 +152,12 @@ def test_image_plot_errors(rng):
         viz.feature_maps(model, rng.uniform(0, 1, (1, 6, 6)), layers=["0", "6"])
     with pytest.raises(ValueError, match="plot_heatmaps: 2 images but 3 heatmaps"):
         viz.plot_heatmaps(np.ones((2, 6, 6)), np.ones((3, 3, 3)))
+
+
+def test_grad_cam_works_inside_no_grad(rng):
+    from circuitgrad.autograd import no_grad
+    model = small_cnn(nn)
+    x = rng.uniform(0, 1, (2, 1, 6, 6))
+    expected = viz.grad_cam(model, x, 1, "2")
+    with no_grad():
+        np.testing.assert_allclose(viz.grad_cam(model, x, 1, "2"), expected)

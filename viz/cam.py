@@ -26,7 +26,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from circuitgrad.autograd import Tensor, no_grad
+from circuitgrad.autograd import Tensor, enable_grad, no_grad
 
 LayerRef = Union[Any, str]  # a module of the model, or its dotted name
 
@@ -47,9 +47,10 @@ def _number(owner: str, name: str, value: Any, low: float, whole: bool = False) 
 @contextlib.contextmanager
 def _inspecting(model: Any) -> Iterator[None]:
     """Evaluation mode and frozen weights for the block (no weight gradients are computed), then
-    the model's own modes and flags back."""
+    the model's own modes and flags back. Gradients are recorded even inside a caller's no_grad()."""
     if not _is_module(model):
-        yield
+        with enable_grad():
+            yield
         return
     modes = [(m, m.training) for m in model.modules()]
     params = [(p, p.requires_grad) for p in model.parameters() if isinstance(p, Tensor)]
@@ -57,7 +58,8 @@ def _inspecting(model: Any) -> Iterator[None]:
     for p, _ in params:
         p.requires_grad = False
     try:
-        yield
+        with enable_grad():
+            yield
     finally:
         for m, mode in modes:
             m.__dict__["training"] = mode
