@@ -231,3 +231,19 @@ def test_functional_errors_name_the_function(rng):
         F.conv_transpose2d(x, np.ones((4, 2, 3, 3)), stride=2, output_padding=2)
     with pytest.raises(TypeError, match="avg_pool2d: count_include_pad must be True or False"):
         F.avg_pool2d(x, 2, count_include_pad="no")
+
+
+def test_a_cnn_draws_one_box_per_layer_with_its_output_shape():
+    from circuitgrad import viz
+    np.random.seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 2))
+    with nn.trace_modules() as trace:
+        loss = nn.CrossEntropyLoss()(model(Tensor(np.random.rand(1, 1, 4, 4))), np.array([1]))
+    loss.backward()
+    source = viz.draw(loss, trace=trace, collapse=True).source
+    for title in ("0: Conv2d(1, 2, kernel_size=(3, 3)", "2: MaxPool2d(kernel_size=(2, 2)", "4: Linear(8, 2)"):
+        assert title in source, title
+    for shape in ("(1, 2, 4, 4)", "(1, 2, 2, 2)", "(1, 8)"):  # each layer's output on its wire
+        assert shape in source, shape
+    full = viz.draw(loss, trace=trace).source
+    assert "conv2d" in full and "max_pool2d" in full  # uncollapsed, the gates of the op table
