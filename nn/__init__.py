@@ -9,9 +9,12 @@
 
 Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
 Layers on `Tensor`: `Linear`, activations (from Sigmoid to GELU and Hardswish), `Dropout`,
-`BatchNorm1d`, `Sequential`, recurrent cells and layers, `Embedding`, `MultiheadAttention`, tied-weight autoencoders.
-Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`, `nn.functional`, `nn.data`
-(`Dataset`, `DataLoader`, samplers, splits, generated datasets), `nn.utils` (gradient
+`BatchNorm1d`, `Sequential`, recurrent cells and layers, `Embedding`, `MultiheadAttention`,
+tied-weight autoencoders; for images `Conv2d`, `Conv1d`, `ConvTranspose2d`, `MaxPool2d`,
+`AvgPool2d`, `AdaptiveAvgPool2d`, `BatchNorm2d`, `Dropout2d`, `Flatten`, and the regularizers
+`DropConnect` and `DisturbLabel`. Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`,
+`nn.functional`, `nn.data` (`Dataset`, `DataLoader`, samplers, splits), `nn.datasets` (generated
+sets, shapes, digits), `nn.transforms` (image augmentation, DisturbLabel), `nn.utils` (gradient
 clipping), `fit`, `save`/`load`.
 """
 
@@ -19,7 +22,7 @@ if __name__ == "nn":  # this folder imported as a top-level package, e.g. from t
     raise ImportError("circuitgrad's nn folder was imported as 'nn'; import it as "
                       "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
 
-from . import data, functional, init, lr_scheduler, optim, torch_bridge, utils  # noqa: F401  (torch_bridge: see Module.to_torch)
+from . import data, datasets, functional, init, lr_scheduler, optim, torch_bridge, transforms, utils  # noqa: F401  (torch_bridge: see Module.to_torch)
 from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus,
                           Softsign)
 from .attention import MultiheadAttention
@@ -31,20 +34,24 @@ from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReL
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, trace_modules
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .regularization import BatchNorm1d, Dropout
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .regularization import BatchNorm1d, BatchNorm2d, DropConnect, Dropout, Dropout2d
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .serialization import load, save
 from .train import EarlyStopping, History, evaluate, fit
+from .transforms import DisturbLabel
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "trace_modules",
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
     "LogSoftmax", "GELU", "ELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "ReLU6", "Hardtanh",
-    "Hardsigmoid", "Hardswish", "Dropout", "BatchNorm1d",
+    "Hardsigmoid", "Hardswish", "Dropout", "BatchNorm1d", "DropConnect", "DisturbLabel",
+    "Conv2d", "Conv1d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
     "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "fit", "evaluate", "EarlyStopping", "History", "save", "load",
-    "data", "functional", "init", "optim", "lr_scheduler", "utils",
+    "data", "datasets", "transforms", "functional", "init", "optim", "lr_scheduler", "utils",
 ]

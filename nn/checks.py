@@ -1,4 +1,4 @@
-"""Argument checks shared by layers, losses, optimizers and data helpers.
+"""Argument checks shared by layers, losses, optimizers and data helpers, and `as_tensor`.
 
 Each returns the value as a plain Python number (or bool) or raises naming the owner (the
 layer, loss or function), the argument and what came instead. numpy scalars
@@ -12,6 +12,22 @@ import numbers
 from typing import Any, Optional
 
 import numpy as np
+
+from circuitgrad.autograd import Tensor
+from circuitgrad.autograd.graph import Node
+
+
+def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
+    """`x` itself if it is a Tensor, else a constant Tensor of its numbers (no gradient)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, Node):
+        raise TypeError(f"{op}: got a {type(x).__name__}; this function works on Tensors "
+                        "(the scalar networks in nn.scalar work on Values)")
+    try:
+        return Tensor(x, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{op}: {e}") from None
 
 
 def real(owner: str, name: str, value: Any, low: Optional[float] = None, high: Optional[float] = None,

@@ -18,12 +18,13 @@ from .dataloader import (ConcatDataset, DataLoader, Dataset, IterableDataset, Su
                          _arrays, default_collate, default_convert, random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,  # noqa: F401
                       WeightedRandomSampler, _array)
-from .datasets import circles, height_weight, moons, rng_for, spirals, xor  # noqa: F401
+from .datasets import circles, digits, height_weight, moons, rng_for, shapes, spirals, xor  # noqa: F401
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader",
            "default_collate", "default_convert", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler", "train_val_split", "kfold",
-           "Standardizer", "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight"]
+           "Standardizer", "class_weights", "sample_weights", "xor", "moons", "circles", "spirals", "height_weight",
+           "shapes", "digits"]
 
 
 def train_val_split(*arrays: Any, val_fraction: float = 0.2, shuffle: bool = True, seed: Optional[int] = None,

@@ -194,11 +194,15 @@ class DataLoader:
     instead; `batch_sampler` chooses whole batches;
     `drop_last` skips a short last batch; `collate_fn` turns a list of samples into a batch
     (`default_collate` by default). `batch_size=None` gives the samples one by one, unbatched.
+    `transform` is called on the inputs (the first part) and `target_transform` on the targets
+    (the second) of every batch, as arrays: augmentation and DisturbLabel from `nn.transforms`,
+    drawn afresh for each batch (PyTorch applies them per sample inside the dataset).
     """
 
     def __init__(self, dataset: Any, batch_size: Optional[int] = 1, shuffle: bool = False, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Optional[Callable] = None,
-                 drop_last: bool = False, generator: Any = None, *, seed: Optional[int] = None) -> None:
+                 drop_last: bool = False, generator: Any = None, *, seed: Optional[int] = None,
+                 transform: Optional[Callable] = None, target_transform: Optional[Callable] = None) -> None:
         iterable = isinstance(dataset, IterableDataset)
         if isinstance(dataset, tuple):
             dataset = TensorDataset(*dataset)
@@ -229,6 +233,13 @@ class DataLoader:
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be a function of a list of samples, "
                             f"got {type(collate_fn).__name__}")
+        for name, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be a function of a batch array, got {type(fn).__name__}")
+        if target_transform is not None and isinstance(dataset, TensorDataset) and len(dataset.arrays) < 2:
+            raise ValueError("DataLoader: target_transform needs a dataset of (inputs, targets); this one has "
+                             f"{len(dataset.arrays)} array")
+        self.transform, self.target_transform = transform, target_transform
         self._rng = _rng("DataLoader", generator, seed)
         if sampler is None and not iterable:
             _length("DataLoader", dataset)
@@ -268,6 +279,28 @@ class DataLoader:
             yield collate(batch)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.transform is None and self.target_transform is None:
+            yield from self._untransformed()
+        else:
+            yield from (self._transformed(batch) for batch in self._untransformed())
+
+    def _transformed(self, batch: Any) -> tuple:
+        """The batch with `transform` applied to its inputs and `target_transform` to its targets."""
+        parts = list(batch) if isinstance(batch, (tuple, list)) else [batch]
+        for i, fn in ((0, self.transform), (1, self.target_transform)):
+            if fn is None:
+                continue
+            if i >= len(parts):
+                raise ValueError("DataLoader: target_transform needs batches of (inputs, targets); this dataset "
+                                 f"gives {len(parts)} part")
+            before = parts[i].data if isinstance(parts[i], Tensor) else np.asarray(parts[i])
+            changed = np.asarray(fn(before))
+            if changed.shape != before.shape:
+                raise ValueError(f"DataLoader: {fn!r} changed a batch's shape from {before.shape} to {changed.shape}")
+            parts[i] = Tensor(changed) if isinstance(parts[i], Tensor) else changed
+        return tuple(parts)
+
+    def _untransformed(self) -> Iterator[Any]:
         if isinstance(self.dataset, IterableDataset):
             yield from self._stream()
             return

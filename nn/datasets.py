@@ -1,4 +1,5 @@
-"""Small generated datasets for the tutorials: xor, moons, circles, spirals, height_weight.
+"""Datasets for the tutorials: generated xor, moons, circles, spirals, height_weight and shapes
+(images), and scikit-learn's 8x8 digits.
 
 Each returns numpy arrays `(X, y)`. `seed=None` draws from numpy's global RNG (so
 `np.random.seed` reproduces it); an int seed uses its own generator and leaves the global
@@ -13,7 +14,7 @@ import numpy as np
 
 from .checks import integer, real
 
-__all__ = ["xor", "moons", "circles", "spirals", "height_weight"]
+__all__ = ["xor", "moons", "circles", "spirals", "height_weight", "shapes", "digits"]
 
 
 def rng_for(seed: Optional[int]) -> Any:
@@ -118,3 +119,55 @@ def _shuffled(X: np.ndarray, y: np.ndarray, noise: float, rng: Any) -> tuple:
     if noise:
         X = X + rng.normal(0.0, noise, X.shape)
     return X, y
+
+
+# ---- images (N, 1, H, W) ---------------------------------------------------------------------------
+
+def digits(seed: Optional[int] = None) -> tuple:
+    """scikit-learn's 8x8 handwritten digits: X (1797, 1, 8, 8) in [0, 1] and y (1797,) in 0..9.
+
+    The images are scikit-learn's (pixel counts 0..16, here divided by 16), laid out as one
+    channel for `Conv2d`; `X.reshape(len(X), -1)` gives the 64 features for an MLP. In
+    scikit-learn's order unless `seed` is given, which shuffles (samples of one writer come in
+    runs, so shuffle or stratify before a split). Raises ImportError saying how to install
+    scikit-learn when it is missing (it ships the data; no download).
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError("nn.datasets.digits needs scikit-learn, which ships the 8x8 digits: "
+                          "pip install scikit-learn (or the 'notebook' / 'test' extra of circuitgrad)") from None
+    bunch = load_digits()
+    X = (bunch.images / 16.0).reshape(-1, 1, 8, 8)
+    y = bunch.target.astype(np.int64)
+    if seed is not None:
+        order = rng_for(seed).permutation(len(X))
+        X, y = X[order], y[order]
+    return X, y
+
+
+SHAPE_NAMES = ("bar", "cross", "circle")
+
+
+def shapes(n_samples: int = 300, size: int = 12, noise: float = 0.1, seed: Optional[int] = None) -> tuple:
+    """Small generated images of a bar (label 0), a cross (1) or a ring (2), with Gaussian noise.
+
+    X (n, 1, size, size), y (n,); classes take turns, then the set is shuffled. Each shape has
+    a random centre, size and (for bars) direction, so a model must find the pattern, not a
+    fixed pixel. Needs nothing beyond numpy: for tests and quick CNN demos (`SHAPE_NAMES`).
+    """
+    n = _count("shapes", n_samples, 3)
+    size = integer("shapes", "size", size, low=8)
+    noise, rng = _noise("shapes", noise), rng_for(seed)
+    y = np.arange(n) % 3
+    cy, cx = (rng.uniform(0.35, 0.65, (2, n)) * (size - 1))[:, :, None, None]
+    r = rng.uniform(0.2, 0.32, n)[:, None, None] * size
+    rows, cols = np.mgrid[0:size, 0:size].astype(float)
+    across = (np.abs(rows - cy) <= 0.6) & (np.abs(cols - cx) <= r)  # a horizontal stroke
+    down = (np.abs(cols - cx) <= 0.6) & (np.abs(rows - cy) <= r)
+    vertical = (rng.uniform(0, 1, n) < 0.5)[:, None, None]
+    bar = np.where(vertical, down, across)
+    ring = np.abs(np.hypot(rows - cy, cols - cx) - r) <= 0.7
+    images = np.where((y == 0)[:, None, None], bar, np.where((y == 1)[:, None, None], across | down, ring))
+    X = images.astype(float)[:, None]
+    return _shuffled(X, y.astype(np.int64), noise, rng)

@@ -17,25 +17,12 @@ from circuitgrad.autograd.functional import (celu, elu, gelu, hardsigmoid, hards
                                              mish, relu6, silu, softplus, softsign)
 from circuitgrad.autograd.graph import Node
 
-from .checks import real
+from .checks import as_tensor, real  # noqa: F401  (as_tensor: F.as_tensor for the layers)
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---- input checks shared by the losses ----------------------------------------------------------
-
-def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
-    """`x` itself if it is a Tensor, else a constant Tensor of its numbers (no gradient)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, Node):
-        raise TypeError(f"{op}: got a {type(x).__name__}; this function works on Tensors "
-                        "(the scalar networks in nn.scalar work on Values)")
-    try:
-        return Tensor(x, dtype=dtype)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{op}: {e}") from None
-
 
 def check_reduction(reduction: str, op: str) -> str:
     if reduction not in REDUCTIONS:
@@ -374,6 +361,9 @@ __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax", "scaled_dot_product_attention",
     "gelu", "elu", "celu", "silu", "mish", "softplus", "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
     "pad",
+    "conv2d", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
 ]
 
 from .attention import scaled_dot_product_attention  # noqa: E402  (F.scaled_dot_product_attention, as PyTorch)
+from .convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d,  # noqa: E402,F401
+                          dropout2d, max_pool2d)

@@ -1,4 +1,5 @@
-"""Layers that behave differently while training: `Dropout` and `BatchNorm1d`.
+"""Layers that behave differently while training: `Dropout`, `Dropout2d`, `BatchNorm1d`,
+`BatchNorm2d` and `DropConnect`.
 
 Both follow `module.training`: call `model.eval()` before evaluating and `model.train()`
 before training again.
@@ -13,6 +14,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from . import functional as F
+from .convolution import dropout2d
 from .layers import _positive_int
 from .module import Module, Parameter
 
@@ -51,11 +53,12 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features = _positive_int("BatchNorm1d", "num_features", num_features)
+        name = type(self).__name__
+        self.num_features = _positive_int(name, "num_features", num_features)
         if not eps > 0:
-            raise ValueError(f"BatchNorm1d: eps must be positive, got {eps!r}")
+            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum!r}")
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = np.dtype(np.float64 if dtype is None else dtype)
@@ -69,17 +72,21 @@ class BatchNorm1d(Module):
             self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
             self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
 
+    # (accepted input ranks, layout for messages); BatchNorm2d overrides these
+    _ranks, _layout = (2, 3), "(N, {c}) or (N, {c}, L)"
+
     def forward(self, x: Any) -> Tensor:
-        x = F.as_tensor(x, "BatchNorm1d")
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
-                             f"or (N, {self.num_features}, L), got shape {x.shape}")
-        axes = (0,) if x.ndim == 2 else (0, 2)
-        shape = (self.num_features,) if x.ndim == 2 else (self.num_features, 1)  # broadcasts per feature
+        name = type(self).__name__
+        x = F.as_tensor(x, name)
+        if x.ndim not in self._ranks or x.shape[1] != self.num_features:
+            raise ValueError(f"{name}({self.num_features}): expected input of shape "
+                             f"{self._layout.format(c=self.num_features)}, got shape {x.shape}")
+        axes = (0,) + tuple(range(2, x.ndim))  # every axis but the features (channels)
+        shape = (self.num_features,) + (1,) * (x.ndim - 2)  # broadcasts per feature
         if self.training or not self.track_running_stats:
             count = x.numel() // self.num_features
             if count < 2:
-                raise ValueError(f"BatchNorm1d({self.num_features}): expected more than 1 value per feature "
+                raise ValueError(f"{name}({self.num_features}): expected more than 1 value per feature "
                                  f"when training, got input of shape {x.shape}")
             mean = x.mean(axis=axes, keepdims=True)
             var = x.var(axis=axes, keepdims=True, correction=0)  # normalizing uses the biased variance, as PyTorch
@@ -105,3 +112,68 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """BatchNorm for images (N, C, H, W): each channel normalized over the batch and all its pixels.
+
+    Same arguments, statistics and running averages as BatchNorm1d (and PyTorch's BatchNorm2d).
+    """
+
+    _ranks, _layout = (4,), "(N, {c}, H, W)"
+
+
+class Dropout2d(Module):
+    """While training, zero whole channels (feature maps) with probability p; see `F.dropout2d`."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout2d: p must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: Any) -> Tensor:
+        return dropout2d(x, self.p, self.training, op="Dropout2d")
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class DropConnect(Module):
+    """Wrap a layer so that, while training, each of its weights is dropped with probability p.
+
+    Dropout zeroes units (whole outputs); DropConnect (Wan et al., 2013) zeroes single
+    connections: each forward pass draws a fresh mask over `module.weight` (numpy's global
+    RNG), uses weight * mask / (1 - p), and leaves the stored weight untouched, so the
+    gradient reaches only the weights that were kept. The survivors are scaled as in inverted
+    dropout, so evaluation simply uses the weights (the paper's sampling at test time is not
+    done). Works for any layer with a `weight` parameter (Linear, Conv2d). Raises ValueError
+    for p outside [0, 1) and for a module without a weight.
+    """
+
+    def __init__(self, module: Module, p: float = 0.5, name: str = "weight") -> None:
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DropConnect: expected a layer (Module) to wrap, got {type(module).__name__}")
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"DropConnect: p must be a probability in [0, 1), got {p!r}")
+        if not isinstance(module._parameters.get(name), Tensor):
+            raise ValueError(f"DropConnect: {type(module).__name__} has no Tensor parameter {name!r} to drop "
+                             f"(its parameters: {list(module._parameters) or 'none'})")
+        self.module, self.p, self.name = module, float(p), name
+
+    def forward(self, *args: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return self.module(*args)
+        weight = self.module._parameters[self.name]
+        keep = np.random.random_sample(weight.shape) >= self.p
+        dropped = weight * (keep / (1.0 - self.p)).astype(weight.dtype)
+        # Swap the masked weight in for this call only; the registered parameter stays the same.
+        object.__setattr__(self.module, self.name, dropped)
+        try:
+            return self.module(*args)
+        finally:
+            object.__setattr__(self.module, self.name, weight)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}" + (f", name={self.name!r}" if self.name != "weight" else "")

@@ -19,8 +19,8 @@ def test_quick_bench_runs_every_section_and_the_engines_agree():
     assert run.returncode == 0, run.stderr[-2000:]
     out = run.stdout
     for heading in ("## Scalar engine", "(c) memory per node", "(d) deepest chain", "## Tensor engine",
-                    "(b) one epoch of the XOR net", "### viz: build, draw and render",
-                    "### viz: the explorer page"):
+                    "(b) one epoch of the XOR net", "(c) one epoch of a CNN on the 8x8 digits",
+                    "### viz: build, draw and render", "### viz: the explorer page"):
         assert heading in out
     assert "MISMATCH" not in out and "WARNING" not in out
     assert "circuitgrad 0.694898 ->" in out  # the XOR net starts from the seed tutorial's loss

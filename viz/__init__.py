@@ -22,6 +22,7 @@ if __name__ == "viz":  # this folder imported as a top-level package, e.g. from 
 
 from typing import Any
 
+from .cam import activation_maximization, class_activation_map, feature_maps, grad_cam
 from .explain import integrated_gradients, plot_attributions, saliency
 from .explore import Explorer, explore
 from .live import Live, live
@@ -30,9 +31,11 @@ from .render import GraphvizNotFound, draw, render
 from .steps import backprop_steps, save_steps, step_through
 
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
+_IMAGES = ("plot_filters", "plot_feature_maps", "plot_heatmaps", "plot_images")
 
-__all__ = ["draw", "render", "explore", "Explorer", "live", "Live", "plot_neurons", "backprop_steps", "save_steps", "step_through", "GraphvizNotFound",
-           "saliency", "integrated_gradients", "plot_attributions", *_PLOTS]
+__all__ = ["draw", "render", "explore", "Explorer", "live", "Live", "plot_neurons", "backprop_steps", "save_steps",
+           "step_through", "GraphvizNotFound", "saliency", "integrated_gradients", "plot_attributions", "grad_cam",
+           "class_activation_map", "activation_maximization", "feature_maps", *_PLOTS, *_IMAGES]
 
 
 def __getattr__(name: str) -> Any:
@@ -40,8 +43,11 @@ def __getattr__(name: str) -> Any:
     if name in _PLOTS:
         from . import plots
         return getattr(plots, name)
+    if name in _IMAGES:
+        from . import images
+        return getattr(images, name)
     raise AttributeError(f"module 'circuitgrad.viz' has no attribute {name!r}")
 
 
 def __dir__() -> list:
-    return sorted(list(globals()) + list(_PLOTS))
+    return sorted(list(globals()) + list(_PLOTS) + list(_IMAGES))

@@ -1,10 +1,13 @@
-"""Explaining a prediction with gradients: saliency and integrated gradients.
+"""Explaining a prediction with gradients: saliency and integrated gradients (any model, images too).
 
 Both ask backprop a different question than training does: not "how should the weights
 move?" but "how much does each input feature move this output?". The gradient with respect
 to the input is exactly that, for small moves (saliency). Integrated gradients add up the
 gradient along a straight path from a baseline to the input, so the attributions sum to
 the change of the output between the two (the "completeness" property).
+
+Grad-CAM, CAM and activation maximization, which look inside an image model's layers, are in
+`viz.cam`.
 """
 from __future__ import annotations
 
@@ -107,3 +110,4 @@ def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequenc
         ax.set_ylabel(title)
     fig.tight_layout()
     return fig
+

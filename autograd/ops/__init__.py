@@ -13,25 +13,29 @@ writes it from `ALL`).
     shape.py        reshape transpose [] unindex cat stack where sum_to broadcast_to clone flip tril triu
                     repeat pad
     fused.py        linear, bce (what nn.functional uses), wx+b (a scalar neuron's sum)
+    conv.py         conv2d conv1d conv_transpose2d (im2col / col2im)
+    pool.py         max_pool2d avg_pool2d adaptive_avg_pool2d
 """
 from __future__ import annotations
 
 from ..graph import Op
-from . import activations, arithmetic, functions, fused, matmul, piecewise, reductions, shape, softmax
+from . import activations, arithmetic, conv, functions, fused, matmul, piecewise, pool, reductions, shape, softmax
 from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, SiLU, Softplus, Softsign)
 from .arithmetic import (Add, AddConst, Div, DivConst, DomainError, Mul, MulConst, Neg, Pow, PowConst, RDivConst,
                          RPowConst, RSubConst, Sub)
 from .functions import (SELU, Abs, Cast, Clip, Cos, Erf, Exp, Exp2, Expm1, LeakyReLU, Log, Log1p, Log2, Log10,
                         Reciprocal, ReLU, Rsqrt, Sigmoid, Sin, Sqrt, Square, Step, Tanh)
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .fused import BinaryCrossEntropy, Linear, WeightedSum
 from .matmul import MatMul
 from .piecewise import Ceil, Floor, Maximum, Minimum, Round, Sign
+from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .reductions import Cumsum, Max, Mean, Min, Sum, Var
 from .shape import (BroadcastTo, Cat, Clone, Flip, Index, Pad, Repeat, Reshape, Stack, SumTo, Transpose, Tril, Triu,
                     Unindex, Where)
 from .softmax import LogSoftmax, Softmax
 
-FAMILIES = (arithmetic, functions, activations, piecewise, reductions, softmax, matmul, shape, fused)
+FAMILIES = (arithmetic, functions, activations, piecewise, reductions, softmax, matmul, shape, fused, conv, pool)
 
 
 def all_ops() -> list[type]:
@@ -53,4 +57,5 @@ __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div
            "Log2", "Log10", "Log1p", "Expm1", "Exp2", "Square", "Rsqrt", "Reciprocal", "Sin", "Cos", "Erf",
            "GELU", "ELU", "CELU", "SiLU", "Softplus", "Mish", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish",
            "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Cumsum", "Clone", "Flip", "Tril", "Triu",
-           "Repeat", "Pad"]
+           "Repeat", "Pad", "Conv2d", "Conv1d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
+           "AdaptiveAvgPool2d"]
