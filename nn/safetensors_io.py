@@ -22,17 +22,10 @@ def _module(op: str) -> Any:
     return st
 
 
-def save(state: Mapping[str, np.ndarray], path: str) -> str:
-    """Write named real-number arrays to `path` (a .safetensors file); returns the path."""
+def save(arrays: Mapping[str, np.ndarray], path: str) -> str:
+    """Write named real-number arrays (checked by nn.serialization.save) to `path`, a .safetensors file."""
     st = _module("save")
-    arrays = {}
-    for key, value in state.items():
-        if not isinstance(key, str):
-            raise TypeError(f"save: every key must be a name (str), got {type(key).__name__} {key!r}")
-        array = np.asarray(value)
-        if array.dtype.kind not in "fiub":
-            raise TypeError(f"save: {key!r} holds {array.dtype} data; only arrays of real numbers can be saved")
-        arrays[key] = np.array(array, order="C")  # safetensors writes the raw buffer, so it must be contiguous
+    arrays = {key: np.array(a, order="C") for key, a in arrays.items()}  # the raw buffer is written: contiguous
     st.save_file(arrays, path)
     return path
 

@@ -66,11 +66,6 @@ def save(state: Mapping[str, np.ndarray], path: PathType) -> str:
         raise TypeError(f"save: state must be a dict of named arrays such as model.state_dict(), "
                         f"got {type(state).__name__}")
     path = _path("save", path)
-    if path.endswith(".safetensors"):
-        from . import safetensors_io
-        return safetensors_io.save(state, path)
-    if not path.endswith(".npz"):
-        path += ".npz"
     arrays = {}
     for key, value in state.items():
         if not isinstance(key, str):
@@ -79,6 +74,11 @@ def save(state: Mapping[str, np.ndarray], path: PathType) -> str:
         if array.dtype.kind not in "fiub":
             raise TypeError(f"save: {key!r} holds {array.dtype} data; only arrays of real numbers can be saved")
         arrays[key] = array
+    if path.endswith(".safetensors"):
+        from . import safetensors_io
+        return safetensors_io.save(arrays, path)
+    if not path.endswith(".npz"):
+        path += ".npz"
     np.savez(path, **arrays)
     return path
 
