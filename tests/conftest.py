@@ -52,3 +52,31 @@ def _graph_switches_restored():
     after = (grad_mode.enabled, grad_mode.anomaly)
     grad_mode.enabled, grad_mode.anomaly = before
     assert after == before, f"graph switches (enabled, anomaly) leaked: {before} -> {after}"
+
+
+# ---- helpers the test modules share (`from conftest import svg_texts, leaf, uniform_leaf`) -------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(svg, color: str = None) -> list:
+    """Every <text> of an SVG (bytes, str or a path to a file), in document order; only those
+    filled with `color` when it is given. Non-breaking spaces read as spaces."""
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    root = ET.parse(svg).getroot() if isinstance(svg, Path) else ET.fromstring(svg)
+    return [(t.text or "").replace("\xa0", " ") for t in root.iter(SVG + "text")
+            if color is None or t.get("fill") == color]
+
+
+def leaf(array):
+    """A float64 Tensor leaf that requires grad, from numbers."""
+    from circuitgrad.autograd import Tensor
+    return Tensor(np.array(array, dtype=float), requires_grad=True)
+
+
+def uniform_leaf(rng, shape, low: float = -2.0, high: float = 2.0, label: str = "x"):
+    """A float64 Tensor leaf of uniform numbers in [low, high), requiring grad."""
+    from circuitgrad.autograd import Tensor
+    return Tensor(rng.uniform(low, high, shape), requires_grad=True, label=label)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import graphviz
@@ -13,14 +12,9 @@ import pytest
 from circuitgrad.cli import main, parse_values
 from circuitgrad.expression import ExpressionError, build
 from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
+from conftest import svg_texts as texts  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def texts(path: Path, color: str = None) -> list:
-    return [t.text for t in ET.parse(path).getroot().iter(SVG + "text") if color is None or t.get("fill") == color]
-
 
 def run(capsys, *argv: str) -> tuple:
     code = main(list(argv))

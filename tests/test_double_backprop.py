@@ -5,19 +5,13 @@ copied weights (float64); the clear errors of `grad()` and of an op with no diff
 tests/test_higher_order.py."""
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
 from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor, Value, grad, topological_order
-
-
-def texts(svg: bytes) -> list:
-    """Every <text> of an SVG, unescaped, in document order."""
-    return [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
-
+from conftest import svg_texts as texts  # noqa: E402
 
 # ---- backward(create_graph=True): x.grad is a node, and its backward is the second derivative --------
 

@@ -6,11 +6,7 @@ import pytest
 
 from circuitgrad import nn
 from circuitgrad.autograd import Tensor, Value, gradcheck
-
-
-def leaf(array) -> Tensor:
-    return Tensor(np.array(array, dtype=float), requires_grad=True)
-
+from conftest import leaf  # noqa: E402
 
 def copy_linear(torch, ours: nn.Linear):
     """A torch Linear holding exactly our weights."""

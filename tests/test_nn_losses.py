@@ -7,13 +7,9 @@ import pytest
 from circuitgrad import nn
 import circuitgrad.nn.functional as F
 from circuitgrad.autograd import Tensor, Value, gradcheck
+from conftest import leaf  # noqa: E402
 
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def leaf(array) -> Tensor:
-    return Tensor(np.array(array, dtype=float), requires_grad=True)
-
 
 def compare(torch, ours_fn, torch_fn, x_np, rng, rtol=1e-10):
     """Run both on the same input; compare the loss and the input's gradient."""

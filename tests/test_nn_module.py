@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from circuitgrad import nn
-from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd import Tensor
 from circuitgrad.nn.module import trace_modules
 
 

@@ -53,7 +53,9 @@ def test_command_line_block_runs(tmp_path):
 
 
 def test_readme_images_exist():
-    for image in re.findall(r"\]\((docs/[^)]+\.png)\)", README):
+    images = re.findall(r"\]\((docs/[^)]+\.png)\)", README) + re.findall(r'<img src="(docs/[^"]+\.png)"', README)
+    assert len(set(images)) >= 10, images  # the gallery: finding none must not pass
+    for image in images:
         assert (ROOT / image).stat().st_size > 1000, image
 
 

@@ -7,11 +7,7 @@ import pytest
 
 from circuitgrad import autograd
 from circuitgrad.autograd import Tensor, cat, gradcheck, stack, where
-
-
-def leaf(rng, shape, low=-2.0, high=2.0, label="x"):
-    return Tensor(rng.uniform(low, high, shape), requires_grad=True, label=label)
-
+from conftest import uniform_leaf as leaf  # noqa: E402
 
 def nonzero(rng, shape, label="x"):
     """Entries with |x| in [0.3, 2]: away from the kinks of abs/relu/step and from division by 0."""

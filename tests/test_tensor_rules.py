@@ -11,14 +11,10 @@ import pytest
 
 from circuitgrad import autograd
 from circuitgrad.autograd import Tensor, Value, cat, detect_anomaly, no_grad, stack, where
+from conftest import uniform_leaf as leaf  # noqa: E402
 
 ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
               "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
-
-
-def leaf(rng, shape, low=-2.0, high=2.0, label="x"):
-    return Tensor(rng.uniform(low, high, shape), requires_grad=True, label=label)
-
 
 # ---- comparisons, dtypes, backward rules ------------------------------------------------------------
 

@@ -13,15 +13,9 @@ from circuitgrad.viz import dot_program
 from circuitgrad.viz.graph_view import format_number, summarize
 from circuitgrad.viz.render import GraphvizNotFound
 from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
+from conftest import svg_texts as texts  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def texts(svg: bytes, color: str = None) -> list:
-    """Every <text> of an SVG (optionally only those filled with `color`), in document order."""
-    root = ET.fromstring(svg)
-    return [t.text for t in root.iter(SVG + "text") if color is None or t.get("fill") == color]
-
 
 def svg_of(root, **options) -> bytes:
     return viz.draw(root, **options).pipe(format="svg")

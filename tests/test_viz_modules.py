@@ -12,6 +12,7 @@ from circuitgrad.autograd import Tensor, Value, topological_order
 from circuitgrad.nn.module import trace_modules
 from circuitgrad.viz.modules import short_repr
 from circuitgrad.viz.theme import GRAD_COLOR
+from conftest import svg_texts as texts  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -45,12 +46,6 @@ def clusters(svg: bytes) -> dict:
             words += [(t.text.replace("\xa0", " "), float(t.get("x")), float(t.get("y"))) for t in g.iter(SVG + "text")]
     return {name: [w for w, x, y in words if w != name and x0 <= x <= x1 and y0 <= y <= y1]
             for name, (x0, y0, x1, y1) in boxes.items()}
-
-
-def texts(svg: bytes, color: str = None) -> list:
-    return [t.text.replace("\xa0", " ") for t in ET.fromstring(svg).iter(SVG + "text")
-            if color is None or t.get("fill") == color]
-
 
 @pytest.fixture
 def tensor_mlp():

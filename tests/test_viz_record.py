@@ -8,13 +8,9 @@ import numpy as np
 from circuitgrad import viz
 from circuitgrad.autograd import Tensor, Value
 from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
+from conftest import svg_texts as texts  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def texts(svg: bytes, color: str = None) -> list:
-    return [t.text for t in ET.fromstring(svg).iter(SVG + "text") if color is None or t.get("fill") == color]
-
 
 def node_groups(svg: bytes) -> list:
     """The texts of each Graphviz node, one list per node."""

@@ -11,12 +11,10 @@ from circuitgrad import viz
 from circuitgrad.autograd import Tensor, Value, topological_order
 from circuitgrad.viz.graph_view import build_view, drawing_order
 from circuitgrad.viz.theme import GRAD_COLOR, UNKNOWN_COLOR
+from conftest import svg_texts as texts  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-
-def texts(svg: bytes, color: str = None) -> list:
-    return [t.text for t in ET.fromstring(svg).iter(SVG + "text") if color is None or t.get("fill") == color]
 
 
 def neuron():
