@@ -17,6 +17,8 @@ import contextlib
 import threading
 from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
+import numpy as np
+
 
 class _GradMode(threading.local):
     """Per-thread switches, documented as `no_grad()` and `detect_anomaly()`; `recorders` are
@@ -349,6 +351,10 @@ def _commit(order: list, leaf_grads: dict, create_graph: bool) -> None:
         for node in order:
             if isinstance(node.grad, Node):
                 node.grad = node.grad.data
+    if order and order[-1]._broadcasts:  # arrays: numpy turns 0-d results into scalars; keep them 0-d arrays
+        for node in order:
+            if isinstance(node.grad, np.generic):
+                node.grad = np.asarray(node.grad)
     held = _HeldArrays(order, leaf_grads)
     with _leaf_lock:
         for leaf, g in leaf_grads.items():
@@ -452,6 +458,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
                              "(pass allow_unused=True to get None for it)")
         if g is not None and not create_graph and isinstance(g, Node):
             g = g.data
+        if isinstance(g, np.generic):  # a 0-d gradient stays a 0-d array, as every Tensor's data is
+            g = np.asarray(g)
         result.append(g)
     return tuple(result)
 

@@ -314,3 +314,16 @@ def test_second_derivative_of_a_value():
     dx.backward()
     t = math.tanh(0.5)
     assert x.grad == pytest.approx(-2 * t * (1 - t * t), rel=1e-12)
+
+
+def test_zero_d_gradients_are_zero_d_arrays_everywhere():
+    from circuitgrad.autograd import grad
+    x = Tensor(np.array(2.0), requires_grad=True)
+    y = x * x
+    z = y.exp()
+    z.backward()
+    for node in (x, y, z):
+        assert type(node.grad) is np.ndarray and node.grad.shape == ()
+    y.grad[...] = 1.0  # writable, as a 0-d array is
+    (g,) = grad(x * x * x, x)
+    assert type(g) is np.ndarray and g == 12.0
