@@ -20,8 +20,8 @@ from .functional import (cat, celu, clamp, cos, cumsum, elu, erf, exp, exp2, exp
                          softsign, sqrt, square, stack, step, tanh, tril, triu, where)
 from .gradcheck import GradcheckError, gradcheck
 from . import ops
-from .graph import (GateStep, Node, Op, backpropagate, chain_rule, detect_anomaly, enable_grad, gate_steps, grad,
-                    is_grad_enabled, make, no_grad, recording, topological_order)
+from .graph import (GateStep, Node, Op, backpropagate, chain_rule, gate_steps, grad, make, topological_order)
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, recording
 from .ops import DomainError
 from .tensor import Tensor
 from .value import Value

@@ -5,7 +5,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .graph import Node, no_grad
+from .graph import Node
+from .mode import no_grad
 from .tensor import Tensor
 from .value import Value
 

@@ -11,7 +11,8 @@ from typing import Any, Iterable, Optional, Sequence, Union
 import numpy as np
 
 from . import ops as O
-from .graph import Node, created, grad_mode, make, switched
+from .graph import Node, make
+from .mode import created, grad_mode, switched
 from .ops.maths import unbroadcast
 from .tensor_math import MathMethods
 from .tensor_shape import ShapeMethods

@@ -10,7 +10,8 @@ import numbers
 from typing import Union
 
 from . import ops
-from .graph import Node, created, make, switched
+from .graph import Node, make
+from .mode import created, switched
 
 Number = Union[int, float]
 _new = object.__new__

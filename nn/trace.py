@@ -5,7 +5,7 @@ on, every `Tensor` or `Value` created inside a module's `forward` is recorded to
 the innermost module call that was running, and each call knows the call it is nested in,
 so a drawing can nest boxes (`Sequential` > `0: Linear`).
 
-How nodes are caught: autograd's documented hook `graph.recording(callback)` shows every
+How nodes are caught: autograd's documented hook `mode.recording(callback)` shows every
 node created in the block (each op's result and each leaf) to the trace, which files it
 under the module call that is running. autograd itself knows nothing about modules
 (arrows point one way: `nn` uses `autograd`).
@@ -20,7 +20,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator, Optional
 
-from circuitgrad.autograd.graph import Node, recording
+from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.mode import recording
 
 # The trace in progress, or None. Module.__call__ reads this on every call.
 active: Optional["ModuleTrace"] = None

@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
-from circuitgrad.autograd.graph import grad_mode
+from circuitgrad.autograd.mode import grad_mode
 
 TORCH_REASON = "PyTorch is the test oracle and is not installed (install the `oracle` extra: torch==2.13.0)"
 

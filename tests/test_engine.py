@@ -245,13 +245,13 @@ def test_a_dropped_graph_leaves_no_cyclic_garbage_for_the_collector():
 # ---- detect_anomaly -----------------------------------------------------------------------------------------------
 
 def test_detect_anomaly_is_off_by_default_and_restored():
-    assert not autograd.graph.grad_mode.anomaly
+    assert not autograd.mode.grad_mode.anomaly
     with detect_anomaly():
-        assert autograd.graph.grad_mode.anomaly
+        assert autograd.mode.grad_mode.anomaly
         with detect_anomaly():
             pass
-        assert autograd.graph.grad_mode.anomaly
-    assert not autograd.graph.grad_mode.anomaly
+        assert autograd.mode.grad_mode.anomaly
+    assert not autograd.mode.grad_mode.anomaly
 
 
 def test_detect_anomaly_names_the_op_for_tensors_and_values_raise_anyway():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from circuitgrad.autograd import DomainError, Tensor, Value, no_grad, ops
-from circuitgrad.autograd.graph import enable_grad, is_grad_enabled
+from circuitgrad.autograd.mode import enable_grad, is_grad_enabled
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"autograd": "circuitgrad.autograd", "nn": "circuitgrad.nn", "viz": "circuitgrad.viz",

@@ -335,7 +335,7 @@ def test_trace_names_modules_reached_through_a_module_list():
 
 
 def test_trace_is_off_by_default_and_restores_autograd_even_after_an_error():
-    from circuitgrad.autograd.graph import grad_mode
+    from circuitgrad.autograd.mode import grad_mode
     assert grad_mode.recorders == ()
 
     class Failing(nn.Module):

@@ -2,6 +2,7 @@
 `autograd` (HIPS, preinstalled on Google Colab) without either breaking the other."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -16,8 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy, so setuptools' build/ folder never lands in (or goes stale in) the checkout.
+    source = tmp_path_factory.mktemp("source") / "circuitgrad"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "*.egg-info",
+                                                                  "__pycache__", ".pytest_cache"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(out), str(ROOT)], capture_output=True, text=True)
+                            "-w", str(out), str(source)], capture_output=True, text=True)
     if built.returncode != 0:
         pytest.skip(f"could not build the wheel here: {built.stderr.strip().splitlines()[-1:]}")
     return next(out.glob("circuitgrad-*.whl"))

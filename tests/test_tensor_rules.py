@@ -301,4 +301,4 @@ def test_detect_anomaly_passes_finite_results_and_is_restored_after_an_error():
         warnings.simplefilter("ignore", RuntimeWarning)
         with detect_anomaly():
             Tensor([0.0]).log()
-    assert not autograd.graph.grad_mode.anomaly
+    assert not autograd.mode.grad_mode.anomaly
