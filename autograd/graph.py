@@ -210,8 +210,8 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
             continue
         parents = node.parents
         if plain and len(parents) == 2 and not node._broadcasts:
-            # The same step as below, unrolled for the commonest gate (two scalar inputs): it
-            # halves the instructions of a Value walk (callgrind, 20,000-term sum of products).
+            # The same step as below, unrolled for the commonest gate (two scalar inputs): a fifth
+            # fewer instructions in a Value walk (callgrind, 20,000-term sum of products: 171M, not 216M).
             a, b = parents
             ga, gb = fn.backward(node.ctx, g, node.data, a.data, b.data)
             if ga is not None and a.requires_grad:

@@ -157,7 +157,7 @@ class Pow(Op):
 
 
 def _needed(x) -> bool:
-    """False only for an array operand known to need no gradient (a constant Tensor's data)."""
+    """False only for a node that needs no gradient (a constant, in a recorded pass); arrays say True."""
     return getattr(x, "requires_grad", True)
 
 

@@ -105,12 +105,6 @@ def where(condition: Any, a: Any, b: Any) -> Any:
     return np.where(condition, a, b)
 
 
-def zeros_like(x: Any) -> Any:
-    if isinstance(x, Node):
-        return type(x)._constant_like(np.zeros_like(x.data))
-    return 0.0 if type(x) is float else np.zeros_like(x)
-
-
 def sum_to(g: Any, shape: tuple) -> Any:
     """Sum a gradient over the axes that broadcasting added or stretched, back to `shape`."""
     if isinstance(g, Node):
