@@ -100,9 +100,9 @@ class Node:
     def _constant_like(cls, data: Any) -> "Node":
         raise NotImplementedError
 
-    def _accumulate(self, grad: Any, held: Any) -> None:
-        """Add a pass's gradient into a leaf. `grad in held` tells whether another node of the
-        pass holds the same array, which a Tensor must then copy before keeping it."""
+    def _accumulate(self, grad: Any, shared: Any) -> None:
+        """Add a pass's gradient into a leaf. `id(grad) in shared` tells whether another node of
+        the pass holds the same array, which a Tensor must then copy before keeping it."""
         old = self.grad
         self.grad = grad if old is None else old + grad
 
@@ -268,28 +268,28 @@ def _commit(order: list, leaf_grads: dict, create_graph: bool) -> None:
         for node in order:
             if isinstance(node.grad, np.generic):
                 node.grad = np.asarray(node.grad)
-    held = _HeldArrays(order, leaf_grads)
+    shared = _shared_arrays(order, leaf_grads) if order and order[-1]._broadcasts else _NOTHING
     with _leaf_lock:
         for leaf, g in leaf_grads.items():
-            leaf._accumulate(g, held)
+            leaf._accumulate(g, shared)
 
 
-class _HeldArrays:
-    """Answers "does another node of this pass hold this very array?" for a leaf about to keep it
-    (an op may send one array to two inputs). Counted on the first question only: a pass over
-    Values never asks."""
+_NOTHING: frozenset = frozenset()
 
-    def __init__(self, order: list, leaf_grads: dict) -> None:
-        self._order, self._leaf_grads = order, leaf_grads
-        self._counts: Optional[dict] = None
 
-    def __contains__(self, array: Any) -> bool:
-        if self._counts is None:
-            counts: dict = {}
-            for g in [n.grad for n in self._order] + list(self._leaf_grads.values()):
-                counts[id(g)] = counts.get(id(g), 0) + 1
-            self._counts = counts
-        return self._counts.get(id(array), 0) > 1
+def _shared_arrays(order: list, leaf_grads: dict) -> set:
+    """The ids of the leaves' gradient arrays that another node of this pass also holds (an op
+    may send one array to two inputs). Each such leaf copies its array before keeping it; of
+    two leaves sent the same array, the first keeps it."""
+    held = {id(node.grad) for node in order}
+    shared = set()
+    for g in leaf_grads.values():
+        key = id(g)
+        if key in held:
+            shared.add(key)
+        else:
+            held.add(key)
+    return shared
 
 
 def backpropagate(root: Node, seed: Any, create_graph: bool = False) -> list[Node]:

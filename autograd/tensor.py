@@ -6,6 +6,7 @@ conversions); the elementwise methods are in `tensor_math.py`, the methods along
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -53,13 +54,13 @@ class Tensor(Node, MathMethods, ShapeMethods):
     _broadcasts = True
     _untracked_requires_grad = False
 
-    def _accumulate(self, grad: Any, held: Any) -> None:
+    def _accumulate(self, grad: Any, shared: Any) -> None:
         old = self.grad
         if old is not None:
             self.grad = old + grad
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
             self.grad = grad
-        elif grad.base is not None or not grad.flags.writeable or grad in held:
+        elif grad.base is not None or not grad.flags.writeable or id(grad) in shared:
             # Copy only when needed (most gradients are fresh arrays no other node holds), so that
             # editing `leaf.grad` in place changes that leaf alone.
             self.grad = grad.copy()
@@ -90,11 +91,20 @@ class Tensor(Node, MathMethods, ShapeMethods):
     def apply(cls, fn, *inputs: "Tensor", ctx: Any = None) -> "Tensor":
         """Run op `fn` on Tensors (its `forward` on their arrays) and record the result: the public
         way to add an op. A shape error from numpy is re-raised naming the op and the shapes."""
-        for x in inputs:
-            if not isinstance(x, Tensor):
-                raise TypeError(f"{fn.name}: expected Tensors, got {type(x).__name__}")
         try:
-            data = fn.forward(ctx, *[t.data for t in inputs])
+            if len(inputs) == 2:  # unrolled for the commonest arities: saves 0.25 us of the 0.7 an op spent outside its formula (timeit)
+                a, b = inputs
+                if type(a) is not Tensor or type(b) is not Tensor:
+                    _check_tensors(fn, inputs)
+                data = fn.forward(ctx, a.data, b.data)
+            elif len(inputs) == 1:
+                a, = inputs
+                if type(a) is not Tensor:
+                    _check_tensors(fn, inputs)
+                data = fn.forward(ctx, a.data)
+            else:
+                _check_tensors(fn, inputs)
+                data = fn.forward(ctx, *map(_data, inputs))
         except ValueError as e:
             if type(e) is not ValueError:
                 raise
@@ -372,6 +382,15 @@ def _float_dtype(op: str, dtype: Any) -> np.dtype:
     if dtype.kind != "f":
         raise TypeError(f"{op}: only float dtypes keep gradients, got {dtype} (circuitgrad's Tensors hold floats)")
     return dtype
+
+
+_data = attrgetter("data")
+
+
+def _check_tensors(fn: Any, inputs: tuple) -> None:
+    for x in inputs:
+        if type(x) is not Tensor and not isinstance(x, Tensor):
+            raise TypeError(f"{fn.name}: expected Tensors, got {type(x).__name__}")
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -97,7 +97,7 @@ class Value(Node):
     def _where(condition, a, b):
         return a if condition else b
 
-    def _accumulate(self, grad, held) -> None:
+    def _accumulate(self, grad, shared) -> None:
         old = self.grad
         if type(grad) is float and type(old) is float:  # the ordinary pass
             self.grad = old + grad

@@ -117,9 +117,12 @@ class Optimizer:
                     s = state.get(key)
                     if s is None:
                         s = state[key] = {}
-                    p.data[...] = update(p.data, p.grad, s, group)  # in place: views of the weights stay valid
+                    new = update(p.data, p.grad, s, group)
+                    if new is not p.data:  # in place: views of the weights stay valid
+                        p.data[...] = new
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
+        """The parameter's new value, from `x` and its gradient `g`; may update `x` in place and return it."""
         raise NotImplementedError
 
     # ---- saving and resuming ------------------------------------------------------------------------
@@ -261,7 +264,8 @@ class SGD(Optimizer):
                 buf = buf * momentum + (1 - group["dampening"]) * g
             state["momentum_buffer"] = buf
             g = g + momentum * buf if group["nesterov"] else buf
-        return x - group["lr"] * g
+        x -= group["lr"] * g  # in place (a float64 scalar for a Value): no copy back
+        return x
 
 
 def _copy(value: Any) -> Any:

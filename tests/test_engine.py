@@ -147,6 +147,30 @@ def test_a_root_that_is_a_leaf_accumulates_too():
     assert t.grad == 2.0
 
 
+def test_leaves_never_share_a_gradient_array_with_another_node():
+    """`+` sends one array to both inputs, and to an interior node: each leaf keeps its own copy, so
+    editing one leaf's gradient in place (clipping, say) changes no other node's."""
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    h = a * 2.0
+    s = (a + b) + h  # the outer + hands its gradient to the inner + (interior) and to h
+    s.backward(np.array([1.0, 10.0]))
+    for x, y in [(a.grad, b.grad), (a.grad, h.grad), (a.grad, s.grad), (b.grad, h.grad), (b.grad, s.grad)]:
+        assert not np.shares_memory(x, y)
+    b.grad *= 0.5
+    np.testing.assert_array_equal(a.grad, [3.0, 30.0])
+    np.testing.assert_array_equal(h.grad, [1.0, 10.0])
+    np.testing.assert_array_equal(b.grad, [0.5, 5.0])
+
+
+def test_a_gradient_seed_the_caller_keeps_is_not_kept_by_a_leaf():
+    seed = np.array([1.0, 1.0])
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x + 0.0).backward(seed)
+    x.grad[0] = 7.0
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
 # ---- no_grad / enable_grad ----------------------------------------------------------------------------------
 
 def test_no_grad_nests_with_enable_grad_and_restores_after_an_error():

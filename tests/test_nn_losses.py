@@ -52,6 +52,38 @@ def test_bce_clamps_its_logs_at_minus_100_like_torch(torch, rng):
     assert loss.data[0] == 100.0 and loss.data[1] == 100.0 and np.isfinite(loss.data).all()
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_bce_reduced_inside_its_node_matches_torch_at_the_clamps(torch, rng, reduction):
+    p = np.array([0.0, 1.0, 0.0, 1.0, 1e-60, 0.5, 0.25]).astype(np.float32)
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.5, 1.0]).astype(np.float32)
+    x = Tensor(p.copy(), requires_grad=True)
+    loss = F.binary_cross_entropy(x, y, reduction=reduction)
+    tx = torch.tensor(p, requires_grad=True)
+    tloss = torch.nn.functional.binary_cross_entropy(tx, torch.tensor(y), reduction=reduction)
+    loss.backward()
+    tloss.backward()
+    assert loss.data.dtype == np.float32 and loss.shape == ()
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6)
+    assert loss.op == f"bce {reduction}" and loss.parents == (x, loss.parents[1])  # one node, no mean gate
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_names_a_bad_prediction_whatever_the_reduction(reduction):
+    for bad in ([0.5, 1.25], [-0.5, 0.5], [0.5, np.nan], [np.inf, 0.5]):
+        with pytest.raises(ValueError, match="predictions must be probabilities"):
+            F.binary_cross_entropy(Tensor(bad), [0.0, 1.0], reduction=reduction)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_bce_gradient_with_respect_to_the_target_when_reduced(torch, rng, reduction):
+    p, y = rng.uniform(0.1, 0.9, size=4), leaf(rng.uniform(size=4))
+    ty = torch.tensor(y.data, requires_grad=True)
+    F.binary_cross_entropy(Tensor(p), y, reduction=reduction).backward()
+    torch.nn.functional.binary_cross_entropy(torch.tensor(p), ty, reduction=reduction).backward()
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-10)
+
+
 def test_bce_gradient_with_respect_to_the_target(torch, rng):
     p, y = rng.uniform(0.1, 0.9, size=4), leaf(rng.uniform(size=4))
     ty = torch.tensor(y.data, requires_grad=True)

@@ -74,14 +74,21 @@ def test_sgd_float32_stays_float32_and_close_to_torch(torch, rng):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_step_builds_no_graph_and_updates_in_place():
+@pytest.mark.parametrize("make", [lambda p: nn.optim.Adam(p, lr=0.1), lambda p: nn.optim.SGD(p, lr=0.1),
+                                  lambda p: nn.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1)],
+                         ids=["Adam", "SGD", "SGD momentum"])
+def test_step_builds_no_graph_and_updates_in_place(make):
     model = small_model()
     weight = model[0].weight
-    array = weight.data
-    opt = nn.optim.Adam(model.parameters(), lr=0.1)
+    array, view = weight.data, weight.data[0]
+    before = array.copy()
+    opt = make(model.parameters())
     model(Tensor(np.ones((2, 3)))).sum().backward()
+    grad = weight.grad.copy()
     opt.step()
     assert weight.data is array and weight.is_leaf and weight.fn is None
+    assert not np.array_equal(array, before) and np.array_equal(view, array[0])  # a view sees the new numbers
+    np.testing.assert_array_equal(weight.grad, grad)  # the update leaves the gradient as it was
     assert is_grad_enabled()
 
 

@@ -2,11 +2,13 @@
 against numpy's own results. The backward rules, dtypes and bad input are in test_tensor_rules.py."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from circuitgrad import autograd
-from circuitgrad.autograd import Tensor, cat, gradcheck, stack, where
+from circuitgrad.autograd import Tensor, Value, cat, gradcheck, stack, where
 from conftest import uniform_leaf as leaf  # noqa: E402
 
 def nonzero(rng, shape, label="x"):
@@ -309,6 +311,24 @@ def test_elementwise_matches_numpy_and_gradchecks(rng, name, shape):
         x.data[np.abs(np.abs(x.data) - 0.5) < 0.05] = 0.7
     np.testing.assert_allclose(ours(x).data, theirs(x.data), rtol=1e-14, atol=1e-300)
     assert gradcheck(ours, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_saturates_quietly_and_exactly_where_a_float_can_tell(dtype):
+    """No overflow warning for any input; where e^-x is finite the result is the correctly rounded
+    1 / (1 + e^-x) of float64 (the Value's formula), and beyond that it is a subnormal, never
+    negative and never above the smallest normal float."""
+    x = np.array([-1e4, -800.0, -120.0, -90.0, -60.0, -30.0, -5.0, -1e-3, 0.0, 2.0, 30.0, 800.0, 1e4]).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = Tensor(x).sigmoid().data
+    assert out.dtype == dtype
+    limit = np.log(np.finfo(dtype).max)
+    exact = np.array([Value(float(v)).sigmoid().data for v in x])
+    inside = x.astype(np.float64) >= -limit
+    np.testing.assert_allclose(out[inside], exact[inside].astype(dtype), rtol=2 * np.finfo(dtype).eps, atol=0)
+    assert ((out[~inside] >= 0) & (out[~inside] <= np.finfo(dtype).tiny)).all() and (~inside).any()
+    assert out[-1] == 1.0
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "step",

