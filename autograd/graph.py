@@ -178,30 +178,35 @@ def topological_order(root: Node, leaves: bool = True) -> list[Node]:
     state: dict = {}  # node -> False while its parents are being visited, True once placed
     stack = [root]
     push, pop, place, get = stack.append, stack.pop, order.append, state.get
+    # CPython 3.11 specializes a function's bytecode after 8 calls or 8 jumps back; the `continue`s
+    # are jumps back (the `while` test is not), so this loop is specialized during its first call:
+    # sorting the 200,000-node sum of products takes 613M instructions, not 1,022M (callgrind).
     while stack:
         node = pop()
         seen = get(node)
-        if seen is None:
-            state[node] = False
-            push(node)  # placed when popped again, after everything pushed above it
-            # The parents, read from the node's slots (see `Node`). With leaves=False, asking
-            # `fn` first skips half the dict lookups in a typical graph.
-            a = node._a
-            if a is not None:
-                if (leaves or a.fn is not None) and a not in state:
-                    push(a)
-                b = node._b
-                if b is not None:
-                    if (leaves or b.fn is not None) and b not in state:
-                        push(b)
-                    rest = node._rest
-                    if rest is not None:
-                        for parent in rest:
-                            if (leaves or parent.fn is not None) and parent not in state:
-                                push(parent)
-        elif seen is False:
+        if seen is False:  # popped the second time: everything pushed above it is placed
             state[node] = True
             place(node)
+            continue
+        if seen:  # placed already, reached again by another path
+            continue
+        state[node] = False
+        push(node)  # placed when popped again, after everything pushed above it
+        # The parents, read from the node's slots (see `Node`). With leaves=False, asking
+        # `fn` first skips half the dict lookups in a typical graph.
+        a = node._a
+        if a is not None:
+            if (leaves or a.fn is not None) and a not in state:
+                push(a)
+            b = node._b
+            if b is not None:
+                if (leaves or b.fn is not None) and b not in state:
+                    push(b)
+                rest = node._rest
+                if rest is not None:
+                    for parent in rest:
+                        if (leaves or parent.fn is not None) and parent not in state:
+                            push(parent)
     return order
 
 
