@@ -77,7 +77,7 @@ class Tensor(Node, MathMethods, ShapeMethods):
             raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
         self.data = _as_array("Tensor", data, dtype)
         self.grad = None
-        self.parents = ()
+        self._a = self._b = self._rest = None  # a leaf: no parents
         self.fn = None
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
@@ -156,7 +156,7 @@ class Tensor(Node, MathMethods, ShapeMethods):
         out = _new(Tensor)
         out.data = array
         out.grad = out.fn = out.ctx = None
-        out.parents = ()
+        out._a = out._b = out._rest = None
         out.label = ""
         out.requires_grad = False
         if switched.count:

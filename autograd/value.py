@@ -64,7 +64,7 @@ class Value(Node):
         if self.data - self.data != 0.0:
             _not_finite("Value", self.data, data)
         self.grad = 0.0
-        self.parents = ()
+        self._a = self._b = self._rest = None  # a leaf: no parents
         self.fn = None
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)

@@ -114,6 +114,24 @@ def test_value_backward_handles_an_op_with_three_operands():
     assert (a.grad, b.grad, c.grad) == (2 * 14.0, 4 * 14.0, 6 * 14.0)
 
 
+def test_every_walk_sees_the_operands_of_an_op_with_three_or_more_in_order():
+    # The first two operands sit in slots of their own and the others in `_rest`: the sort, the
+    # step pictures and a recorded (create_graph) pass must all see them as one ordered tuple.
+    a, b, c, d = Value(1.0), Value(2.0), Value(3.0), Value(4.0)
+    out = Value.apply(_Sum3, a, b, c) * Value.apply(_Sum3, b, c, d)  # 14 * 20
+    first, second = out.parents
+    assert first.parents == (a, b, c) and second.parents == (b, c, d)
+    order = topological_order(out)
+    assert_topological(order, out)
+    assert len(order) == 7
+    seed, steps = autograd.gate_steps(out)
+    sent = {step.gate: step.grads for step in steps}
+    assert sent[first] == (20.0, 40.0, 60.0) and sent[second] == (14.0, 28.0, 42.0)
+    ga, gd = autograd.grad(out, [a, d], create_graph=True)
+    assert (ga.data, gd.data) == (20.0, 42.0) and isinstance(ga, Value)
+    assert a.grad == 0.0  # grad() and gate_steps() leave every .grad as it was
+
+
 # ---- accumulation semantics ----------------------------------------------------------------------------
 
 def test_leaves_accumulate_interior_nodes_hold_the_latest_pass():
@@ -199,6 +217,27 @@ def test_no_grad_values_are_leaves_that_keep_no_reference_to_their_inputs():
 
 
 # ---- depth and memory -----------------------------------------------------------------------------------------
+
+def test_a_node_keeps_up_to_two_operands_in_its_own_slots_and_no_container():
+    # Issue 13: the cyclic collector walks every container it tracks; a parents tuple per node
+    # would double what it walks while a graph is built (see the comment on Node.__slots__).
+    x, y = Value(2.0), Value(3.0)
+    t, u = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2))
+    for node, parents in ((x, ()), (x.relu(), (x,)), (x * y, (x, y)), (t, ()), (t.exp(), (t,)), (t * u, (t, u))):
+        assert node.parents == parents
+        assert not [r for r in gc.get_referents(node) if isinstance(r, (tuple, list, dict))], node
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        s = Value(0.0)
+        for _ in range(1000):
+            s = s + x * y
+        made = len(gc.get_objects()) - before
+    finally:
+        gc.enable()
+    assert 2001 <= made <= 2010, f"2,001 nodes added {made:,} objects for the collector to track"
+
 
 def test_a_chain_a_million_nodes_deep_backprops_without_recursion():
     limit = sys.getrecursionlimit()
