@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import os
 import subprocess
 import sys
 import venv
@@ -49,10 +50,13 @@ def test_installs_next_to_hips_autograd_and_survives_its_uninstall(wheel, tmp_pa
     venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env)
     python = env / "bin" / "python"
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    hips = subprocess.run(pip + ["autograd==1.7.0"], capture_output=True, text=True)
+    # The fresh venv sees only what is installed in it: a PYTHONPATH pointing at this checkout
+    # would let `import autograd` find the folder here instead of HIPS autograd.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    hips = subprocess.run(pip + ["autograd==1.7.0"], capture_output=True, text=True, env=clean)
     if hips.returncode != 0:
         pytest.skip("PyPI's autograd==1.7.0 could not be installed here (no package index?)")
-    ours = subprocess.run(pip + ["--no-deps", str(wheel), "graphviz"], capture_output=True, text=True)
+    ours = subprocess.run(pip + ["--no-deps", str(wheel), "graphviz"], capture_output=True, text=True, env=clean)
     assert ours.returncode == 0, ours.stderr
     both = ("import autograd, autograd.numpy as anp\n"
             "d = autograd.grad(lambda x: anp.tanh(x))(0.0)\n"
@@ -60,13 +64,14 @@ def test_installs_next_to_hips_autograd_and_survives_its_uninstall(wheel, tmp_pa
             "x = cg.Value(0.0); x.tanh().backward()\n"
             "assert d == x.grad == 1.0, (d, x.grad)\n"
             "print(autograd.__file__); print(cg.autograd.__file__)\n")
-    run = subprocess.run([str(python), "-c", both], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run([str(python), "-c", both], capture_output=True, text=True, cwd=tmp_path, env=clean)
     assert run.returncode == 0, run.stderr
     hips_file, ours_file = run.stdout.split()
     assert "/circuitgrad/" not in hips_file and "/circuitgrad/autograd/" in ours_file
     gone = subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "-q", "autograd"], capture_output=True,
-                          text=True)
+                          text=True, env=clean)
     assert gone.returncode == 0, gone.stderr
     after = subprocess.run([str(python), "-c", "import circuitgrad as cg; import circuitgrad.nn, circuitgrad.viz; "
-                            "print(cg.Tensor([1.0]).sum().item())"], capture_output=True, text=True, cwd=tmp_path)
+                            "print(cg.Tensor([1.0]).sum().item())"], capture_output=True, text=True, cwd=tmp_path,
+                           env=clean)
     assert after.returncode == 0 and after.stdout.strip() == "1.0", after.stderr
