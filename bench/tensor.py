@@ -196,7 +196,7 @@ def circuitgrad_nn_xor(params: list) -> Callable[[], float]:
 
     layers = []
     for i, (n_in, n_out) in enumerate(zip(XOR_SIZES, XOR_SIZES[1:])):
-        linear = nn.Linear(n_in, n_out)
+        linear = nn.Linear(n_in, n_out, dtype=np.float32)  # float32 throughout, like the others
         linear.weight.data[...] = params[2 * i].T
         linear.bias.data[...] = params[2 * i + 1]
         layers += [linear, nn.Sigmoid()]
