@@ -10,6 +10,9 @@ from operator import mul
 
 from ..graph import Op
 from .maths import const, is_node
+from .reductions import Mean, Sum
+
+_ALL = (None, False)  # a reduction's ctx: over every axis, not keeping them
 
 
 class WeightedSum(Op):
@@ -103,9 +106,9 @@ class BinaryCrossEntropy(Op):
             log_q = np.maximum(np.log1p(-p), floor)
             loss = (y - const(1.0, p.dtype)) * log_q - y * log_p  # = -(y log p + (1 - y) log(1 - p)), bit for bit
         reduction = ctx[1]
-        if reduction == "mean":
-            return np.asarray(np.add.reduce(loss, axis=None) / loss.size, dtype=loss.dtype)
-        return np.add.reduce(loss, axis=None, keepdims=False) if reduction == "sum" else loss
+        if reduction == "none":
+            return loss
+        return (Mean if reduction == "mean" else Sum).forward(_ALL, loss)  # the mean and sum ops' own forward
 
     @staticmethod
     def backward(ctx, grad, out, p, y):
