@@ -64,7 +64,8 @@ class Node:
     # node is then one object, not a node and its `parents` tuple: half as many objects for Python's
     # cyclic garbage collector to walk in the full passes it makes while a big graph is built
     # (building the 100,000-term sum of products with gc on: 751M instructions in the collector,
-    # not 997M, by callgrind) and 104 bytes a node, not 144. Read the operands as `node.parents`.
+    # not 997M, by callgrind), and 104 bytes a node, not 144. In time, micrograd's demo step written
+    # on Value takes 101 ms instead of 156 with gc on (bench (a)). Read the operands as `node.parents`.
     __slots__ = ("data", "grad", "_a", "_b", "_rest", "fn", "ctx", "label", "requires_grad")
 
     # What an interior node's `grad` holds when no gradient reached it; subclasses override.
