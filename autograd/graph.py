@@ -299,11 +299,12 @@ def _commit(order: list, leaf_grads: dict, create_graph: bool) -> None:
         for node in order:
             if isinstance(node.grad, Node):
                 node.grad = node.grad.data
+    shared = _NOTHING
     if order and order[-1]._broadcasts:  # arrays: numpy turns 0-d results into scalars; keep them 0-d arrays
         for node in order:
             if isinstance(node.grad, np.generic):
                 node.grad = np.asarray(node.grad)
-    shared = _shared_arrays(order, leaf_grads) if order and order[-1]._broadcasts else _NOTHING
+        shared = _shared_arrays(order, leaf_grads)
     with _leaf_lock:
         for leaf, g in leaf_grads.items():
             leaf._accumulate(g, shared)

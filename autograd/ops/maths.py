@@ -7,6 +7,7 @@ which does the right thing for each kind of argument.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -65,33 +66,24 @@ def sigmoid(x: Any) -> Any:
     return x.sigmoid() if isinstance(x, Node) else np.exp(-np.logaddexp(0, -x))
 
 
+@functools.lru_cache(maxsize=None)
 def const(value: float, dtype: Any) -> np.ndarray:
     """`value` as a read-only 0-d array of `dtype`, made once. For array-only formulas: numpy
     2.4 takes a Python number in an array op through its scalar-promotion path, about 0.25 us
     more a call on a small array than a 0-d array of the same dtype (timeit, 4 x 10 float32)."""
-    key = (value, dtype)
-    c = _constants.get(key)
-    if c is None:
-        c = _constants[key] = np.array(value, dtype=dtype)
-        c.flags.writeable = False
+    c = np.array(value, dtype=dtype)
+    c.flags.writeable = False
     return c
 
 
+@functools.lru_cache(maxsize=None)
 def exp_limit(dtype: Any) -> np.ndarray:
     """The largest t of `dtype` whose e^t is finite (88.72 in float32, 709.78 in float64), as `const`."""
-    key = ("exp_limit", dtype)
-    c = _constants.get(key)
-    if c is None:
-        t = np.array(math.log(np.finfo(dtype).max), dtype=dtype)
-        with np.errstate(over="ignore"):
-            while not np.isfinite(np.exp(t)):  # rounding to the dtype may have landed just above
-                t = np.nextafter(t, t.dtype.type(0))
-        c = _constants[key] = np.array(t, dtype=dtype)
-        c.flags.writeable = False
-    return c
-
-
-_constants: dict = {}
+    t = np.array(math.log(np.finfo(dtype).max), dtype=dtype)
+    with np.errstate(over="ignore"):
+        while not np.isfinite(np.exp(t)):  # rounding to the dtype may have landed just above
+            t = np.nextafter(t, t.dtype.type(0))
+    return const(float(t), dtype)  # float(t) is t exactly: every float of a dtype is a Python float
 
 
 def erf(x: Any) -> Any:
