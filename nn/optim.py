@@ -105,21 +105,63 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place; builds no graph."""
         state = self.state
+        fixed = self._check_grads()
         for group in self.param_groups:
             update = self._update
             for p in group["params"]:
+                g = p.grad
+                if fixed:
+                    g = fixed.get(id(p), g)
                 if type(p) is Value:
-                    if p.grad is not None:  # a Value's gradient is a float; None only if set so by hand
-                        p.data = float(update(np.float64(p.data), np.float64(p.grad), state.setdefault(id(p), {}),
-                                              group))
-                elif p.grad is not None and p.requires_grad:
+                    if g is not None:  # a Value's gradient is a float; None only if set so by hand
+                        p.data = float(update(np.float64(p.data), np.float64(g), state.setdefault(id(p), {}), group))
+                elif g is not None and p.requires_grad:
                     key = id(p)
                     s = state.get(key)
                     if s is None:
                         s = state[key] = {}
-                    new = update(p.data, p.grad, s, group)
+                    new = update(p.data, g, s, group)
                     if new is not p.data:  # in place: views of the weights stay valid
                         p.data[...] = new
+
+    def _check_grads(self) -> dict:
+        """Check every gradient before any parameter changes, so a step that raises changes nothing.
+        Returns {id(p): numbers} for the gradients that needed converting (usually none)."""
+        fixed = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if type(p) is Value:
+                    if type(g) is not float:
+                        fixed[id(p)] = self._checked_grad(p, g)
+                elif (type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype.kind != "f") and p.requires_grad:
+                    fixed[id(p)] = self._checked_grad(p, g)  # set by hand, or a node after create_graph=True
+        return fixed
+
+    def _checked_grad(self, p: Node, g: Any) -> Any:
+        """`p.grad` as numbers `step` can use, or an error naming the parameter. A gradient left by
+        `backward(create_graph=True)` is a node: its numbers are used, as PyTorch does."""
+        if isinstance(g, Node):
+            g = g.data
+        where = next(f"parameter {i} of group {j}" for j, group in enumerate(self.param_groups)
+                     for i, q in enumerate(group["params"]) if q is p)
+        where += f" ({p.label})" if p.label else ""
+        step = f"{type(self).__name__}.step"
+        if isinstance(g, (bool, np.bool_)) or not isinstance(g, (np.ndarray, np.generic, int, float)):
+            raise TypeError(f"{step}: the gradient of {where} is a {type(g).__name__}, not numbers")
+        g = np.asarray(g)
+        if g.dtype.kind not in "fiu":
+            raise TypeError(f"{step}: the gradient of {where} has dtype {g.dtype}; expected real numbers")
+        if isinstance(p, Value):
+            if g.ndim:
+                raise ValueError(f"{step}: the gradient of {where} (a Value) has shape {g.shape}; expected a number")
+            return float(g)
+        if g.shape != p.data.shape:
+            raise ValueError(f"{step}: the gradient of {where} has shape {g.shape}, but the parameter has shape "
+                             f"{p.data.shape}")
+        return g.astype(p.data.dtype) if g.dtype.kind != "f" else g
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
         """The parameter's new value, from `x` and its gradient `g`; may update `x` in place and return it."""

@@ -222,6 +222,49 @@ def test_a_value_whose_grad_was_set_to_none_is_skipped():
     assert v.data == 1.0
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("grad,error,message", [
+    (np.ones(2), ValueError, r"has shape \(2,\), but the parameter has shape \(3, 2\)"),  # numpy would broadcast it
+    (np.ones((2, 3)), ValueError, r"has shape \(2, 3\), but the parameter has shape \(3, 2\)"),
+    ("0.1", TypeError, "is a str, not numbers"),
+    ([[1.0, 2.0]] * 3, TypeError, "is a list, not numbers"),
+    (np.full((3, 2), 1j), TypeError, "has dtype complex128; expected real numbers"),
+    (np.ones((3, 2), bool), TypeError, "has dtype bool; expected real numbers"),
+], ids=["broadcastable", "transposed", "str", "list", "complex", "bool"])
+def test_a_gradient_set_by_hand_that_does_not_fit_its_parameter_is_an_error_naming_it(name, grad, error, message):
+    other = Tensor(np.zeros(1), requires_grad=True)
+    w = Tensor(np.zeros((3, 2)), requires_grad=True, label="W1")
+    opt = getattr(nn.optim, name)([other, w], lr=0.1)
+    other.grad, w.grad = np.ones(1), grad
+    with pytest.raises(error, match=rf"{name}\.step: the gradient of parameter 1 of group 0 \(W1\) " + message):
+        opt.step()
+    assert (w.data == 0).all() and other.data[0] == 0.0 and not opt.state  # a step that raises changes nothing
+
+
+def test_a_value_gradient_set_by_hand_must_be_a_number():
+    v = Value(1.0, label="w")
+    opt = nn.optim.SGD([v], lr=0.1)
+    for grad, error, message in ((np.ones(2), ValueError, r"\(a Value\) has shape \(2,\); expected a number"),
+                                 ("1", TypeError, "is a str, not numbers"), (True, TypeError, "is a bool"),
+                                 (1j, TypeError, "is a complex")):
+        v.grad = grad
+        with pytest.raises(error, match=r"SGD\.step: the gradient of parameter 0 of group 0 \(w\) " + message):
+            opt.step()
+        assert v.data == 1.0
+    for grad in (2, np.float32(2.0), np.array(2.0), Value(2.0)):  # numbers of any kind; a node's number
+        v.data, v.grad = 1.0, grad
+        opt.step()
+        assert v.data == pytest.approx(0.8)
+
+
+def test_step_uses_the_numbers_of_a_gradient_recorded_with_create_graph():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w * w).sum().backward(create_graph=True)
+    assert isinstance(w.grad, Tensor)  # d/dw sum(w^2) = 2w, as a node
+    nn.optim.SGD([w], lr=0.25).step()
+    np.testing.assert_array_equal(w.data, [0.5, 1.0])
+
+
 def test_optimizer_repr_shows_hyperparameters():
     text = repr(nn.optim.SGD(small_model().parameters(), lr=0.1))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
