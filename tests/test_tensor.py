@@ -359,3 +359,35 @@ def test_softmax_is_stable_for_huge_logits():
     np.testing.assert_allclose(ls.data, [-2000.0, -1000.0, 0.0])
     ls[0].backward()
     assert np.isfinite(ls.parents[0].grad).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_masked_gradients_select_like_where_bit_for_bit(dtype):
+    from circuitgrad.autograd.ops.maths import masked
+
+    # relu, clamp and where send `grad where keep else 0`; ops.maths.masked does that selection on
+    # the bits for speed, and must give np.where's result exactly: blocked nan/inf become +0.0,
+    # kept entries keep their bits (-0.0, nan, subnormals), for any layout and broadcasting.
+    rng = np.random.default_rng(3)
+    grad = rng.standard_normal((6, 10)).astype(dtype)
+    grad[0, :6] = [np.nan, np.inf, -np.inf, -0.0, np.finfo(dtype).smallest_subnormal, np.finfo(dtype).max]
+    grad[1, :6] = grad[0, :6]
+    keep = rng.random((6, 10)) > 0.5
+    keep[0, :6], keep[1, :6] = False, True
+    for g, k in ((grad, keep), (grad.T, keep.T), (grad[:, ::2], keep[:, ::2]), (grad, keep[0]), (grad[0], keep),
+                 (grad, np.broadcast_to(keep[:, :1], grad.shape))):
+        ours, expected = masked(g, k), np.where(k, g, 0.0).astype(dtype)
+        assert ours.dtype == dtype and ours.shape == expected.shape
+        assert ours.base is None and ours.flags.writeable  # a leaf may keep it without a copy
+        np.testing.assert_array_equal(ours, expected)  # nan where nan
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(expected))  # -0.0 kept, blocked entries +0.0
+    assert masked(np.float32(2.0), np.True_) == 2.0 and masked(3.0, False) == 0.0  # numbers go through where
+
+
+def test_relu_clamp_and_where_gradients_block_a_nan_from_above_in_every_float_dtype():
+    for dtype in (np.float16, np.float32, np.float64):
+        x = Tensor(np.array([-1.0, 0.0, 2.0, 5.0], dtype), requires_grad=True)
+        blocked = x.relu() + x.clamp(0.5, 3.0) + where(x.data > 1, x, 0.0)
+        (blocked * Tensor(np.array([np.nan, np.inf, 1.0, 1.0], dtype))).sum().backward()
+        # entries 0 and 1 are blocked by all three gates: their nan and inf never reach x
+        assert x.grad.dtype == dtype and x.grad.tolist() == [0.0, 0.0, 3.0, 2.0]

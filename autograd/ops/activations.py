@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..graph import Op
-from .maths import call, data, erf, exp, mask, sigmoid, sign, tanh, where
+from .maths import call, data, erf, exp, mask, masked, sigmoid, sign, tanh
 
 SQRT_HALF = math.sqrt(0.5)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -145,7 +145,7 @@ class Hardtanh(Op):
     def backward(limits, grad, out, x):
         low, high = limits
         xv = data(x)
-        return (where((xv > low) & (xv < high), grad, 0.0),)
+        return (masked(grad, (xv > low) & (xv < high)),)
 
 
 class Hardsigmoid(Op):

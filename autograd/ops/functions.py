@@ -12,7 +12,7 @@ import numpy as np
 
 from ..graph import Op
 from .arithmetic import DomainError
-from .maths import const, cos, data, erf, exp, exp_limit, mask, sign, sin, where
+from .maths import const, cos, data, erf, exp, exp_limit, mask, masked, sign, sin
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -299,7 +299,7 @@ class ReLU(Op):
 
     @staticmethod
     def backward(ctx, grad, out, x):
-        return (where(data(out) > 0, grad, 0.0),)
+        return (masked(grad, data(out) > 0),)
 
 
 class LeakyReLU(Op):
@@ -375,7 +375,7 @@ class Clip(Op):
             inside &= xv >= low
         if high is not None:
             inside &= xv <= high
-        return (where(inside, grad, 0.0),)
+        return (masked(grad, inside),)
 
 
 class Cast(Op):

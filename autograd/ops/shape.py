@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph import Node, Op
-from .maths import broadcast_to, call, data, sum_to, unbroadcast, where
+from .maths import broadcast_to, call, data, masked, sum_to, unbroadcast
 
 # ---- argument checks, each naming the op and the shapes ---------------------------------------
 
@@ -206,7 +206,7 @@ class Where(Op):
 
     @staticmethod
     def backward(condition, grad, out, a, b):
-        return where(condition, grad, 0.0), where(condition, 0.0, grad)
+        return masked(grad, condition), masked(grad, np.logical_not(condition))
 
 
 class SumTo(Op):
