@@ -465,9 +465,10 @@ def main(quick: bool = False) -> None:
             print(f"\nWARNING: {name}'s gradient of the sum is wrong.")
     if has_mg:
         print(f"\nmicrograd's backward ran with the recursion limit raised to {DEEP:,} on a 512 MB thread stack.")
-        least = b["micrograd", True, "build + backward"] / b["least engine", True, "build + backward"]
+        seconds = b["least engine", True, "build + backward"]
+        least = b["micrograd", True, "build + backward"] / seconds
         print(f"\nThe least engine of this design (`bench.scalar.LeastValue`: one object per node, + and * "
-              f"only, derivatives inline, no checks) takes {fmt_time(b['least engine', True, 'build + backward'])} to build and "
+              f"only, derivatives inline, no checks) takes {fmt_time(seconds)} to build and "
               f"backprop the sum with gc on: {fmt_ratio(least)} faster than micrograd. Any engine whose "
               "nodes point to their operands pays what it pays (the collector walks every node while the "
               "graph grows; the backward takes a Python step per node), so this is about the most goal (b) "

@@ -309,7 +309,8 @@ def bench_xor(quick: bool) -> dict:
     torch = load_torch()
     params = xor_params()
     epochs = {"numpy": numpy_xor(params), "circuitgrad": circuitgrad_xor(params),
-              "circuitgrad nn": circuitgrad_nn_xor(params), "formulas alone": formulas_alone(xor_nn_loss(params), 1.0)}
+              "circuitgrad nn": circuitgrad_nn_xor(params),
+              "formulas alone": formulas_alone(xor_nn_loss(params), 1.0)}
     if torch:
         epochs["torch"] = torch_xor(torch)
     # The tutorial runs 10,001 epochs and prints the cost of each before its update; so do we,
