@@ -61,6 +61,24 @@ def flag(owner: str, name: str, value: Any) -> bool:
     raise TypeError(f"{owner}: {name} must be True or False, got {type(value).__name__} {value!r}")
 
 
+def drop_probability(owner: str, p: Any, hint: str = "") -> float:
+    """A dropout probability as a float in [0, 1): at 1 nothing is kept and 1 / (1 - p) is undefined."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+        raise ValueError(f"{owner}: p must be a probability in [0, 1), got {p!r}{hint}")
+    return float(p)
+
+
+def float_dtype(owner: str, dtype: Any) -> np.dtype:
+    """`dtype` as a numpy float dtype (None: float64, numpy's and circuitgrad's default)."""
+    try:
+        kind = np.dtype(np.float64 if dtype is None else dtype)
+    except TypeError:
+        kind = None
+    if kind is None or kind.kind != "f":
+        raise TypeError(f"{owner}: dtype must be a float type such as np.float32, got {dtype!r}")
+    return kind
+
+
 def _interval(low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> str:
     """`>= 0`, `> 0`, `<= 1` or `in [0, 1)`, as the bounds read best."""
     if high is None:

@@ -15,19 +15,9 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from . import convolution as F
-from .checks import flag
+from .checks import flag, float_dtype
 from .layers import _positive_int
 from .module import Module, Parameter
-
-
-def _dtype(layer: str, dtype: Any) -> np.dtype:
-    try:
-        kind = np.dtype(np.float64 if dtype is None else dtype)
-    except TypeError:
-        kind = None
-    if kind is None or kind.kind != "f":
-        raise TypeError(f"{layer}: dtype must be a float type such as np.float32, got {dtype!r}")
-    return kind
 
 
 class _ConvNd(Module):
@@ -50,7 +40,7 @@ class _ConvNd(Module):
         self.dilation = F.pair(name, "dilation", dilation, n)
         self.output_padding = F.pair(name, "output_padding", output_padding, n)
         self.groups = F.groups_of(name, groups, self.in_channels, self.out_channels)
-        dtype = _dtype(name, dtype)
+        dtype = float_dtype(name, dtype)
         if self.transposed:
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         else:

@@ -17,7 +17,7 @@ from circuitgrad.autograd import ops
 from circuitgrad.autograd.ops import conv as C
 from circuitgrad.autograd.ops import pool as P
 
-from .checks import as_tensor
+from .checks import as_tensor, drop_probability
 
 _LOWEST = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "output_size": 1}
 
@@ -172,8 +172,7 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, op: str = "drop
     (Dropout) hardly regularizes a convolution; dropping the whole map does. The mask comes
     from numpy's global RNG.
     """
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-        raise ValueError(f"{op}: p must be a probability in [0, 1), got {p!r}")
+    drop_probability(op, p)
     x = as_tensor(input, op)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")

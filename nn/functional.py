@@ -17,7 +17,7 @@ from circuitgrad.autograd.functional import (celu, elu, gelu, hardsigmoid, hards
                                              mish, relu6, silu, softplus, softsign)
 from circuitgrad.autograd.graph import Node
 
-from .checks import as_tensor, real  # noqa: F401  (as_tensor: F.as_tensor for the layers)
+from .checks import as_tensor, drop_probability, real  # noqa: F401  (as_tensor: F.as_tensor for the layers)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -312,9 +312,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     The mask comes from numpy's global RNG, so `np.random.seed` makes it reproducible.
     Off (the identity) when not training or p == 0. Raises ValueError for p outside [0, 1).
     """
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r} "
-                         "(p = 1 would drop everything and the 1/(1-p) scale is undefined)")
+    drop_probability("dropout", p, " (p = 1 would drop everything and the 1/(1-p) scale is undefined)")
     x = as_tensor(x, "dropout")
     if not training or p == 0.0:
         return x

@@ -16,7 +16,7 @@ from circuitgrad.autograd import Tensor
 from circuitgrad.autograd.graph import Node
 
 from . import functional as F
-from .checks import flag
+from .checks import flag, float_dtype
 from .module import Module, Parameter
 
 
@@ -42,13 +42,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int("Linear", "in_features", in_features)
         self.out_features = _positive_int("Linear", "out_features", out_features)
-        try:
-            kind = np.dtype(np.float64 if dtype is None else dtype)
-        except TypeError:
-            kind = None
-        if kind is None or kind.kind != "f":
-            raise TypeError(f"Linear: dtype must be a float type such as np.float32, got {dtype!r}")
-        dtype = kind
+        dtype = float_dtype("Linear", dtype)
         bias = flag("Linear", "bias", bias)
         bound = 1.0 / math.sqrt(self.in_features)
         self.weight = Parameter(np.random.uniform(-bound, bound, (self.out_features, self.in_features)),

@@ -6,7 +6,6 @@ before training again.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from . import functional as F
+from .checks import drop_probability
 from .convolution import dropout2d
 from .layers import _positive_int
 from .module import Module, Parameter
@@ -29,9 +29,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = drop_probability("Dropout", p)
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout(x, self.p, self.training)
@@ -128,9 +126,7 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout2d: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = drop_probability("Dropout2d", p)
 
     def forward(self, x: Any) -> Tensor:
         return dropout2d(x, self.p, self.training, op="Dropout2d")
@@ -155,8 +151,7 @@ class DropConnect(Module):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DropConnect: expected a layer (Module) to wrap, got {type(module).__name__}")
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"DropConnect: p must be a probability in [0, 1), got {p!r}")
+        drop_probability("DropConnect", p)
         if not isinstance(module._parameters.get(name), Tensor):
             raise ValueError(f"DropConnect: {type(module).__name__} has no Tensor parameter {name!r} to drop "
                              f"(its parameters: {list(module._parameters) or 'none'})")
