@@ -145,23 +145,26 @@ class Optimizer:
         `backward(create_graph=True)` is a node: its numbers are used, as PyTorch does."""
         if isinstance(g, Node):
             g = g.data
-        where = next(f"parameter {i} of group {j}" for j, group in enumerate(self.param_groups)
-                     for i, q in enumerate(group["params"]) if q is p)
-        where += f" ({p.label})" if p.label else ""
-        step = f"{type(self).__name__}.step"
         if isinstance(g, (bool, np.bool_)) or not isinstance(g, (np.ndarray, np.generic, int, float)):
-            raise TypeError(f"{step}: the gradient of {where} is a {type(g).__name__}, not numbers")
+            raise TypeError(f"{self._gradient_of(p)} is a {type(g).__name__}, not numbers")
         g = np.asarray(g)
         if g.dtype.kind not in "fiu":
-            raise TypeError(f"{step}: the gradient of {where} has dtype {g.dtype}; expected real numbers")
+            raise TypeError(f"{self._gradient_of(p)} has dtype {g.dtype}; expected real numbers")
         if isinstance(p, Value):
             if g.ndim:
-                raise ValueError(f"{step}: the gradient of {where} (a Value) has shape {g.shape}; expected a number")
+                raise ValueError(f"{self._gradient_of(p)} (a Value) has shape {g.shape}; expected a number")
             return float(g)
         if g.shape != p.data.shape:
-            raise ValueError(f"{step}: the gradient of {where} has shape {g.shape}, but the parameter has shape "
+            raise ValueError(f"{self._gradient_of(p)} has shape {g.shape}, but the parameter has shape "
                              f"{p.data.shape}")
         return g.astype(p.data.dtype) if g.dtype.kind != "f" else g
+
+    def _gradient_of(self, p: Node) -> str:
+        """How an error names `p`'s gradient: "SGD.step: the gradient of parameter 1 of group 0 (W1)"."""
+        where = next(f"parameter {i} of group {j}" for j, group in enumerate(self.param_groups)
+                     for i, q in enumerate(group["params"]) if q is p)
+        label = f" ({p.label})" if p.label else ""
+        return f"{type(self).__name__}.step: the gradient of {where}{label}"
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
         """The parameter's new value, from `x` and its gradient `g`; may update `x` in place and return it."""
