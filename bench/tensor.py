@@ -28,7 +28,7 @@ import numpy as np
 
 from circuitgrad import autograd
 from circuitgrad.autograd import Tensor
-from circuitgrad.autograd.ops.maths import unbroadcast
+from circuitgrad.autograd.graph import _fit_shapes
 from bench import clock, fmt_ratio, fmt_time, heading, interleaved, table, verdict
 
 SKIPPED = "skipped (torch not installed)"
@@ -148,10 +148,10 @@ def formulas_alone(loss: Tensor, lr: float) -> Callable[[], float]:
         for node, fn, ctx, parents in reversed(gates):
             inputs = [value[p] if p in value else p.data for p in parents]
             sent = fn.backward(ctx, grad[node], value[node], *inputs)
-            for p, x, g in zip(parents, inputs, sent):
+            if fn.broadcasts:
+                sent = _fit_shapes(sent, parents)  # the engine's own sum back to each input's shape
+            for p, g in zip(parents, sent):
                 if g is not None and p.requires_grad:
-                    if fn.broadcasts and g.shape != x.shape:
-                        g = unbroadcast(g, x.shape)
                     grad[p] = grad[p] + g if p in grad else g
         for p in leaves:
             p.data -= lr * grad[p]
