@@ -28,6 +28,8 @@ def close(ours, theirs, what):
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10, err_msg=what)
 
 
+ALL = (True, True, True)  # a gradient for x, w and b
+
 # stride, padding, dilation, groups; channels are 6 in, 6 out so groups 1, 2, 3 and 6 all divide them
 CONV_CASES = [((1, 1), (0, 0), (1, 1), 1), ((2, 2), (1, 1), (1, 1), 1), ((2, 1), (1, 2), (1, 2), 2),
               ((3, 2), (2, 1), (2, 1), 3), ((1, 1), (1, 1), (1, 1), 6)]
@@ -42,7 +44,7 @@ def test_conv2d_matches_torch(torch, rng, stride, padding, dilation, groups):
     close(out, ref.detach().numpy(), "output")
     upstream = rng.normal(size=out.shape)
     ref.backward(torch.tensor(upstream))
-    dx, dw, db = C.conv2d_backward(upstream, x, w, True, stride, padding, dilation, groups)
+    dx, dw, db = C.conv2d_backward(upstream, x, w, ALL, stride, padding, dilation, groups)
     close(dx, tx.grad.numpy(), "d input")
     close(dw, tw.grad.numpy(), "d weight")
     close(db, tb.grad.numpy(), "d bias")
@@ -53,7 +55,7 @@ def test_conv2d_gradients_match_finite_differences(rng, stride, padding, dilatio
     x, w, b = rng.normal(size=(1, 6, 6, 5)), rng.normal(size=(6, 6 // groups, 3, 2)), rng.normal(size=6)
     f = lambda x, w, b: C.conv2d(x, w, b, stride, padding, dilation, groups)  # noqa: E731
     upstream = rng.normal(size=f(x, w, b).shape)
-    grads = C.conv2d_backward(upstream, x, w, True, stride, padding, dilation, groups)
+    grads = C.conv2d_backward(upstream, x, w, ALL, stride, padding, dilation, groups)
     for i, name in enumerate(("x", "w", "b")):
         np.testing.assert_allclose(grads[i], numeric_grad(f, [x, w, b], upstream, i), rtol=1e-6, atol=1e-7,
                                    err_msg=f"d {name}")
@@ -68,7 +70,7 @@ def test_conv1d_matches_torch(torch, rng, stride, padding, dilation, groups):
     close(out, ref.detach().numpy(), "output")
     upstream = rng.normal(size=out.shape)
     ref.backward(torch.tensor(upstream))
-    for ours, theirs, what in zip(C.conv1d_backward(upstream, x, w, True, stride, padding, dilation, groups),
+    for ours, theirs, what in zip(C.conv1d_backward(upstream, x, w, ALL, stride, padding, dilation, groups),
                                   (tx, tw, tb), ("d input", "d weight", "d bias")):
         close(ours, theirs.grad.numpy(), what)
 
@@ -88,7 +90,7 @@ def test_conv_transpose2d_matches_torch(torch, rng, stride, padding, output_padd
     close(out, ref.detach().numpy(), "output")
     upstream = rng.normal(size=out.shape)
     ref.backward(torch.tensor(upstream))
-    for ours, theirs, what in zip(C.conv_transpose2d_backward(upstream, x, w, True, stride, padding, groups, dilation),
+    for ours, theirs, what in zip(C.conv_transpose2d_backward(upstream, x, w, ALL, stride, padding, groups, dilation),
                                   (tx, tw, tb), ("d input", "d weight", "d bias")):
         close(ours, theirs.grad.numpy(), what)
 
@@ -98,7 +100,7 @@ def test_conv_transpose2d_gradients_match_finite_differences(rng):
     args = ((2, 1), (1, 0), (1, 0), 2, (1, 1))
     f = lambda x, w, b: C.conv_transpose2d(x, w, b, *args)  # noqa: E731
     upstream = rng.normal(size=f(x, w, b).shape)
-    grads = C.conv_transpose2d_backward(upstream, x, w, True, (2, 1), (1, 0), 2, (1, 1))
+    grads = C.conv_transpose2d_backward(upstream, x, w, ALL, (2, 1), (1, 0), 2, (1, 1))
     for i, name in enumerate(("x", "w", "b")):
         np.testing.assert_allclose(grads[i], numeric_grad(f, [x, w, b], upstream, i), rtol=1e-6, atol=1e-7,
                                    err_msg=f"d {name}")
@@ -179,7 +181,7 @@ def test_pool_gradients_match_finite_differences(rng):
 def test_float32_stays_float32(rng):
     x, w = rng.normal(size=(2, 2, 6, 6)).astype(np.float32), rng.normal(size=(3, 2, 3, 3)).astype(np.float32)
     assert C.conv2d(x, w).dtype == np.float32
-    assert all(g.dtype == np.float32 for g in C.conv2d_backward(np.ones((2, 3, 4, 4), np.float32), x, w, True)
+    assert all(g.dtype == np.float32 for g in C.conv2d_backward(np.ones((2, 3, 4, 4), np.float32), x, w)
                if g is not None)
     assert P.max_pool2d_backward(np.ones((2, 2, 3, 3), np.float32), x, (2, 2), (2, 2)).dtype == np.float32
     assert P.avg_pool2d(x, (2, 2), (2, 2)).dtype == np.float32
@@ -206,3 +208,21 @@ def test_pool_shape_errors():
         P.pool2d_shape("MaxPool2d", (1, 1, 8, 4), (2, 5), (1, 1), (0, 0))
     with pytest.raises(ValueError, match="output_padding"):
         C.conv_transpose2d_shape("ConvTranspose2d", (1, 2, 4, 4), (2, 3, 3, 3), (1, 1), (0, 0), (1, 1), (1, 1), 1)
+
+
+def test_backward_kernels_compute_only_the_gradients_asked_for(rng):
+    # An image batch into a first layer, or a fixed latent into a decoder, needs no gradient;
+    # frozen weights need none either. What is skipped is None, the rest as in a full pass.
+    x, w = rng.normal(size=(2, 4, 5, 5)), rng.normal(size=(4, 4, 3, 3))
+    tr_args = ((2, 2), (1, 1), 1, (1, 1))  # stride, padding, groups, dilation
+    g_conv = rng.normal(size=C.conv2d(x, w).shape)
+    g_tr = rng.normal(size=C.conv_transpose2d(x, w, None, (2, 2), (1, 1), (1, 1), 1, (1, 1)).shape)  # output_padding 1
+    for backward, g, args in ((C.conv2d_backward, g_conv, ()), (C.conv_transpose2d_backward, g_tr, tr_args)):
+        full = backward(g, x, w, ALL, *args)
+        for need in ((False, True, False), (True, False, True), (True, False)):
+            part = backward(g, x, w, need, *args)
+            for i, got in enumerate(part):
+                if i < len(need) and need[i]:
+                    np.testing.assert_array_equal(got, full[i])
+                else:
+                    assert got is None

@@ -193,12 +193,17 @@ def conv2d_grad_bias(grad: np.ndarray) -> np.ndarray:
     return grad.sum(axis=(0, 2, 3))
 
 
-def conv2d_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, has_bias: bool, stride: Pair = (1, 1),
-                    padding: Pair = (0, 0), dilation: Pair = (1, 1), groups: int = 1) -> tuple:
-    """(dx, dw, db) of `conv2d` (db is None without a bias)."""
-    dx = conv2d_grad_input(grad, w, x.shape, stride, padding, dilation, groups)
-    dw = conv2d_grad_weight(grad, x, w.shape, stride, padding, dilation, groups)
-    return dx, dw, (conv2d_grad_bias(grad) if has_bias else None)
+def wanted(need: tuple, i: int) -> bool:
+    """Whether input i (x, w, b) wants a gradient; `need` has no entry for a missing bias."""
+    return i < len(need) and need[i]
+
+
+def conv2d_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need: tuple = (True, True, True),
+                    stride: Pair = (1, 1), padding: Pair = (0, 0), dilation: Pair = (1, 1), groups: int = 1) -> tuple:
+    """(dx, dw, db) of `conv2d`, each None where `need` (for x, w, b) wants none."""
+    dx = conv2d_grad_input(grad, w, x.shape, stride, padding, dilation, groups) if wanted(need, 0) else None
+    dw = conv2d_grad_weight(grad, x, w.shape, stride, padding, dilation, groups) if wanted(need, 1) else None
+    return dx, dw, (conv2d_grad_bias(grad) if wanted(need, 2) else None)
 
 
 # ---- conv1d: a conv2d of height 1 -----------------------------------------------------------------
@@ -210,12 +215,12 @@ def conv1d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride:
     return out[:, :, 0, :]
 
 
-def conv1d_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, has_bias: bool, stride: int = 1,
-                    padding: int = 0, dilation: int = 1, groups: int = 1) -> tuple:
-    """(dx, dw, db) of `conv1d`."""
-    dx, dw, db = conv2d_backward(grad[:, :, None, :], x[:, :, None, :], w[:, :, None, :], has_bias,
+def conv1d_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need: tuple = (True, True, True),
+                    stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1) -> tuple:
+    """(dx, dw, db) of `conv1d`, each None where `need` wants none."""
+    dx, dw, db = conv2d_backward(grad[:, :, None, :], x[:, :, None, :], w[:, :, None, :], need,
                                  (1, stride), (0, padding), (1, dilation), groups)
-    return dx[:, :, 0, :], dw[:, :, 0, :], db
+    return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db
 
 
 # ---- conv_transpose2d: the input gradient of a convolution, run forward ----------------------------
@@ -236,18 +241,22 @@ def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = Non
     return np.ascontiguousarray(out)
 
 
-def conv_transpose2d_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, has_bias: bool,
+def conv_transpose2d_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need: tuple = (True, True, True),
                               stride: Pair = (1, 1), padding: Pair = (0, 0), groups: int = 1,
                               dilation: Pair = (1, 1)) -> tuple:
-    """(dx, dw, db) of `conv_transpose2d`: the adjoint of an input gradient is the convolution itself."""
-    dx = conv2d(grad, w, None, stride, padding, dilation, groups)
-    # An output_padding of stride or more gives the convolution of `grad` extra rows no input
-    # pixel wrote to; x is zero there.
-    extra = ((0, 0), (0, 0), (0, dx.shape[2] - x.shape[2]), (0, dx.shape[3] - x.shape[3]))
-    dx = dx[:, :, :x.shape[2], :x.shape[3]]
-    # The weight meets x (as the convolution's output gradient) and grad (as its input).
-    dw = conv2d_grad_weight(np.pad(x, extra), grad, w.shape, stride, padding, dilation, groups)
-    return dx, dw, (conv2d_grad_bias(grad) if has_bias else None)
+    """(dx, dw, db) of `conv_transpose2d`, each None where `need` wants none: the adjoint of an
+    input gradient is the convolution itself."""
+    dx = dw = None
+    if wanted(need, 0):
+        dx = conv2d(grad, w, None, stride, padding, dilation, groups)[:, :, :x.shape[2], :x.shape[3]]
+    if wanted(need, 1):
+        # An output_padding of stride or more gives the convolution of `grad` extra rows no input
+        # pixel wrote to; x is zero there.
+        n, _, h, w_ = conv2d_shape("conv_transpose2d", grad.shape, w.shape, stride, padding, dilation, groups)
+        extra = ((0, 0), (0, 0), (0, h - x.shape[2]), (0, w_ - x.shape[3]))
+        # The weight meets x (as the convolution's output gradient) and grad (as its input).
+        dw = conv2d_grad_weight(np.pad(x, extra), grad, w.shape, stride, padding, dilation, groups)
+    return dx, dw, (conv2d_grad_bias(grad) if wanted(need, 2) else None)
 
 
 # ---- the ops -------------------------------------------------------------------------------------
@@ -268,12 +277,8 @@ class Conv2d(Op):
 
     @staticmethod
     def backward(ctx, grad, out, x, w, b=None):
-        need, stride, padding, dilation, groups = ctx
-        dx = conv2d_grad_input(grad, w, x.shape, stride, padding, dilation, groups) if need[0] else None
-        dw = conv2d_grad_weight(grad, x, w.shape, stride, padding, dilation, groups) if need[1] else None
-        if b is None:
-            return dx, dw
-        return dx, dw, (conv2d_grad_bias(grad) if need[2] else None)
+        dx, dw, db = conv2d_backward(grad, x, w, *ctx)
+        return (dx, dw) if b is None else (dx, dw, db)
 
 
 class Conv1d(Op):
@@ -289,10 +294,8 @@ class Conv1d(Op):
 
     @staticmethod
     def backward(ctx, grad, out, x, w, b=None):
-        need, stride, padding, dilation, groups = ctx
-        ctx2 = (need, (1, stride), (0, padding), (1, dilation), groups)
-        grads = Conv2d.backward(ctx2, grad[:, :, None, :], None, x[:, :, None, :], w[:, :, None, :], b)
-        return tuple(g[:, :, 0, :] if g is not None and g.ndim == 4 else g for g in grads)
+        dx, dw, db = conv1d_backward(grad, x, w, *ctx)
+        return (dx, dw) if b is None else (dx, dw, db)
 
 
 class ConvTranspose2d(Op):
@@ -312,7 +315,5 @@ class ConvTranspose2d(Op):
     @staticmethod
     def backward(ctx, grad, out, x, w, b=None):
         need, stride, padding, _, groups, dilation = ctx
-        dx, dw, db = conv_transpose2d_backward(grad, x, w, b is not None and need[2], stride, padding, groups, dilation)
-        dx = dx if need[0] else None
-        dw = dw if need[1] else None
+        dx, dw, db = conv_transpose2d_backward(grad, x, w, need, stride, padding, groups, dilation)
         return (dx, dw) if b is None else (dx, dw, db)
