@@ -44,8 +44,11 @@ def groups_of(owner: str, groups: Any, in_channels: int, out_channels: int) -> i
     return int(groups)
 
 
-def _need(*tensors: Optional[Tensor]) -> tuple:
-    return tuple(t.requires_grad for t in tensors if t is not None)
+def _apply(fn: Any, x: Tensor, w: Tensor, b: Optional[Tensor], *settings: Any) -> Tensor:
+    """The convolution node; its ctx starts with which inputs want a gradient (the image batch into
+    a first layer wants none), with no entry for a missing bias."""
+    operands = (x, w) if b is None else (x, w, b)
+    return Tensor.apply(fn, *operands, ctx=(tuple(t.requires_grad for t in operands), *settings))
 
 
 def _operands(op: str, input: Any, weight: Any, bias: Any, rank: int, layout: str) -> tuple:
@@ -78,8 +81,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     groups = groups_of(op, groups, x.shape[1], w.shape[0] if w.ndim == 4 else groups)
     C.conv2d_shape(op, x.shape, w.shape, stride, padding, dilation, groups)
     _check_bias(op, b, w.shape[0])
-    operands = (x, w) if b is None else (x, w, b)
-    return Tensor.apply(ops.Conv2d, *operands, ctx=(_need(x, w, b), stride, padding, dilation, groups))
+    return _apply(ops.Conv2d, x, w, b, stride, padding, dilation, groups)
 
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
@@ -94,8 +96,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     C.conv2d_shape(op, x.shape[:2] + (1,) + x.shape[2:], w.shape[:2] + (1,) + w.shape[2:], (1, stride),
                    (0, padding), (1, dilation), groups)
     _check_bias(op, b, w.shape[0])
-    operands = (x, w) if b is None else (x, w, b)
-    return Tensor.apply(ops.Conv1d, *operands, ctx=(_need(x, w, b), stride, padding, dilation, groups))
+    return _apply(ops.Conv1d, x, w, b, stride, padding, dilation, groups)
 
 
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
@@ -110,9 +111,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     groups = groups_of(op, groups, x.shape[1], groups * (w.shape[1] if w.ndim == 4 else 1))
     C.conv_transpose2d_shape(op, x.shape, w.shape, stride, padding, output_padding, dilation, groups)
     _check_bias(op, b, w.shape[1] * groups)
-    operands = (x, w) if b is None else (x, w, b)
-    return Tensor.apply(ops.ConvTranspose2d, *operands,
-                 ctx=(_need(x, w, b), stride, padding, output_padding, groups, dilation))
+    return _apply(ops.ConvTranspose2d, x, w, b, stride, padding, output_padding, groups, dilation)
 
 
 # ---- pooling -------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def pool2d_shape(op: str, x_shape: tuple, kernel: Pair, stride: Pair, padding: P
 # holding that offset's entry of every patch: the running maximum over the slices is the
 # output, and in backward the first slice (in reading order) equal to the output wins.
 
-def _slices(x_pad: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> list:
+def _slices(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> list:
     return [(rows, cols) for _, (rows, cols) in offsets(kernel, stride, dilation, out_hw)]
 
 
@@ -55,7 +55,7 @@ def max_pool2d(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair = (0, 0)
     _, _, ho, wo = pool2d_shape("max_pool2d", x.shape, kernel, stride, padding, dilation)
     x_pad = pad2d(x, padding, -np.inf)
     out = None
-    for rows, cols in _slices(x_pad, kernel, stride, dilation, (ho, wo)):
+    for rows, cols in _slices(kernel, stride, dilation, (ho, wo)):
         out = x_pad[:, :, rows, cols].copy() if out is None else np.maximum(out, x_pad[:, :, rows, cols], out=out)
     return out
 
@@ -70,7 +70,7 @@ def max_pool2d_backward(grad: np.ndarray, x: np.ndarray, kernel: Pair, stride: P
     x_pad = pad2d(x, padding, -np.inf)
     dx = np.zeros(x_pad.shape, dtype=x.dtype)
     taken = np.zeros(out.shape, dtype=bool)
-    for rows, cols in _slices(x_pad, kernel, stride, dilation, out.shape[2:]):
+    for rows, cols in _slices(kernel, stride, dilation, out.shape[2:]):
         wins = x_pad[:, :, rows, cols] == out
         wins &= ~taken
         taken |= wins
