@@ -67,6 +67,19 @@ def _inspecting(model: Any) -> Iterator[None]:
             p.requires_grad = flag
 
 
+@contextlib.contextmanager
+def _wrapping(wrappers: Sequence[tuple]) -> Iterator[None]:
+    """For the block, each (module, wrap) pair's module runs `wrap(its forward)` instead: an instance
+    attribute that shadows the class's method, deleted afterwards, so the model's own call runs it."""
+    try:
+        for module, wrap in wrappers:
+            object.__setattr__(module, "forward", wrap(module.forward))
+        yield
+    finally:
+        for module, _ in wrappers:
+            module.__dict__.pop("forward", None)
+
+
 def find_layer(model: Any, layer: LayerRef, owner: str) -> tuple:
     """(name, module) for a module of `model` or its dotted name; ValueError when it is not in the model."""
     named = list(model.named_modules()) if _is_module(model) else []
@@ -117,24 +130,22 @@ def feature_maps_and_gradients(model: Any, x: Any, target: Any, layer: LayerRef,
     name, module = find_layer(model, layer, owner)
     data = _images(x, owner)
     seen: dict = {}
-    original = module.forward
 
-    def cut(*args: Any, **kwargs: Any) -> Any:
-        out = original(*args, **kwargs)
-        if not isinstance(out, Tensor) or out.ndim != 4:
-            raise ValueError(f"{owner}: layer {name!r} ({type(module).__name__}) outputs "
-                             f"{getattr(out, 'shape', type(out).__name__)}, not feature maps (N, C, H, W); choose a "
-                             "convolutional layer (a Conv2d, or the activation or pooling after one)")
-        leaf = Tensor(out.data, requires_grad=True)
-        seen["maps"] = leaf
-        return leaf
+    def cut(original: Any) -> Any:
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            if not isinstance(out, Tensor) or out.ndim != 4:
+                raise ValueError(f"{owner}: layer {name!r} ({type(module).__name__}) outputs "
+                                 f"{getattr(out, 'shape', type(out).__name__)}, not feature maps (N, C, H, W); "
+                                 "choose a convolutional layer (a Conv2d, or the activation or pooling after one)")
+            leaf = Tensor(out.data, requires_grad=True)
+            seen["maps"] = leaf
+            return leaf
+        return forward
 
     with _inspecting(model):
-        object.__setattr__(module, "forward", cut)  # an instance attribute shadows the class's forward
-        try:
+        with _wrapping([(module, cut)]):
             scores = model(Tensor(data))
-        finally:
-            object.__delattr__(module, "forward")
         if "maps" not in seen:
             raise ValueError(f"{owner}: the model never called layer {name!r}")
         _target_scores(scores, target, len(data), owner).backward()
@@ -195,6 +206,13 @@ def activation_maximization(model: Any, shape: tuple, target: int, layer: Option
         raise ValueError(f"activation_maximization: shape must be one image's (C, H, W), got {shape!r}")
     x = np.random.default_rng(seed).normal(0.5 if clip else 0.0, 0.01, (1,) + tuple(shape))
     seen: dict = {}
+
+    def keep(original: Any) -> Any:
+        def forward(*args: Any) -> Any:
+            seen["out"] = out = original(*args)
+            return out
+        return forward
+
     if layer is not None:
         name, module = find_layer(model, layer, "activation_maximization")
     with _inspecting(model):
@@ -203,17 +221,8 @@ def activation_maximization(model: Any, shape: tuple, target: int, layer: Option
             if layer is None:
                 score = _target_scores(model(inp), target, 1, "activation_maximization")
             else:
-                original = module.forward
-
-                def keep(*args: Any) -> Any:
-                    seen["out"] = out = original(*args)
-                    return out
-
-                object.__setattr__(module, "forward", keep)
-                try:
+                with _wrapping([(module, keep)]):
                     model(inp)
-                finally:
-                    object.__delattr__(module, "forward")
                 out = seen.get("out")
                 if not isinstance(out, Tensor) or out.ndim != 4 or not 0 <= target < out.shape[1]:
                     raise ValueError(f"activation_maximization: layer {name!r} must output feature maps "
@@ -246,23 +255,17 @@ def feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None) -> 
     found: list = []
 
     def watch(name: str, module: Any) -> Any:
-        original = module.forward
+        def wrap(original: Any) -> Any:
+            def forward(*args: Any, **kwargs: Any) -> Any:
+                out = original(*args, **kwargs)
+                if isinstance(out, Tensor) and out.ndim == 4:
+                    found.append((name, module, out.data[0]))
+                return out
+            return forward
+        return wrap
 
-        def forward(*args: Any, **kwargs: Any) -> Any:
-            out = original(*args, **kwargs)
-            if isinstance(out, Tensor) and out.ndim == 4:
-                found.append((name, module, out.data[0]))
-            return out
-        return forward
-
-    with _inspecting(model), no_grad():
-        for name, m in leaves:
-            object.__setattr__(m, "forward", watch(name, m))
-        try:
-            model(Tensor(data))
-        finally:
-            for _, m in leaves:
-                object.__delattr__(m, "forward")
+    with _inspecting(model), no_grad(), _wrapping([(m, watch(name, m)) for name, m in leaves]):
+        model(Tensor(data))
     if layers is not None:
         found = [f for f in found if any(f[1] is want or f[0] == want for want in layers)]
         if len(found) < len(layers):
