@@ -19,6 +19,12 @@ def _bare(ax: Any) -> None:
     ax.set_yticks([])
 
 
+def _planes(images: Any) -> np.ndarray:
+    """Images (N, H, W) or (N, C, H, W), an array or a Tensor, as floats (N * C, H, W): one plane each."""
+    array = np.asarray(getattr(images, "data", images), dtype=float)
+    return array.reshape((-1,) + array.shape[-2:])
+
+
 def _weight_of(conv: Any) -> np.ndarray:
     weight = getattr(conv, "weight", conv)
     array = np.asarray(getattr(weight, "data", weight), dtype=float)
@@ -37,7 +43,8 @@ def plot_filters(conv: Any, max_filters: int = 32, max_channels: int = 8, title:
     `conv` is a Conv2d or its weight array (out, in/groups, kH, kW). Raises ValueError for
     anything else.
     """
-    w = _weight_of(conv)[:max_filters, :max_channels]
+    full = _weight_of(conv)
+    w = full[:max_filters, :max_channels]
     rows, cols = w.shape[:2]
     limit = float(np.abs(w).max()) or 1.0
     if cols == 1:  # one input channel: lay the filters out in a grid of up to 8 per row
@@ -64,8 +71,7 @@ def plot_filters(conv: Any, max_filters: int = 32, max_channels: int = 8, title:
                 if o == 0:
                     axes[o, c].set_title(f"in {c}", fontsize=7)
     fig.colorbar(shown, ax=fig.axes, shrink=0.6, label="weight")
-    fig.suptitle(title or f"{w.shape[2]}x{w.shape[3]} filters ({_weight_of(conv).shape[0]} out, "
-                          f"{_weight_of(conv).shape[1]} in per group)")
+    fig.suptitle(title or f"{w.shape[2]}x{w.shape[3]} filters ({full.shape[0]} out, {full.shape[1]} in per group)")
     return fig
 
 
@@ -77,8 +83,7 @@ def plot_feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None
     abstract. Dark is a large activation. See `feature_maps` for `layers` and errors.
     """
     maps = feature_maps(model, x, layers)
-    image = np.asarray(getattr(x, "data", x), dtype=float)
-    image = image.reshape((-1,) + image.shape[-2:])[0]  # the first input channel
+    image = _planes(x)[0]  # the first input channel
     cols = 1 + min(max_maps, max(m.shape[0] for _, m in maps))
     fig = Figure(figsize=(1.2 * cols + 0.5, 1.3 * len(maps) + 0.5), layout="constrained")
     axes = fig.subplots(len(maps), cols, squeeze=False)
@@ -107,13 +112,10 @@ def plot_heatmaps(images: Any, heatmaps: Any, titles: Optional[Sequence[str]] = 
                   title: str = "Grad-CAM") -> Figure:
     """Each image (N, H, W) in grey with its heatmap (N, h, w) over it, stretched to the image's size.
 
-    For Grad-CAM and CAM maps (`nn.explain`): red where the model looked. Raises ValueError
+    For Grad-CAM and CAM maps (`viz.grad_cam`, `viz.class_activation_map`): red where the model looked. Raises ValueError
     when the counts differ.
     """
-    imgs = np.asarray(getattr(images, "data", images), dtype=float)
-    imgs = imgs.reshape((-1,) + imgs.shape[-2:])
-    maps = np.asarray(heatmaps, dtype=float)
-    maps = maps.reshape((-1,) + maps.shape[-2:])
+    imgs, maps = _planes(images), _planes(heatmaps)
     if len(imgs) != len(maps):
         raise ValueError(f"plot_heatmaps: {len(imgs)} images but {len(maps)} heatmaps")
     if titles is not None and len(titles) != len(imgs):
@@ -140,8 +142,7 @@ def plot_images(images: Any, titles: Optional[Sequence[str]] = None, title: str 
     For samples of a dataset, augmented batches, reconstructions and activation-maximization
     results. Each image gets its own grey scale. Raises ValueError for titles of another count.
     """
-    imgs = np.asarray(getattr(images, "data", images), dtype=float)
-    imgs = imgs.reshape((-1,) + imgs.shape[-2:])
+    imgs = _planes(images)
     if titles is not None and len(titles) != len(imgs):
         raise ValueError(f"plot_images: {len(titles)} titles for {len(imgs)} images")
     cols = min(per_row, len(imgs))
