@@ -13,7 +13,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from . import functional as F
-from .checks import drop_probability
+from .checks import drop_probability, float_dtype
 from .convolution import dropout2d
 from .layers import _positive_int
 from .module import Module, Parameter
@@ -59,7 +59,7 @@ class BatchNorm1d(Module):
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        dtype = np.dtype(np.float64 if dtype is None else dtype)
+        dtype = float_dtype(name, dtype)
         if self.affine:
             self.weight = Parameter(np.ones(num_features), label="weight", dtype=dtype)
             self.bias = Parameter(np.zeros(num_features), label="bias", dtype=dtype)

@@ -311,3 +311,7 @@ def test_batchnorm_rejects_wrong_rank_width_and_single_samples():
         nn.BatchNorm1d(3, momentum=1.5)
     with pytest.raises(ValueError, match="eps must be positive"):
         nn.BatchNorm1d(3, eps=0)
+    for layer in (nn.BatchNorm1d, nn.BatchNorm2d):  # the layer named, as Linear and Conv2d do
+        with pytest.raises(TypeError, match=f"{layer.__name__}: dtype must be a float type such as np.float32, "
+                                            "got <class 'numpy.int32'>"):
+            layer(3, dtype=np.int32)
