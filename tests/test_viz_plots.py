@@ -148,7 +148,7 @@ def test_plots_never_use_pyplot():
 def test_korean_titles_and_legends_get_a_korean_font_in_our_figures_only(tmp_path):
     import matplotlib
 
-    from circuitgrad.viz.plots import korean_font
+    from circuitgrad.viz.fonts import korean_font
 
     cjk = korean_font()
     if cjk is None:
@@ -162,14 +162,3 @@ def test_korean_titles_and_legends_get_a_korean_font_in_our_figures_only(tmp_pat
     legend = fig.axes[0].get_legend().get_texts()[0]
     assert legend.get_text() == "손실" and cjk in legend.get_fontfamily()
     assert list(matplotlib.rcParams["font.family"]) == before  # the user's settings are untouched
-
-
-def test_korean_text_without_a_korean_font_warns_how_to_get_one(monkeypatch):
-    from circuitgrad.viz import plots
-
-    monkeypatch.setattr(plots, "korean_font", lambda: None)
-    with pytest.warns(UserWarning, match="no Korean font.*apt-get install fonts-nanum"):
-        viz.plot_history({"loss": [0.7, 0.4]}, title="학습 곡선")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        viz.plot_history({"loss": [0.7, 0.4]}, title="training")

@@ -17,6 +17,8 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 
+from .fonts import korean_fallback
+
 
 def _target_score(model: Callable[[Tensor], Tensor], x: Tensor, target: Optional[int]) -> Tensor:
     out = model(x)
@@ -72,6 +74,7 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Any, target: Opti
     return (data - base) * total / steps
 
 
+@korean_fallback
 def plot_attributions(x: Any, attributions: Any, feature_names: Optional[Sequence[str]] = None,
                       image_shape: Optional[tuple] = None, title: str = "attribution") -> Any:
     """Show one input beside its attributions: as images when `image_shape` is given, else as bars.

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .cam import feature_maps
+from .fonts import korean_fallback
 
 
 def _bare(ax: Any) -> None:
@@ -34,6 +35,7 @@ def _weight_of(conv: Any) -> np.ndarray:
     return array
 
 
+@korean_fallback
 def plot_filters(conv: Any, max_filters: int = 32, max_channels: int = 8, title: Optional[str] = None) -> Figure:
     """Every learned kernel of a convolution as a small image: one row per output filter
     (at most `max_filters`), one column per input channel (at most `max_channels`).
@@ -75,6 +77,7 @@ def plot_filters(conv: Any, max_filters: int = 32, max_channels: int = 8, title:
     return fig
 
 
+@korean_fallback
 def plot_feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None, max_maps: int = 8) -> Figure:
     """What each convolution, activation and pooling layer makes of one image: its first
     `max_maps` channels, one row per layer, the input in the first column.
@@ -108,6 +111,7 @@ def plot_feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None
     return fig
 
 
+@korean_fallback
 def plot_heatmaps(images: Any, heatmaps: Any, titles: Optional[Sequence[str]] = None,
                   title: str = "Grad-CAM") -> Figure:
     """Each image (N, H, W) in grey with its heatmap (N, h, w) over it, stretched to the image's size.
@@ -135,6 +139,7 @@ def plot_heatmaps(images: Any, heatmaps: Any, titles: Optional[Sequence[str]] = 
     return fig
 
 
+@korean_fallback
 def plot_images(images: Any, titles: Optional[Sequence[str]] = None, title: str = "", cmap: str = "gray_r",
                 per_row: int = 10) -> Figure:
     """A row (or rows of `per_row`) of images (N, H, W) or (N, 1, H, W), dark where the value is high.

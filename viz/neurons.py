@@ -17,6 +17,8 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor, no_grad
 
+from .fonts import korean_fallback
+
 NEGATIVE, MIDDLE, POSITIVE = (245, 147, 34), (246, 246, 246), (8, 119, 189)  # Playground's orange and blue
 
 
@@ -107,6 +109,7 @@ def colours(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return rgb.round().astype(np.uint8)
 
 
+@korean_fallback
 def plot_neurons(model: Any, X: Any, y: Any = None, resolution: int = 40, title: str = "What each neuron computes") -> Any:
     """A matplotlib Figure of every neuron's heat map over the input plane, column by column.
 

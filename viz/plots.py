@@ -6,52 +6,26 @@ notebook shows the returned Figure, and `fig.savefig(path)` writes it. matplotli
 imported here only, and `viz` imports this module on first use.
 
 Titles and legends may be Korean (`plot_history(h, title="학습 곡선")`): each figure is built
-with an installed Korean font as the fallback after the user's own font, for that figure only;
-matplotlib's global settings (`rcParams`) are never changed.
+with an installed Korean font as the fallback after the user's own font, for that figure only
+(`viz.fonts`); matplotlib's global settings (`rcParams`) are never changed.
 """
 from __future__ import annotations
 
-import functools
 import numbers
-import warnings
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
-from matplotlib import colormaps, font_manager, rc_context, rcParams
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from circuitgrad.autograd import Tensor, no_grad
 from circuitgrad.autograd.graph import Node
 
-from .theme import CJK_FONTS, CJK_TEXT, GRAD_COLOR, VALUE_COLOR
+from .fonts import korean_fallback, korean_font  # noqa: F401 (korean_font: viz.plots.korean_font, as before)
+from .theme import GRAD_COLOR, VALUE_COLOR
 
 _LOSS_COLORS = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f")
-
-
-def korean_font() -> Optional[str]:
-    """The first of theme.CJK_FONTS that matplotlib knows, or None."""
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in names), None)
-
-
-def _korean_fallback(plot: Callable) -> Callable:
-    """Build the figure with a Korean font after the user's fonts (matplotlib falls back glyph by
-    glyph), so Korean titles and legends are not drawn as boxes; warn, saying how to get a font,
-    when the text is Korean and there is none."""
-    @functools.wraps(plot)
-    def wrapper(*args: Any, **kwargs: Any) -> Figure:
-        family = list(rcParams["font.family"])
-        cjk = korean_font()
-        settings = {"font.family": family + [cjk]} if cjk and cjk not in family else {}
-        with rc_context(settings):
-            fig = plot(*args, **kwargs)
-        if cjk is None and any(CJK_TEXT.search(t.get_text()) for t in fig.findobj(lambda a: hasattr(a, "get_text"))):
-            warnings.warn(f"{plot.__name__}: no Korean font is installed, so Korean text shows as boxes; install one "
-                          "(as root: `apt-get install fonts-nanum`; without root: copy NanumGothic.ttf into "
-                          "~/.local/share/fonts) and restart Python", UserWarning, stacklevel=2)
-        return fig
-    return wrapper
 
 
 def _series(history: Mapping[str, Sequence[float]]) -> dict:
@@ -74,7 +48,7 @@ def _series(history: Mapping[str, Sequence[float]]) -> dict:
     return out
 
 
-@_korean_fallback
+@korean_fallback
 def plot_history(history: Mapping[str, Sequence[float]], title: str = "Training history",
                  log_loss: bool = False) -> Figure:
     """Loss (and validation loss) per epoch on the left, other metrics (accuracy, ...) on the right.
@@ -121,7 +95,7 @@ def _as_array(name: str, x: Any) -> np.ndarray:
     return np.asarray(x.data if isinstance(x, Node) else x, dtype=float)
 
 
-@_korean_fallback
+@korean_fallback
 def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resolution: int = 200,
                            margin: float = 0.5, title: str = "Decision boundary") -> Figure:
     """Colour the plane by the class `model` predicts, with the points `X` coloured by label `y`.
@@ -182,7 +156,7 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
     return fig
 
 
-@_korean_fallback
+@korean_fallback
 def plot_grad_flow(model: Any, title: str = "Gradient flow") -> Figure:
     """Mean and max |grad| of each parameter (from `model.named_parameters()`), layer by layer.
 
@@ -241,7 +215,7 @@ def activation_curves(x: np.ndarray) -> list:
     return curves
 
 
-@_korean_fallback
+@korean_fallback
 def plot_activations(x: Optional[Sequence[float]] = None) -> Figure:
     """Each activation (step, sigmoid, tanh, relu, leaky relu, selu) and its derivative.
 

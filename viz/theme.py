@@ -80,19 +80,37 @@ def cjk_font() -> Optional[str]:
     """The family Graphviz is given for Korean text: a font fontconfig lists for Korean
     (`fc-list :lang=ko`), or None when there is none, or no fontconfig (Graphviz then draws
     boxes in a PNG; an SVG keeps the text for the browser's fonts)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return None
-    try:
-        run = subprocess.run([fc_list, ":lang=ko", "family"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    families = {name.strip() for line in run.stdout.splitlines() for name in line.split(",") if name.strip()}
+    families = {name.strip() for line in _fc_list_korean("%{family}\n") for name in line.split(",") if name.strip()}
     for name in CJK_FONTS:
         if name in families:
             return name
     ascii_names = sorted(f for f in families if f.isascii())
     return ascii_names[0] if ascii_names else None
+
+
+def korean_font_files() -> list:
+    """The font files fontconfig lists for Korean (`fc-list :lang=ko`), the preferred families first;
+    [] without fontconfig. matplotlib reads these when its own font cache predates them."""
+    files = []
+    for line in _fc_list_korean("%{file}\t%{family}\n"):
+        path, _, family = line.partition("\t")
+        names = [n.strip() for n in family.split(",")]
+        rank = min((CJK_FONTS.index(n) for n in names if n in CJK_FONTS), default=len(CJK_FONTS))
+        if path.lower().endswith((".ttf", ".otf", ".ttc")):
+            files.append((rank, path))
+    return [path for _, path in sorted(files)]
+
+
+def _fc_list_korean(fmt: str) -> list:
+    """fontconfig's fonts for Korean, one formatted line each."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        run = subprocess.run([fc_list, "--format", fmt, ":lang=ko"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line for line in run.stdout.splitlines() if line.strip()]
 
 
 def tooltip(text: str) -> str:
