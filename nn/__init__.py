@@ -9,7 +9,7 @@
 
 Scalar networks on `Value` (small enough to draw): `Neuron`, `Layer`, `MLP`, `Perceptron`.
 Layers on `Tensor`: `Linear`, activations (from Sigmoid to GELU and Hardswish), `Dropout`,
-`BatchNorm1d`, `Sequential`, recurrent cells and layers, `Embedding`, `MultiheadAttention`,
+`BatchNorm1d`, `LayerNorm`, `RMSNorm`, `Sequential`, recurrent cells and layers, `Embedding`, `MultiheadAttention`,
 tied-weight autoencoders; for images `Conv2d`, `Conv1d`, `ConvTranspose2d`, `MaxPool2d`,
 `AvgPool2d`, `AdaptiveAvgPool2d`, `BatchNorm2d`, `Dropout2d`, `Flatten`, and the regularizers
 `DropConnect` and `DisturbLabel`. Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`,
@@ -33,6 +33,7 @@ from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReL
                      Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, trace_modules
+from .normalization import LayerNorm, RMSNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -47,7 +48,7 @@ __all__ = [
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
     "LogSoftmax", "GELU", "ELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "ReLU6", "Hardtanh",
-    "Hardsigmoid", "Hardswish", "Dropout", "BatchNorm1d", "DropConnect", "DisturbLabel",
+    "Hardsigmoid", "Hardswish", "Dropout", "BatchNorm1d", "LayerNorm", "RMSNorm", "DropConnect", "DisturbLabel",
     "Conv2d", "Conv1d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
     "TiedAutoencoder", "DenoisingAutoencoder",

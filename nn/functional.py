@@ -374,3 +374,6 @@ __all__ = [
 from .attention import scaled_dot_product_attention  # noqa: E402  (F.scaled_dot_product_attention, as PyTorch)
 from .convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d,  # noqa: E402,F401
                           dropout2d, max_pool2d)
+
+
+from .normalization import layer_norm, rms_norm  # noqa: E402,F401  (F.layer_norm, F.rms_norm, as PyTorch)
