@@ -14,15 +14,16 @@ tied-weight autoencoders; for images `Conv2d`, `Conv1d`, `ConvTranspose2d`, `Max
 `AvgPool2d`, `AdaptiveAvgPool2d`, `BatchNorm2d`, `Dropout2d`, `Flatten`, and the regularizers
 `DropConnect` and `DisturbLabel`. Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`,
 `nn.functional`, `nn.data` (`Dataset`, `DataLoader`, samplers, splits), `nn.datasets` (generated
-sets, shapes, digits), `nn.transforms` (image augmentation, DisturbLabel), `nn.utils` (gradient
-clipping), `fit`, `save`/`load`.
+sets, shapes, digits), `nn.text` (names and a character tokenizer), `nn.transforms` (image
+augmentation, DisturbLabel), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
 """
 
 if __name__ == "nn":  # this folder imported as a top-level package, e.g. from the repository root
     raise ImportError("circuitgrad's nn folder was imported as 'nn'; import it as "
                       "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
 
-from . import data, datasets, functional, init, lr_scheduler, optim, torch_bridge, transforms, utils  # noqa: F401  (torch_bridge: see Module.to_torch)
+from . import (data, datasets, functional, init, lr_scheduler, optim, text, torch_bridge,  # noqa: F401
+               transforms, utils)  # (torch_bridge: see Module.to_torch)
 from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus,
                           Softsign)
 from .attention import MultiheadAttention
@@ -54,5 +55,5 @@ __all__ = [
     "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "fit", "evaluate", "EarlyStopping", "History", "save", "load",
-    "data", "datasets", "transforms", "functional", "init", "optim", "lr_scheduler", "utils",
+    "data", "datasets", "text", "transforms", "functional", "init", "optim", "lr_scheduler", "utils",
 ]
