@@ -1,4 +1,4 @@
-"""`python -m bench [--quick]`: the scalar bench, the tensor bench, the CNN bench, the viz render bench, then the explorer.
+"""`python -m bench [--quick]`: the scalar, tensor, CNN and GPT benches, the viz render bench, then the explorer.
 
 Prints Markdown (paste-able into the README). `--quick` shrinks sizes and repeats for a smoke
 run of a few tens of seconds; its figures are rough. Exits 1 when the render bench cannot
@@ -44,6 +44,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     tensor.main(quick)
     from bench import cnn
     cnn.main(quick)
+    from bench import gpt
+    gpt.main(quick)
     from bench import viz_render
     code = viz_render.main(["--quick"] if quick else [])
     from bench import explorer
