@@ -208,6 +208,46 @@ def tensor_state(weights: Dict[str, np.ndarray]) -> dict:
     return state
 
 
+def torch_gpt(weights: Dict[str, np.ndarray], torch: Any) -> Any:
+    """The same model in PyTorch (float64), with TensorGPT's parameter names: the oracle of the tests."""
+    F = torch.nn.functional
+
+    class TorchGPT(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            vocab_size = weights["wte"].shape[0]
+            self.wte = torch.nn.Embedding(vocab_size, N_EMBD, dtype=torch.float64)
+            self.wpe = torch.nn.Embedding(BLOCK_SIZE, N_EMBD, dtype=torch.float64)
+            self.layers = torch.nn.ModuleList()
+            for _ in range(N_LAYER):
+                block = torch.nn.Module()
+                for name in ("wq", "wk", "wv", "wo"):
+                    setattr(block, name, torch.nn.Linear(N_EMBD, N_EMBD, bias=False, dtype=torch.float64))
+                block.fc1 = torch.nn.Linear(N_EMBD, 4 * N_EMBD, bias=False, dtype=torch.float64)
+                block.fc2 = torch.nn.Linear(4 * N_EMBD, N_EMBD, bias=False, dtype=torch.float64)
+                self.layers.append(block)
+            self.lm_head = torch.nn.Linear(N_EMBD, vocab_size, bias=False, dtype=torch.float64)
+            self.load_state_dict({k: torch.tensor(v) for k, v in tensor_state(weights).items()})
+
+        def forward(self, tokens: Any) -> Any:
+            ids = torch.as_tensor(np.asarray(tokens))
+            T, head_dim = len(ids), N_EMBD // N_HEAD
+            x = F.rms_norm(self.wte(ids) + self.wpe(torch.arange(T)), (N_EMBD,), eps=1e-5)
+            for block in self.layers:
+                h = F.rms_norm(x, (N_EMBD,), eps=1e-5)
+                q, k, v = (lin(h).reshape(T, N_HEAD, head_dim).transpose(0, 1) for lin in (block.wq, block.wk, block.wv))
+                att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+                x = x + block.wo(att.transpose(0, 1).reshape(T, N_EMBD))
+                x = x + block.fc2(F.relu(block.fc1(F.rms_norm(x, (N_EMBD,), eps=1e-5))))
+            return self.lm_head(x)
+
+        def loss(self, tokens: Sequence[int]) -> Any:
+            n = min(BLOCK_SIZE, len(tokens) - 1)
+            return F.cross_entropy(self(tokens[:n]), torch.as_tensor(np.asarray(tokens[1:n + 1])))
+
+    return TorchGPT()
+
+
 def train_tensor(model: TensorGPT, tokenizer: Any, names: Sequence[str], num_steps: int,
                  total_steps: Optional[int] = None) -> List[float]:
     """`num_steps` steps of Adam with microgpt's schedule over `total_steps`; the loss of each step."""

@@ -1,0 +1,44 @@
+"""microgpt's model (bench/gpt.py) on both engines and on PyTorch, from the same weights: the
+scalar and Tensor paths give the same losses step by step, and every gradient is PyTorch's."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import gpt
+from circuitgrad import nn
+
+
+@pytest.fixture(scope="module")
+def setup():
+    names = gpt.training_names("en")
+    tok = nn.text.CharTokenizer(names)
+    return names, tok, gpt.init_weights(tok.vocab_size)
+
+
+def test_scalar_and_tensor_paths_train_alike(setup):
+    names, tok, weights = setup
+    scalar = gpt.train_scalar(gpt.circuitgrad_scalar(weights), tok, names, 3, total_steps=1000)
+    tensor = gpt.train_tensor(gpt.TensorGPT(weights), tok, names, 3, total_steps=1000)
+    assert scalar[0] == pytest.approx(np.log(tok.vocab_size), abs=0.1)  # near-uniform guesses at the start
+    np.testing.assert_allclose(scalar, tensor, rtol=0, atol=1e-12)
+
+
+def test_every_gradient_is_pytorchs_after_a_step(torch, setup):
+    names, tok, weights = setup
+    ours, theirs = gpt.TensorGPT(weights), gpt.torch_gpt(weights, torch)
+    ours_opt = nn.optim.Adam(ours.parameters(), lr=gpt.LR, betas=gpt.BETAS, eps=gpt.EPS)
+    theirs_opt = torch.optim.Adam(theirs.parameters(), lr=gpt.LR, betas=gpt.BETAS, eps=gpt.EPS)
+    for step in range(2):  # a step of Adam, then the gradients of the next name
+        tokens = tok.encode(names[step])
+        loss, ref = ours.loss(tokens), theirs.loss(tokens)
+        assert loss.item() == pytest.approx(ref.item(), abs=1e-12)
+        ours_opt.zero_grad()
+        theirs_opt.zero_grad()
+        loss.backward()
+        ref.backward()
+        for name, p in theirs.named_parameters():
+            np.testing.assert_allclose(dict(ours.named_parameters())[name].grad, p.grad.numpy(), rtol=1e-9,
+                                       atol=1e-12, err_msg=name)
+        ours_opt.step()
+        theirs_opt.step()
