@@ -12,11 +12,14 @@ put back together with NFC after decoding, so a model of a few dozen letters wri
 """
 from __future__ import annotations
 
+import numbers
 import unicodedata
 from importlib import resources
-from typing import Iterable, List, Sequence
+from typing import Any, Iterable, List, Optional, Sequence
 
-__all__ = ["CharTokenizer", "names"]
+import numpy as np
+
+__all__ = ["CharTokenizer", "names", "sample_next"]
 
 BOS = "<BOS>"
 
@@ -86,6 +89,36 @@ class CharTokenizer:
     def __repr__(self) -> str:
         shown = "".join(self.chars[:30]) + ("..." if len(self.chars) > 30 else "")
         return f"CharTokenizer(vocab_size={self.vocab_size}, chars={shown!r}{', jamo=True' if self.jamo else ''})"
+
+
+def sample_next(logits: Any, temperature: float = 1.0, top_k: Optional[int] = None, generator: Any = None) -> int:
+    """One token id drawn from `logits` (the scores of the next token, shape (vocab,) or the last
+    row of (T, vocab)): softmax(logits / temperature), kept to the `top_k` highest when given.
+
+    A temperature below 1 sharpens the distribution (0.5 is microgpt's), above 1 flattens it.
+    `generator` is a numpy Generator for a repeatable draw (None: numpy's global one).
+    Raises ValueError for a temperature that is not > 0 or a top_k outside 1..vocab.
+    """
+    scores = np.asarray(getattr(logits, "data", logits), dtype=np.float64)
+    if scores.ndim == 2:
+        scores = scores[-1]
+    if scores.ndim != 1 or scores.size == 0:
+        raise ValueError(f"sample_next: logits must have shape (vocab,) or (T, vocab), got {np.shape(scores)}")
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not temperature > 0 \
+            or not np.isfinite(temperature):
+        raise ValueError(f"sample_next: temperature must be a number > 0, got {temperature!r} (a temperature near 0 "
+                         "picks the likeliest token; use top_k=1 for exactly that)")
+    if top_k is not None:
+        if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or not 1 <= top_k <= scores.size:
+            raise ValueError(f"sample_next: top_k must be an int from 1 to the vocabulary size {scores.size}, "
+                             f"got {top_k!r}")
+        cut = np.sort(scores)[-int(top_k)]
+        scores = np.where(scores >= cut, scores, -np.inf)
+    z = scores / temperature
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    draw = (generator if generator is not None else np.random).random()
+    return int(min(np.searchsorted(np.cumsum(p), draw, side="right"), scores.size - 1))
 
 
 def names(lang: str = "en") -> List[str]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
+
 import pytest
 
 from circuitgrad import nn
@@ -58,3 +60,35 @@ def test_bad_input_names_the_value(call, error, words):
 
 def test_reachable_from_nn():
     assert nn.text.names is names and "text" in nn.__all__
+
+
+def test_sample_next_draws_from_the_softmax_at_the_temperature():
+    from circuitgrad.nn.text import sample_next
+
+    logits = np.array([0.0, 1.0, 2.0, 0.5])
+    for temperature in (0.5, 1.0, 2.0):
+        g = np.random.default_rng(7)
+        draws = np.bincount([sample_next(logits, temperature, generator=g) for _ in range(20000)], minlength=4)
+        p = np.exp(logits / temperature) / np.exp(logits / temperature).sum()
+        np.testing.assert_allclose(draws / 20000, p, atol=0.015)
+    g = np.random.default_rng(7)
+    kept = {sample_next(logits, 1.0, top_k=2, generator=g) for _ in range(500)}
+    assert kept == {1, 2}  # only the two highest scores
+    assert sample_next(np.stack([logits, -logits]), top_k=1) == 0  # (T, vocab): the last row decides
+    a = [sample_next(logits, generator=np.random.default_rng(3)) for _ in range(5)]
+    assert a == [sample_next(logits, generator=np.random.default_rng(3)) for _ in range(5)]  # seeded: repeatable
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(temperature=0), "temperature must be a number > 0, got 0"),
+    (dict(temperature=-1.0), "temperature must be a number > 0, got -1.0"),
+    (dict(temperature=float("nan")), "temperature must be a number > 0, got nan"),
+    (dict(top_k=5), "top_k must be an int from 1 to the vocabulary size 4, got 5"),
+    (dict(top_k=0), "top_k must be an int from 1 to the vocabulary size 4, got 0"),
+])
+def test_sample_next_refuses_bad_settings_naming_the_value(kwargs, words):
+    from circuitgrad.nn.text import sample_next
+
+    with pytest.raises(ValueError) as info:
+        sample_next(np.zeros(4), **kwargs)
+    assert words in str(info.value)
