@@ -87,7 +87,8 @@ class CharTokenizer:
         return BOS if int(i) == self.bos_id else self.decode([i])
 
     def __repr__(self) -> str:
-        shown = "".join(self.chars[:30]) + ("..." if len(self.chars) > 30 else "")
+        # jamo side by side would compose into syllables on screen: show them apart
+        shown = (" " if self.jamo else "").join(self.chars[:30]) + ("..." if len(self.chars) > 30 else "")
         return f"CharTokenizer(vocab_size={self.vocab_size}, chars={shown!r}{', jamo=True' if self.jamo else ''})"
 
 
