@@ -54,19 +54,18 @@ class Tensor(Node, MathMethods, ShapeMethods):
     _broadcasts = True
     _untracked_requires_grad = False
 
-    def _accumulate(self, grad: Any, shared: Any) -> None:
+    def _accumulated(self, grad: Any, shared: Any) -> Any:
         old = self.grad
         if old is not None:
             grad = old + grad
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
-            self.grad = grad
-            return
+            return grad
         elif grad.base is not None or id(grad) in shared or not grad.flags.writeable:
             # Copy only when needed (most gradients are fresh arrays no other node holds), so that
             # editing `leaf.grad` in place changes that leaf alone.
             grad = grad.copy()
         # numpy makes a scalar of a 0-d formula or sum; keep a writable 0-d array
-        self.grad = np.array(grad) if isinstance(grad, np.generic) else grad
+        return np.array(grad) if isinstance(grad, np.generic) else grad
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:

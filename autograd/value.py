@@ -97,13 +97,12 @@ class Value(Node):
     def _where(condition, a, b):
         return a if condition else b
 
-    def _accumulate(self, grad, shared) -> None:
+    def _accumulated(self, grad, shared):
         old = self.grad
         if type(grad) is float and type(old) is float:  # the ordinary pass
-            self.grad = old + grad
-            return
+            return old + grad
         # A recorded gradient (create_graph=True) replaces the untouched 0.0 rather than adding a "+0" gate.
-        self.grad = grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
+        return grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
 
     # ---- building nodes ---------------------------------------------------------------------
 
