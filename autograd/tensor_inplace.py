@@ -16,9 +16,12 @@ Every Tensor counts its in-place changes in `_version` (shared by tensors that s
 `detach()` and views such as reshape). An op notes the versions of its inputs and output when it
 runs; if one has changed when its backward runs, the backward would compute with changed numbers,
 so it raises PyTorch's "modified by an inplace operation" error instead, naming the op and the
-tensor. circuitgrad checks every input and the output of the op (PyTorch only the tensors the op
-saved), so it refuses some cases PyTorch allows (`y = x + 1; x.mul_(2)`: the `+` saved nothing),
-never the other way round.
+tensor. Where this differs from PyTorch, it is never by a different number:
+- circuitgrad checks every input and the output of an op (PyTorch only the tensors the op saved),
+  so it refuses some cases PyTorch allows (`y = x + 1; x.mul_(2); y.backward()`: `+` saved nothing);
+- a recorded change keeps a copy of the old value (PyTorch keeps none), so where PyTorch refuses
+  because the op itself overwrote what it saved (`h *= h`, `y = x.exp(); y += 1`), circuitgrad
+  computes the right gradient. The copy costs the tensor's size once per recorded change.
 
 Writes through a raw array (`x.data[...] = 0`, or an array from `x.detach().numpy()`) bypass the
 counter, as PyTorch's `.data` does; `x.numpy()` of a tensor that requires grad is refused.
@@ -127,7 +130,7 @@ class InplaceMethods:
                 "value in the graph, write `x = x + ...` instead.")
 
     def _fits(self, op: str, new: np.ndarray) -> None:
-        if new.shape != self.shape and np.broadcast_shapes(new.shape, self.shape) != self.shape:
+        if new.shape != self.shape and np.broadcast_shapes(new.shape, self.shape) != self.shape:  # (ops broadcast)
             raise ValueError(f"{op}: in place, the result must keep the shape {tuple(self.shape)}, but it has "
                              f"shape {tuple(new.shape)} (write x = x {op.strip('_=')} ... for a new tensor)")
         if not np.can_cast(new.dtype, self.dtype, "same_kind"):
@@ -137,11 +140,10 @@ class InplaceMethods:
     def _write(self, op: str, new: np.ndarray) -> None:
         """Put `new` into this tensor's memory (so views and detached copies see it) and count the change."""
         self._fits(op, new)
-        try:
-            self.data[...] = new
-        except ValueError as e:  # a read-only array, e.g. a broadcast view
-            raise RuntimeError(f"{op}: this tensor's memory cannot be written in place ({e}); "
-                               "use .clone() first") from None
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor's memory is read-only and cannot be written in place; "
+                               "use .clone() first")
+        self.data[...] = new
         increment_version(self)
 
     def _record(self, op: str, fn: Any, others: tuple, ctx: Any) -> Any:
@@ -230,14 +232,14 @@ class InplaceMethods:
             part = self.data[index]
         except IndexError as e:
             raise IndexError(f"{op}: index {index!r} does not fit a tensor of shape {tuple(self.shape)}: {e}") from None
-        if np.broadcast_shapes(np.shape(part), v.shape) != np.shape(part) and v.data.size != np.size(part):
-            raise ValueError(f"{op}: a value of shape {tuple(v.shape)} cannot be broadcast to the indexed part "
-                             f"of shape {np.shape(part)}")
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor's memory is read-only and cannot be written in place; "
+                               "use .clone() first")
         try:
             self.data[index] = v.data
-        except ValueError as e:
-            raise RuntimeError(f"{op}: this tensor's memory cannot be written in place ({e}); "
-                               "use .clone() first") from None
+        except ValueError:
+            raise ValueError(f"{op}: a value of shape {tuple(v.shape)} cannot be broadcast to the indexed part "
+                             f"of shape {np.shape(part)}") from None
         increment_version(self)
         return self
 
