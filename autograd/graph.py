@@ -15,6 +15,8 @@ PyTorch, and lives in `mode.py`.
 from __future__ import annotations
 
 import threading
+from collections import deque
+from itertools import repeat
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -75,6 +77,8 @@ class Node:
     # Whether a result made outside the graph (in no_grad, or from constants) takes part in a later
     # pass: a Value always does; a Tensor only when made with requires_grad=True.
     _untracked_requires_grad = True
+    # Tensor sets this: its data can change in place, so its gates check version counters in a pass.
+    _versioned = False
 
     @property
     def parents(self) -> tuple:
@@ -103,8 +107,9 @@ class Node:
     def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Backpropagate from this node: every node it depends on gets `.grad` = d(self)/d(node).
 
-        Leaves add to what they hold (reset them with `zero_grad()`); interior nodes hold this
-        pass's gradient. A pass that raises changes no leaf. With `create_graph=True` the
+        Leaves add to what they hold (reset them with `zero_grad()`); interior nodes show this
+        pass's gradient (circuitgrad keeps them for its diagrams, as PyTorch's `retain_grad()` would).
+        A pass that raises, or is interrupted with Ctrl-C, changes no leaf. With `create_graph=True` the
         leaves' gradients are themselves nodes, with the backward pass as their graph.
         """
         seed = self._seed(grad)
@@ -119,11 +124,12 @@ class Node:
     def _constant_like(cls, data: Any) -> "Node":
         raise NotImplementedError
 
-    def _accumulate(self, grad: Any, shared: Any) -> None:
-        """Add a pass's gradient into a leaf. `id(grad) in shared` tells whether another node of
-        the pass holds the same array, which a Tensor must then copy before keeping it."""
+    def _accumulated(self, grad: Any, shared: Any) -> Any:
+        """What this leaf's `.grad` becomes when a pass's gradient is added in (not assigned here:
+        `_commit` assigns every leaf's at once). `id(grad) in shared` tells whether another node
+        of the pass holds the same array, which a Tensor must then copy before keeping it."""
         old = self.grad
-        self.grad = grad if old is None else old + grad
+        return grad if old is None else old + grad
 
 
 def make(cls: type, fn: Any, parents: tuple, data: Any, ctx: Any = None) -> Node:
@@ -218,12 +224,14 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
     """The backward walk, gate by gate: reverse topological order, each op's local backward
     sending a gradient to every one of its inputs at once, summed where a node is used twice.
 
-    Interior nodes get this pass's gradient in `.grad` (reset first); leaves get nothing yet:
-    their gradients are returned in a dict, for `backward()` to add in once the whole walk has
-    succeeded (so a pass that raises leaves every leaf as it was), or for `grad()` to return.
-    `on_gate(gate, sent)` lets a picture watch each step (`sent` aligned with `gate.parents`,
-    None where nothing is sent). Returns (order, leaf_grads), `order` the interior nodes in
-    topological order.
+    The gradients of this pass are summed in a dict of its own, `grads` (node -> gradient), for
+    the interior nodes as for the leaves: no `.grad` is read or written, so two threads walking
+    through one shared node never add into each other's numbers. `backward()` stores them once
+    the whole walk has succeeded (so a pass that raises leaves every leaf as it was); `grad()`
+    returns them. A Tensor gate first checks that no input it reads was changed in place since
+    the op ran (its version counter; see `tensor_inplace.py`). `on_gate(gate, sent)` lets a
+    picture watch each step (`sent` aligned with `gate.parents`, None where nothing is sent).
+    Returns (order, grads), `order` the interior nodes in topological order.
     """
     if create_graph and not grad_mode.enabled:  # asked for a graph: record it even inside no_grad(), as PyTorch
         with enable_grad():
@@ -232,37 +240,28 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
         order = topological_order(root, leaves=False)
     if root.fn is None:  # a leaf on its own: it only accumulates the seed
         return [], {root: seed}
-    for node in order:
-        node.grad = node._grad_init
-    root.grad = seed
-    leaf_grads: dict = {}
-    get_leaf = leaf_grads.get
+    grads: dict = {root: seed}
+    get = grads.get
     plain = not create_graph and on_gate is None
     for node in reversed(order):
-        fn = node.fn
-        g = node.grad
-        if g is None or fn is None:
+        g = get(node)
+        if g is None:
             continue
+        fn = node.fn
         a, b = node._a, node._b  # the first two parents (see `Node`)
         if plain and b is not None and node._rest is None and not node._broadcasts:
             # The same step as below, unrolled for the commonest gate (two scalar inputs): a fifth
             # fewer instructions in a Value walk (callgrind, 20,000-term sum of products: 171M, not 216M).
             ga, gb = fn.backward(node.ctx, g, node.data, a.data, b.data)
             if ga is not None and a.requires_grad:
-                if a.fn is None:
-                    old = get_leaf(a)
-                    leaf_grads[a] = ga if old is None else old + ga
-                else:
-                    old = a.grad
-                    a.grad = ga if old is None else old + ga
+                old = get(a)
+                grads[a] = ga if old is None else old + ga
             if gb is not None and b.requires_grad:
-                if b.fn is None:
-                    old = get_leaf(b)
-                    leaf_grads[b] = gb if old is None else old + gb
-                else:
-                    old = b.grad
-                    b.grad = gb if old is None else old + gb
+                old = get(b)
+                grads[b] = gb if old is None else old + gb
             continue
+        if node._versioned:  # a Tensor: refuse to use an input that was changed in place since the op ran
+            node._check_versions()
         parents = (a,) if b is None else node.parents  # a one-input gate skips the property call
         if create_graph:  # the formula runs on nodes, so the backward pass is recorded too
             if not fn.differentiable_backward:
@@ -278,14 +277,10 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
         if on_gate is not None:
             on_gate(node, tuple(s if p.requires_grad else None for p, s in zip(parents, sent)))
         for parent, pg in zip(parents, sent):
-            if pg is not None and parent.requires_grad:
-                if parent.fn is None:  # a leaf: kept apart until the walk has finished
-                    old = get_leaf(parent)
-                    leaf_grads[parent] = pg if old is None else old + pg
-                else:  # a new object, never `+=`: an op may hand one array to two inputs
-                    old = parent.grad
-                    parent.grad = pg if old is None else old + pg
-    return order, leaf_grads
+            if pg is not None and parent.requires_grad:  # a new object, never `+=`: an op may hand one array to two inputs
+                old = get(parent)
+                grads[parent] = pg if old is None else old + pg
+    return order, grads
 
 
 def _fit_shapes(sent: tuple, parents: tuple) -> tuple:
@@ -293,34 +288,45 @@ def _fit_shapes(sent: tuple, parents: tuple) -> tuple:
     return tuple(g if g is None or g.shape == p.shape else p._sum_to(g, p.shape) for g, p in zip(sent, parents))
 
 
-def _commit(order: list, leaf_grads: dict, create_graph: bool) -> None:
-    """Add a finished pass's gradients into the leaves, under a lock."""
-    if create_graph:  # interior nodes show numbers in diagrams; the leaves keep the recorded nodes
-        for node in order:
-            if isinstance(node.grad, Node):
-                node.grad = node.grad.data
-    shared = _NOTHING
-    if order and order[-1]._broadcasts:  # arrays: numpy turns 0-d results into scalars; keep them 0-d arrays
-        for node in order:
-            if isinstance(node.grad, np.generic):
-                node.grad = np.asarray(node.grad)
-        shared = _shared_arrays(order, leaf_grads)
-    with _leaf_lock:
-        for leaf, g in leaf_grads.items():
-            leaf._accumulate(g, shared)
+def _commit(order: list, grads: dict, create_graph: bool) -> None:
+    """Store a finished pass: each interior node shows this pass's gradient in `.grad` (what the
+    diagrams draw; never read back by a pass), and each leaf adds its gradient in, all or nothing.
+
+    Every leaf's new gradient is computed first; then they are assigned by one call into C
+    (`map(setattr, ...)` drained by `deque(maxlen=0)`), in which no Python bytecode runs between two
+    assignments, so Ctrl-C (a KeyboardInterrupt, delivered between bytecodes) lands before the first
+    or after the last: a step is never half taken.
+    """
+    get = grads.get
+    as_array = bool(order) and order[-1]._broadcasts  # arrays: numpy turns 0-d results into scalars
+    if as_array or create_graph:
+        for node in order:  # interior nodes show numbers (not recorded nodes), a Tensor's as arrays
+            g = get(node, node._grad_init)
+            if isinstance(g, Node):
+                g = g.data
+            if as_array and isinstance(g, np.generic):
+                g = np.asarray(g)
+            node.grad = g
+    elif order:  # Values: `node.grad = grads.get(node, 0.0)` for each, in one call into C (a tenth of the walk's time)
+        deque(map(setattr, order, repeat("grad"), map(get, order, repeat(order[-1]._grad_init))), maxlen=0)
+    leaves = [node for node in grads if node.fn is None]
+    shared = _shared_arrays(order, leaves, grads) if as_array else _NOTHING
+    with _leaf_lock:  # two threads adding into one shared weight never lose an update
+        new = [leaf._accumulated(grads[leaf], shared) for leaf in leaves]
+        deque(map(setattr, leaves, repeat("grad"), new), maxlen=0)
 
 
 _NOTHING: frozenset = frozenset()
 
 
-def _shared_arrays(order: list, leaf_grads: dict) -> set:
+def _shared_arrays(order: list, leaves: list, grads: dict) -> set:
     """The ids of the leaves' gradient arrays that another node of this pass also holds (an op
     may send one array to two inputs). Each such leaf copies its array before keeping it; of
     two leaves sent the same array, the first keeps it."""
     held = {id(node.grad) for node in order}
     shared = set()
-    for g in leaf_grads.values():
-        key = id(g)
+    for leaf in leaves:
+        key = id(grads[leaf])
         if key in held:
             shared.add(key)
         else:
@@ -329,27 +335,17 @@ def _shared_arrays(order: list, leaf_grads: dict) -> set:
 
 
 def backpropagate(root: Node, seed: Any, create_graph: bool = False) -> list[Node]:
-    """Run `chain_rule` from `root` and add the leaves' gradients in (what `backward()` does).
+    """Run `chain_rule` from `root` and store its gradients (what `backward()` does).
     Returns the interior nodes in topological order."""
-    order, leaf_grads = chain_rule(root, seed, create_graph)
-    _commit(order, leaf_grads, create_graph)
+    order, grads = chain_rule(root, seed, create_graph)
+    _commit(order, grads, create_graph)
     return order
 
 
 def _watch(root: Node, seed: Any, create_graph: bool = False,
            on_gate: Optional[Callable[[Node, tuple], None]] = None) -> dict:
-    """`chain_rule` with every `.grad` put back as it was: {node: gradient} of this pass."""
-    order = topological_order(root, leaves=False)
-    saved = [node.grad for node in order]
-    try:
-        _, found = chain_rule(root, seed, create_graph, on_gate, order)
-        for node in order:
-            if node.grad is not None and node.fn is not None:
-                found[node] = node.grad
-    finally:
-        for node, g in zip(order, saved):
-            node.grad = g
-    return found
+    """`chain_rule` touching no `.grad`: {node: gradient} of this pass."""
+    return chain_rule(root, seed, create_graph, on_gate)[1]
 
 
 class GateStep(NamedTuple):

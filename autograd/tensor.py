@@ -15,6 +15,7 @@ from . import ops as O
 from .graph import Node, make
 from .mode import created, grad_mode, switched
 from .ops.maths import unbroadcast
+from .tensor_inplace import InplaceMethods, VersionCounter, share_counter, versions_seen
 from .tensor_math import MathMethods
 from .tensor_shape import ShapeMethods
 
@@ -41,32 +42,35 @@ def _as_array(op: str, data: Any, dtype: Any = None) -> np.ndarray:
     raise TypeError(f"{op}: data must be real numbers, got dtype {array.dtype} from {type(data).__name__}")
 
 
-class Tensor(Node, MathMethods, ShapeMethods):
+class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods):
     """An n-dimensional array with a gradient, for layers written in matrix form (`X @ W + b`).
 
     `grad` is None until a backward pass reaches the tensor, then an array of exactly
     `data`'s shape. Only tensors made with `requires_grad=True`, and results computed from
     them, take part in differentiation; leaves accumulate their gradient across passes.
+    In-place changes (`x += 1`, `x.add_()`, `x[i] = v`) follow PyTorch: see `tensor_inplace.py`.
     """
 
-    __slots__ = ()
+    # `_counter`: the VersionCounter of this tensor's memory (None until it changes or is shared);
+    # `_saw`: the versions the op that made it saw, (output, *inputs), None for all 0 (tensor_inplace.py).
+    __slots__ = ("_counter", "_saw")
     __array_priority__ = 1000  # so `ndarray * Tensor` comes to Tensor.__rmul__
     _broadcasts = True
+    _versioned = True
     _untracked_requires_grad = False
 
-    def _accumulate(self, grad: Any, shared: Any) -> None:
+    def _accumulated(self, grad: Any, shared: Any) -> Any:
         old = self.grad
         if old is not None:
             grad = old + grad
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
-            self.grad = grad
-            return
+            return grad
         elif grad.base is not None or id(grad) in shared or not grad.flags.writeable:
             # Copy only when needed (most gradients are fresh arrays no other node holds), so that
             # editing `leaf.grad` in place changes that leaf alone.
             grad = grad.copy()
         # numpy makes a scalar of a 0-d formula or sum; keep a writable 0-d array
-        self.grad = np.array(grad) if isinstance(grad, np.generic) else grad
+        return np.array(grad) if isinstance(grad, np.generic) else grad
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -81,6 +85,7 @@ class Tensor(Node, MathMethods, ShapeMethods):
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = requires_grad
+        self._counter = self._saw = None
         if switched.count:
             created(self)
 
@@ -116,7 +121,12 @@ class Tensor(Node, MathMethods, ShapeMethods):
             raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
         if type(data) is not np.ndarray:  # numpy gives a scalar for many ops on 0-d arrays; keep an array
             data = np.asarray(data)
-        return make(Tensor, fn, inputs, data, ctx)
+        out = make(Tensor, fn, inputs, data, ctx)
+        out._counter = None
+        if data.base is not None or data is inputs[0].data:  # a view (reshape, transpose) shares the count
+            share_counter(out, inputs)
+        out._saw = None if out.fn is None else versions_seen(out, inputs)
+        return out
 
     _apply = apply  # the name the ops below use
 
@@ -159,6 +169,7 @@ class Tensor(Node, MathMethods, ShapeMethods):
         out._a = out._b = out._rest = None
         out.label = ""
         out.requires_grad = False
+        out._counter = out._saw = None
         if switched.count:
             created(out)
         return out
@@ -221,7 +232,15 @@ class Tensor(Node, MathMethods, ShapeMethods):
         return float(self.data.reshape(-1)[0])
 
     def numpy(self) -> np.ndarray:
-        """The data array itself (shared, not copied)."""
+        """The data array itself (shared, not copied), as PyTorch's `numpy()`.
+
+        Refused for a tensor that requires grad, as in PyTorch: writing into the array would change
+        numbers a backward pass is going to use without anyone knowing. Raises RuntimeError; use
+        `t.detach().numpy()` (the same memory) or `t.detach().numpy().copy()` (a snapshot).
+        """
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
         return self.data
 
     def tolist(self) -> Union[list, float]:
@@ -313,8 +332,12 @@ class Tensor(Node, MathMethods, ShapeMethods):
         """Nothing to do: every tensor of a graph keeps its gradient after backward() in circuitgrad."""
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor._constant(self.data)
+        """The same data (the same memory, and the same version counter, as PyTorch), cut from the graph."""
+        out = Tensor._constant(self.data)
+        if self._counter is None:
+            self._counter = VersionCounter()
+        out._counter = self._counter
+        return out
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Turn gradient tracking of a leaf on or off, in place (freezing a layer's weights)."""

@@ -95,13 +95,18 @@ class MathMethods:
         return self._clip("clamp", min, max, ("min", "max"))
 
     def _clip(self, op: str, low: Any, high: Any, names: tuple):
+        return self.apply(O.Clip, self, ctx=self._clip_limits(op, low, high, names))
+
+    @staticmethod
+    def _clip_limits(op: str, low: Any, high: Any, names: tuple) -> tuple:
+        """(low, high) checked: at least one given, numbers, low <= high (clip, clamp and clamp_)."""
         if low is None and high is None:
             raise ValueError(f"{op}: give {names[0]}, {names[1]} or both")
         low = None if low is None else number(op, names[0], low)
         high = None if high is None else number(op, names[1], high)
         if low is not None and high is not None and low > high:
             raise ValueError(f"{op}: {names[0]} {low:g} is above {names[1]} {high:g}")
-        return self.apply(O.Clip, self, ctx=(low, high))
+        return (low, high)
 
     # ---- activations, with PyTorch's arguments and defaults -------------------------------------
 

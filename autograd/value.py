@@ -52,6 +52,13 @@ class Value(Node):
 
     Gradients of leaves accumulate across backward passes, like PyTorch's: reset them with
     `x.grad = 0.0` or an optimizer's `zero_grad()` before the next pass.
+
+    A Value is immutable, like the Python float it holds: `h += 1` on a computed Value makes a new
+    node and rebinds the name `h` (gradients are right; other names for the old node keep the old
+    value, where PyTorch's 0-d tensor would change under every name). On a leaf the in-place
+    operators raise TypeError instead: `for p in model.parameters(): p -= lr * p.grad` would rebind
+    the loop variable and train nothing. Change a parameter's number with `p.data -= lr * p.grad`
+    (micrograd's update) or an optimizer's `step()`.
     """
 
     __slots__ = ()
@@ -97,13 +104,12 @@ class Value(Node):
     def _where(condition, a, b):
         return a if condition else b
 
-    def _accumulate(self, grad, shared) -> None:
+    def _accumulated(self, grad, shared):
         old = self.grad
         if type(grad) is float and type(old) is float:  # the ordinary pass
-            self.grad = old + grad
-            return
+            return old + grad
         # A recorded gradient (create_graph=True) replaces the untouched 0.0 rather than adding a "+0" gate.
-        self.grad = grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
+        return grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
 
     # ---- building nodes ---------------------------------------------------------------------
 
@@ -178,6 +184,32 @@ class Value(Node):
         return self._unary(ops.MulConst, -1.0)  # drawn as the CS231n "*-1" gate
 
     def __pos__(self):
+        return self
+
+    # ---- in-place operators: rebinding, as for floats; refused on leaves (see the class docstring) ----
+
+    def __iadd__(self, other):
+        return self._immutable("+=").__add__(other)
+
+    def __isub__(self, other):
+        return self._immutable("-=").__sub__(other)
+
+    def __imul__(self, other):
+        return self._immutable("*=").__mul__(other)
+
+    def __itruediv__(self, other):
+        return self._immutable("/=").__truediv__(other)
+
+    def __ipow__(self, other):
+        return self._immutable("**=").__pow__(other)
+
+    def _immutable(self, op: str) -> "Value":
+        if self.fn is None:
+            raise TypeError(
+                f"{op}: a Value is immutable, like a Python float, so `p {op} ...` on this leaf would make a new "
+                f"Value and leave p as it was (PyTorch would change a tensor in place). To change a parameter, "
+                f"change its number: p.data {op} ... (e.g. p.data -= lr * p.grad) or use an optimizer; for a new "
+                f"Value write p = p {op[:-1]} ...")
         return self
 
     def __matmul__(self, other):

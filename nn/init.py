@@ -18,6 +18,7 @@ from typing import Any, Optional
 import numpy as np
 
 from circuitgrad.autograd import Tensor
+from circuitgrad.autograd.tensor_inplace import increment_version
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
@@ -31,6 +32,7 @@ def _check(tensor: Any, op: str) -> Tensor:
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     tensor.data[...] = values
+    increment_version(tensor)  # an in-place change, as PyTorch's init functions make
     return tensor
 
 

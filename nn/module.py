@@ -18,6 +18,7 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor, Value
 from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.tensor_inplace import increment_version
 
 from . import serialization
 from .checks import flag
@@ -367,6 +368,7 @@ class Module:
                 target.data = float(array)
             elif isinstance(target, Tensor):
                 target.data[...] = array
+                increment_version(target)  # as PyTorch's copy_: graphs that used the old numbers refuse backward
             else:
                 target[...] = array
         return IncompatibleKeys(missing, unexpected)

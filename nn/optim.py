@@ -21,6 +21,7 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor, Value
 from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.tensor_inplace import increment_version
 
 from . import lr_scheduler
 from .checks import flag, integer, real
@@ -123,6 +124,8 @@ class Optimizer:
                     new = update(p.data, g, s, group)
                     if new is not p.data:  # in place: views of the weights stay valid
                         p.data[...] = new
+                    # As PyTorch's in-place update: a graph that used the old weights now refuses to backpropagate.
+                    increment_version(p)
 
     def _check_grads(self) -> dict:
         """Check every gradient before any parameter changes, so a step that raises changes nothing.

@@ -37,7 +37,7 @@ def test_attributes_of_a_leaf():
     t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="W")
     assert (t.shape, t.ndim, t.size(), t.size(1), t.numel(), t.dim(), len(t)) == ((2, 3), 2, (2, 3), 3, 6, 2, 2)
     assert t.grad is None and t.requires_grad and t.label == "W" and t.op == "" and t.parents == () and t.is_leaf
-    assert t.numpy() is t.data  # shared, not copied
+    assert t.detach().numpy() is t.data  # shared, not copied (t.numpy() is refused: t requires grad)
     t.data[0, 0] = 10.0         # data is mutable in place and later ops see it
     assert (t * 1).data[0, 0] == 10.0
     assert Tensor([[4.0]]).item() == 4.0 and type(Tensor([[4.0]]).item()) is float

@@ -15,14 +15,17 @@ writes it from `ALL`).
     fused.py        linear, bce (what nn.functional uses), wx+b (a scalar neuron's sum)
     conv.py         conv2d conv1d conv_transpose2d (im2col / col2im)
     pool.py         max_pool2d avg_pool2d adaptive_avg_pool2d
+    assign.py       x[index] = v (what item assignment and the in-place fills record)
 """
 from __future__ import annotations
 
 from ..graph import Op
-from . import activations, arithmetic, conv, functions, fused, matmul, piecewise, pool, reductions, shape, softmax
+from . import (activations, arithmetic, assign, conv, functions, fused, matmul, piecewise, pool, reductions, shape,
+               softmax)
 from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, SiLU, Softplus, Softsign)
 from .arithmetic import (Add, AddConst, Div, DivConst, DomainError, Mul, MulConst, Neg, Pow, PowConst, RDivConst,
                          RPowConst, RSubConst, Sub)
+from .assign import IndexPut
 from .functions import (SELU, Abs, Cast, Clip, Cos, Erf, Exp, Exp2, Expm1, LeakyReLU, Log, Log1p, Log2, Log10,
                         Reciprocal, ReLU, Rsqrt, Sigmoid, Sin, Sqrt, Square, Step, Tanh)
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -35,7 +38,8 @@ from .shape import (BroadcastTo, Cat, Clone, Flip, Index, Pad, Repeat, Reshape, 
                     Unindex, Where)
 from .softmax import LogSoftmax, Softmax
 
-FAMILIES = (arithmetic, functions, activations, piecewise, reductions, softmax, matmul, shape, fused, conv, pool)
+FAMILIES = (arithmetic, functions, activations, piecewise, reductions, softmax, matmul, shape, assign, fused, conv,
+            pool)
 
 
 def all_ops() -> list[type]:
@@ -58,4 +62,4 @@ __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div
            "GELU", "ELU", "CELU", "SiLU", "Softplus", "Mish", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish",
            "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Cumsum", "Clone", "Flip", "Tril", "Triu",
            "Repeat", "Pad", "Conv2d", "Conv1d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
-           "AdaptiveAvgPool2d"]
+           "AdaptiveAvgPool2d", "IndexPut"]
