@@ -12,8 +12,8 @@ if __name__ == "autograd":  # this folder imported as a top-level package, e.g. 
     raise ImportError("circuitgrad's autograd folder was imported as 'autograd'; import it as "
                       "'circuitgrad.autograd' (PyPI has unrelated top-level packages of that name)")
 
-from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randn,
-                        randn_like, tensor, zeros, zeros_like)
+from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
+                        randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .functional import (cat, celu, clamp, cos, cumsum, elu, erf, exp, exp2, expm1, flip, gelu, hardsigmoid,
                          hardswish, hardtanh, leaky_relu, log, log1p, log2, log10, log_softmax, maximum, minimum,
                          mish, reciprocal, relu, relu6, rsqrt, selu, sigmoid, sign, silu, sin, softmax, softplus,
@@ -23,6 +23,7 @@ from . import ops
 from .graph import (GateStep, Node, Op, backpropagate, chain_rule, gate_steps, grad, make, topological_order)
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, recording
 from .ops import DomainError
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
 from .value import Value
 
@@ -37,4 +38,5 @@ __all__ = [
     "maximum", "minimum", "log2", "log10", "log1p", "expm1", "exp2", "square", "rsqrt", "reciprocal", "sin", "cos",
     "erf", "sign", "clamp", "cumsum", "flip", "tril", "triu", "gelu", "elu", "celu", "silu", "mish", "softplus",
     "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
+    "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm", "randint_like",
 ]

@@ -5,9 +5,12 @@ Differences from PyTorch, on purpose:
 - the default dtype is float64 (circuitgrad's, so that finite-difference checks are exact),
   not PyTorch's float32; pass `dtype=np.float32` (or "float32") to match PyTorch. Only float
   dtypes exist, so `arange(5)` holds 0.0 .. 4.0.
-- `rand`/`randn` draw from numpy's global RNG (`np.random.seed(s)` makes them reproducible, as
-  for `nn.Linear`'s weights and dropout masks) unless given `generator=`: a
+- `rand`/`randn`/`randint`/`randperm` draw from circuitgrad's random state, numpy's global one
+  (`cg.manual_seed(s)` or `np.random.seed(s)` makes them reproducible, as for `nn.Linear`'s
+  weights and dropout masks; see autograd/random.py) unless given `generator=`: a
   `np.random.Generator` or an int seed. The numbers differ from PyTorch's for the same seed.
+- `randint` and `randperm` return numpy int64 arrays, as `argmax` does, not Tensors: circuitgrad's
+  Tensors hold floats. They index a Tensor and serve as class labels as PyTorch's LongTensors do.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from .graph import Node
+from .random import generator as _default_generator
 from .tensor import Tensor, _as_array
 
 Size = Union[int, tuple, list]
@@ -64,9 +68,9 @@ def _like(op: str, input: Any) -> Tensor:
 
 
 def _generator(op: str, generator: Any) -> Any:
-    """numpy's global RNG for None, else a np.random.Generator (an int is taken as its seed)."""
+    """circuitgrad's random state for None, else a np.random.Generator (an int is taken as its seed)."""
     if generator is None:
-        return np.random
+        return _default_generator()
     if isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
@@ -136,7 +140,7 @@ def rand(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: b
     """Uniform on [0, 1), from numpy's global RNG or `generator` (see the module docstring)."""
     shape, kind = _size("rand", size), _dtype("rand", dtype)
     rng = _generator("rand", generator)
-    draw = rng.random_sample(shape) if rng is np.random else rng.random(shape)
+    draw = rng.random(shape) if isinstance(rng, np.random.Generator) else rng.random_sample(shape)
     return _leaf("rand", np.asarray(draw).astype(kind), requires_grad)
 
 
@@ -145,6 +149,41 @@ def randn(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: 
     shape, kind = _size("randn", size), _dtype("randn", dtype)
     draw = _generator("randn", generator).standard_normal(shape)
     return _leaf("randn", np.asarray(draw).astype(kind), requires_grad)
+
+
+def _int_dtype(op: str, dtype: Any) -> np.dtype:
+    kind = np.dtype(np.int64 if dtype is None else dtype)
+    if kind.kind not in "iu":
+        raise TypeError(f"{op}: dtype must be an integer dtype (int64 by default), got {kind}")
+    return kind
+
+
+def _integers(rng: Any, low: int, high: int, shape: tuple) -> np.ndarray:
+    if isinstance(rng, np.random.Generator):
+        return rng.integers(low, high, shape)
+    return rng.randint(low, high, shape)
+
+
+def randint(low: int, high: Optional[int] = None, size: Optional[Size] = None, *, generator: Any = None,
+            dtype: Any = None) -> np.ndarray:
+    """Whole numbers drawn uniformly from [low, high) (`randint(high, size)` starts at 0), as
+    torch.randint; a numpy int64 array (see the module docstring). ValueError for high <= low."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: give the size, randint(high, size) or randint(low, high, size)")
+        low, high, size = 0, low, high
+    low, high = (int(_number("randint", k, v)) for k, v in (("low", low), ("high", high)))
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be above low ({low})")
+    shape = _size("randint", tuple(size) if isinstance(size, (tuple, list)) else (size,))
+    draw = _integers(_generator("randint", generator), low, high, shape)
+    return np.asarray(draw).astype(_int_dtype("randint", dtype))
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> np.ndarray:
+    """The numbers 0 .. n-1 in a random order, as torch.randperm; a numpy int64 array."""
+    count, = _size("randperm", (n,))
+    return _generator("randperm", generator).permutation(count).astype(_int_dtype("randperm", dtype))
 
 
 # ---- shaped like another tensor (its dtype unless dtype= is given) ------------------------------
@@ -175,5 +214,16 @@ def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, requi
                  requires_grad=requires_grad)
 
 
+def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, generator: Any = None,
+                 dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Whole numbers from [low, high) in a tensor of input's shape and (float) dtype, as
+    torch.randint_like; `randint_like(x, high)` starts at 0."""
+    x = _like("randint_like", input)
+    if high is None:
+        low, high = 0, low
+    draw = randint(low, high, x.shape, generator=generator)
+    return _leaf("randint_like", draw.astype(_dtype("randint_like", dtype, x.dtype)), requires_grad)
+
+
 __all__ = ["zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
-           "ones_like", "full_like", "rand_like", "randn_like"]
+           "ones_like", "full_like", "rand_like", "randn_like", "randint", "randperm", "randint_like"]

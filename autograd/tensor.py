@@ -2,7 +2,7 @@
 
 This file turns Python syntax into nodes and holds what a Tensor is (its shape, dtype,
 conversions); the elementwise methods are in `tensor_math.py`, the methods along dims in
-`tensor_shape.py`, and what each op computes, with its derivative, in the op table, `ops/`.
+`tensor_shape.py`, what numpy functions of a Tensor do in `tensor_numpy.py`, and what each op computes, with its derivative, in the op table, `ops/`.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .mode import created, grad_mode, switched
 from .ops.maths import unbroadcast
 from .tensor_inplace import InplaceMethods, VersionCounter, share_counter, versions_seen
 from .tensor_math import MathMethods
+from .tensor_numpy import NumpyMethods
 from .tensor_shape import ShapeMethods
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
@@ -42,7 +43,7 @@ def _as_array(op: str, data: Any, dtype: Any = None) -> np.ndarray:
     raise TypeError(f"{op}: data must be real numbers, got dtype {array.dtype} from {type(data).__name__}")
 
 
-class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods):
+class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
     """An n-dimensional array with a gradient, for layers written in matrix form (`X @ W + b`).
 
     `grad` is None until a backward pass reaches the tensor, then an array of exactly
@@ -54,7 +55,7 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods):
     # `_counter`: the VersionCounter of this tensor's memory (None until it changes or is shared);
     # `_saw`: the versions the op that made it saw, (output, *inputs), None for all 0 (tensor_inplace.py).
     __slots__ = ("_counter", "_saw")
-    __array_priority__ = 1000  # so `ndarray * Tensor` comes to Tensor.__rmul__
+    __array_priority__ = 1000  # `ndarray * Tensor` comes to Tensor's ops (with __array_ufunc__, tensor_numpy.py)
     _broadcasts = True
     _versioned = True
     _untracked_requires_grad = False
@@ -297,9 +298,6 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods):
 
     def _cast(self, op: str, dtype: Any) -> "Tensor":
         return Tensor.apply(O.Cast, self, ctx=_float_dtype(op, dtype))
-
-    def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=50, edgeitems=3,

@@ -67,20 +67,27 @@ class ShapeMethods:
             keepdims: Optional[bool] = None) -> "Tensor":
         """Variance with PyTorch's default `correction=1` (divide by N - 1); `ddof=0` or
         `correction=0` (or `unbiased=False`) divides by N as numpy does."""
-        c = _correction(correction, unbiased, ddof)
-        d = _alias("var", "dim", dim, "axis", axis)
-        k = _alias("var", "keepdim", keepdim, "keepdims", keepdims) or False
-        ctx = O.reductions.axes(self, d, k, "var")
-        if O.reductions.count(self.shape, ctx) - c <= 0:
-            raise ValueError(f"var: correction={c} leaves no degrees of freedom for shape {self.shape} along {d}")
-        return self.apply(O.Var, self, ctx=ctx + (c,))
+        return self.apply(O.Var, self, ctx=self._spread("var", dim, keepdim, correction, unbiased, ddof, axis,
+                                                        keepdims))
 
     def std(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
             unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
             keepdims: Optional[bool] = None) -> "Tensor":
-        """Standard deviation, the square root of `var` (so its slope is infinite at zero spread)."""
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, ddof=ddof, axis=axis,
-                        keepdims=keepdims).sqrt()
+        """Standard deviation, the square root of `var`. Its slope is 0 where the spread is 0 (as
+        PyTorch's), not sqrt's infinite slope times var's zero one."""
+        return self.apply(O.Std, self, ctx=self._spread("std", dim, keepdim, correction, unbiased, ddof, axis,
+                                                        keepdims))
+
+    def _spread(self, op: str, dim: Any, keepdim: Any, correction: Any, unbiased: Any, ddof: Any, axis: Any,
+                keepdims: Any) -> tuple:
+        """var's and std's ctx, (axes, keepdims, correction); ValueError where no degree of freedom is left."""
+        c = _correction(correction, unbiased, ddof)
+        d = _alias(op, "dim", dim, "axis", axis)
+        k = _alias(op, "keepdim", keepdim, "keepdims", keepdims) or False
+        ctx = O.reductions.axes(self, d, k, op)
+        if O.reductions.count(self.shape, ctx) - c <= 0:
+            raise ValueError(f"{op}: correction={c} leaves no degrees of freedom for shape {self.shape} along {d}")
+        return ctx + (c,)
 
     amax, amin = max, min  # PyTorch's names for the reductions that return values only
 

@@ -36,3 +36,7 @@ __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_
            "autograd", "nn", "viz",
            "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
            "ones_like", "full_like", "rand_like", "randn_like"]
+from .autograd import (get_rng_state, initial_seed, manual_seed, randint, randint_like, randperm,  # noqa: E402
+                       seed, set_rng_state)
+__all__ += ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm",
+            "randint_like"]

@@ -2,8 +2,8 @@
 
 Arrays in, `Tensor` batches out. `Dataset`, `TensorDataset`, the samplers and `DataLoader`
 (as `torch.utils.data`) are in `nn.dataloader` and importable from here. Randomness follows
-one rule everywhere: `seed=None` uses numpy's global RNG (so `np.random.seed(s)` reproduces
-a run), an int seed uses a generator of its own. The generated datasets (`xor`, `moons`,
+one rule everywhere: `seed=None` uses numpy's global RNG (so `cg.manual_seed(s)` or
+`np.random.seed(s)` reproduces a run), an int seed uses a generator of its own. The generated datasets (`xor`, `moons`,
 `circles`, `spirals`, `height_weight`) are importable from here too.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ into one Tensor with a new first (batch) axis, tuples and dicts are collated fie
 So a dataset whose samples are `(x, y)` pairs gives batches `(xb, yb)` of Tensors.
 
 Randomness follows the rule of `nn.data`: `seed=None` and no `generator` uses numpy's
-global RNG (`np.random.seed(s)` reproduces a run); `seed=s` or `generator=np.random.default_rng(s)`
+global RNG (`cg.manual_seed(s)` or `np.random.seed(s)` reproduces a run); `seed=s` or `generator=np.random.default_rng(s)`
 uses a generator of its own. Each pass over a shuffling loader is a new order.
 """
 from __future__ import annotations

@@ -309,7 +309,7 @@ def _value_loss(input: Any, target: Any, reduction: str, op: str, per_item) -> A
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each entry with probability p and scale the rest by 1 / (1 - p) (inverted dropout).
 
-    The mask comes from numpy's global RNG, so `np.random.seed` makes it reproducible.
+    The mask comes from numpy's global RNG, so `cg.manual_seed` (or `np.random.seed`) makes it reproducible.
     Off (the identity) when not training or p == 0. Raises ValueError for p outside [0, 1).
     """
     drop_probability("dropout", p, " (p = 1 would drop everything and the 1/(1-p) scale is undefined)")

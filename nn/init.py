@@ -1,7 +1,7 @@
 """Weight initialization, in place, with PyTorch's names, fans and gains.
 
 Every function fills `tensor.data` in place (keeping its dtype), draws from numpy's global
-RNG (so `np.random.seed` makes it reproducible) and returns the tensor.
+RNG (so `cg.manual_seed` or `np.random.seed` makes it reproducible) and returns the tensor.
 
 For a weight of shape (out_features, in_features), fan_in is in_features and fan_out is
 out_features; for more dimensions both are multiplied by the size of the trailing ones.

@@ -33,7 +33,8 @@ class Linear(Module):
 
     Both are drawn uniformly from [-1/sqrt(in_features), 1/sqrt(in_features)], PyTorch's
     default (its kaiming_uniform_ with a=sqrt(5) works out to this bound), from numpy's
-    global RNG: `np.random.seed(s)` before building a model makes it reproducible. Weight is
+    global RNG: `cg.manual_seed(s)` (or `np.random.seed(s)`) before building a model makes it
+    reproducible. Weight is
     drawn before bias. `dtype` defaults to float64 (what finite-difference checks need);
     pass np.float32 to match PyTorch's default precision.
     """

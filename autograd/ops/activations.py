@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..graph import Op
-from .maths import call, data, erf, exp, mask, masked, sigmoid, sign, tanh
+from .maths import call, data, erf, exp, mask, masked, sigmoid, sign, tanh, where
 
 SQRT_HALF = math.sqrt(0.5)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -51,8 +51,9 @@ class ELU(Op):
 
     @staticmethod
     def backward(alpha, grad, out, x):
-        above = mask(data(x) > 0, grad)
-        below = exp(x * (1.0 - above))  # e^x below 0 and e^0 (unused) above, so it cannot overflow
+        positive = data(x) > 0
+        above = mask(positive, grad)
+        below = exp(where(positive, 0.0, x))  # e^x below 0, e^0 (unused) above: no overflow, no inf * 0 at +inf
         return (grad * (above + (1.0 - above) * alpha * below),)
 
 
@@ -66,8 +67,10 @@ class CELU(Op):
 
     @staticmethod
     def backward(alpha, grad, out, x):
-        above = mask(data(x) > 0, grad)
-        return (grad * (above + (1.0 - above) * exp(x * (1.0 - above) / alpha)),)
+        positive = data(x) > 0
+        above = mask(positive, grad)
+        below = exp(where(positive, 0.0, x) / alpha)  # as ELU's: e^0 (unused) above, so +inf gives no nan
+        return (grad * (above + (1.0 - above) * below),)
 
 
 class SiLU(Op):
@@ -173,5 +176,6 @@ class Hardswish(Op):
     @staticmethod
     def backward(ctx, grad, out, x):
         xv = data(x)
-        middle = mask((xv > -3.0) & (xv < 3.0), grad)
-        return (grad * (middle * (x / 3.0 + 0.5) + mask(xv >= 3.0, grad)),)
+        # the middle slope selected, not multiplied by a 0/1 mask: at x = +-inf it is inf, and inf * 0 is nan
+        middle = masked(x / 3.0 + 0.5, (xv > -3.0) & (xv < 3.0))
+        return (grad * (middle + mask(xv >= 3.0, grad)),)

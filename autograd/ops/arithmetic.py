@@ -108,7 +108,7 @@ class Div(Op):
 
 class Pow(Op):
     name = "**"
-    derivative = "a: grad * b * a^(b-1)  (0 where b = 0);  b: grad * out * ln(a)  (0 where a = 0)"
+    derivative = "a: grad * b * a^(b-1)  (0 where b = 0);  b: grad * out * ln(a)  (0 where a = 0 and b >= 0)"
     broadcasts = True
 
     @staticmethod
@@ -149,10 +149,14 @@ class Pow(Op):
             if _needed(b):
                 positive = av > 0
                 if positive.all():
-                    ln_a = log(a)
+                    db = grad * out * log(a)
                 else:
-                    ln_a = where(positive, log(where(positive, a, 1)), np.where(av == 0, 0, np.nan).astype(av.dtype))
-                db = grad * out * ln_a
+                    # PyTorch's corners: ln(0) = -inf, so 0^b ln(0) is -inf for b < 0 (+inf at a = -0 with
+                    # odd b), but 0 where b >= 0 (the limit of a^b ln a); a negative base has no real ln (nan).
+                    corner = np.where(av == 0, -np.inf, np.nan).astype(av.dtype)
+                    ln_a = where(positive, log(where(positive, a, 1)), corner)
+                    flat = (av == 0) & (bv >= 0)
+                    db = where(flat, 0.0, grad * out * ln_a)
         return da, db
 
 

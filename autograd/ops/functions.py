@@ -12,7 +12,7 @@ import numpy as np
 
 from ..graph import Op
 from .arithmetic import DomainError
-from .maths import const, cos, data, erf, exp, exp_limit, mask, masked, sign, sin
+from .maths import const, cos, data, erf, exp, exp_limit, mask, masked, sign, sin, where
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -336,8 +336,9 @@ class SELU(Op):
     @staticmethod
     def backward(ctx, grad, out, x):
         # scale * alpha * e^x directly: written as selu(x) + scale * alpha it cancels for x << 0
-        above = mask(data(x) > 0, grad)
-        below = exp(x * (1.0 - above))  # e^x below 0, and e^0 = 1 (unused) above, so it cannot overflow
+        positive = data(x) > 0
+        above = mask(positive, grad)
+        below = exp(where(positive, 0.0, x))  # e^x below 0, e^0 (unused) above: no overflow, no inf * 0 at +inf
         return (grad * (above * SELU_SCALE + (1.0 - above) * (SELU_SCALE * SELU_ALPHA) * below),)
 
 

@@ -1,4 +1,4 @@
-"""Reductions over axes (sum, mean, max, min, var) and the running sum (cumsum).
+"""Reductions over axes (sum, mean, max, min, var, std) and the running sum (cumsum).
 
 Forward and derivative side by side.
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Op
-from .maths import broadcast_to, call, data
+from .maths import broadcast_to, call, data, where
 from .shape import Flip
 
 
@@ -128,6 +128,31 @@ class Var(Op):
         centered = x - x.mean(axis=axis, keepdims=True)
         scale = 2.0 / (count(shape, ctx) - ddof)
         return (keep(grad, len(shape), ctx) * centered * scale,)
+
+
+class Std(Op):
+    name = "std"
+    derivative = "x: grad * (x - mean(x)) / ((N - correction) out)   (0 where out = 0, as PyTorch)"
+
+    @staticmethod
+    def forward(ctx, x):
+        axis, keepdims, ddof = ctx
+        return np.asarray(np.sqrt(x.var(axis=axis, keepdims=keepdims, ddof=ddof)))
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        # The chain rule through sqrt(var) is var's slope over 2 out: 0 / 0 where the spread is 0.
+        # PyTorch defines it as 0 there (a constant row normalized by std + eps trains), so do we.
+        axis, keepdims, ddof = ctx
+        shape = data(x).shape
+        n = count(shape, ctx) - ddof
+        flat = data(out) == 0
+        if np.any(flat):
+            safe = where(flat, 1.0, out)  # a divisor that is never 0, so no nan reaches even a second derivative
+            slope = where(flat, 0.0, grad / (n * safe))
+        else:
+            slope = grad / (n * out)
+        return (keep(slope, len(shape), ctx) * (x - x.mean(axis=axis, keepdims=True)),)
 
 
 class Cumsum(Op):
