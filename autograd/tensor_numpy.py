@@ -86,15 +86,26 @@ class NumpyMethods:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """The data for numpy: the array itself (`np.asarray(t)` shares memory), a copy for
-        `copy=True` (`np.array(t)`), a cast copy for another dtype. ValueError for `copy=False` when
-        a copy is needed (numpy's rule)."""
+        `copy=True` (`np.array(t)`, `np.copy(t)`: snapshots), a cast copy for another dtype.
+        ValueError for `copy=False` when a copy is needed (numpy's rule).
+
+        For a tensor that requires grad the shared array is read-only: writing into it would change
+        numbers a backward pass may use without a word (PyTorch refuses `np.asarray` of such a
+        tensor altogether; circuitgrad lets it be read). Write through `t.detach().numpy()`, or
+        in place under `no_grad()`."""
         data = self.data
         if dtype is not None and np.dtype(dtype) != data.dtype:
             if copy is False:
                 raise ValueError(f"__array__: a Tensor of dtype {data.dtype} cannot be viewed as {np.dtype(dtype)} "
                                  "without a copy (copy=False); pass copy=None or True")
             return data.astype(dtype)
-        return data.copy() if copy else data
+        if copy:
+            return data.copy()
+        if self.requires_grad:
+            view = data.view()
+            view.flags.writeable = False
+            return view
+        return data
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         name = f"np.{ufunc.__name__}" if method == "__call__" else f"np.{ufunc.__name__}.{method}"

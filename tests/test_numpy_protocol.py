@@ -8,7 +8,7 @@ import pytest
 
 import circuitgrad as cg
 from circuitgrad import nn
-from circuitgrad.autograd import Tensor, gradcheck
+from circuitgrad.autograd import Tensor, gradcheck, no_grad
 
 X = [[0.5, -1.2, 2.0], [1.5, 0.3, -0.7]]
 POSITIVE = [[0.5, 1.2, 2.0], [1.5, 0.3, 0.7]]
@@ -318,11 +318,29 @@ def test_array_honours_dtype_and_copy():
     w = leaf([1.0, 2.0])
     as32 = np.asarray(w, dtype=np.float32)
     assert as32.dtype == np.float32 and not np.shares_memory(as32, w.data)
-    assert np.array(w, dtype=np.float64, copy=False) is w.data
+    shared = np.array(w, dtype=np.float64, copy=False)
+    assert np.shares_memory(shared, w.data) and not shared.flags.writeable
     with pytest.raises(ValueError, match="cannot be viewed as float32 without a copy"):
         np.array(w, dtype=np.float32, copy=False)
-    assert w.__array__() is w.data and w.__array__(copy=True) is not w.data
+    assert w.__array__(copy=True) is not w.data
+    plain = Tensor(np.array([1.0, 2.0]))  # no gradient: numpy gets the array itself, as PyTorch's numpy()
+    assert plain.__array__() is plain.data
 
+
+def test_the_array_numpy_shares_with_a_tensor_that_requires_grad_is_read_only():
+    """Writing into it would change numbers a pass may use, without a word: refused, as numpy refuses
+    writing into any read-only array. Reading works; the tensor itself changes in place as before."""
+    x = leaf([1.0, 2.0, 3.0])
+    y = x.exp()
+    s = y.sum()
+    with pytest.raises(ValueError, match="read-only"):
+        np.asarray(y)[...] = 0
+    s.backward()
+    np.testing.assert_allclose(x.grad, np.exp([1.0, 2.0, 3.0]))  # the gradient the numbers give
+    view = np.asarray(x)
+    with no_grad():
+        x -= 1.0
+    assert np.array_equal(view, [0.0, 1.0, 2.0])  # still the tensor's memory
 
 def test_list_of_tensors_to_array_is_a_snapshot_of_their_numbers():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
