@@ -82,6 +82,7 @@ def traced_mlp():
 
 
 def open_page(driver, path: Path) -> None:
+    driver.get("about:blank")  # Chromium's own start page may still be loading its chrome:// icons
     driver.get_log("performance")  # forget earlier pages' events
     driver.get_log("browser")
     driver.get(path.as_uri())
