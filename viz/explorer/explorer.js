@@ -649,5 +649,6 @@
 
   draw(null);
   if (window.performance && performance.mark) performance.mark("circuitgrad-drawn");
-  window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, view: function () { return V.view; } };
+  window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, formatNumber: formatNumber,
+                                 view: function () { return V.view; } };
 })();
