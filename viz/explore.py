@@ -5,9 +5,8 @@
 
 The page holds the graph as compact JSON (labels once; ops, parents, modules and every scalar's
 value and gradient contribution as base64 typed arrays; a Tensor's summaries as text) and a small
-script that formats the numbers, writes each step's caption when it is shown, lays the graph out
-and draws it as a
-CS231n circuit: gates as circles, the forward value above each wire in green, the
+script that formats the numbers, writes each step's caption when it is shown, lays the graph
+out and draws it as a CS231n circuit: gates as circles, the forward value above each wire in green, the
 gradient below it in red. On the page: backprop gate by gate (buttons, slider, arrow
 keys), a forward mode that fills values gate by gate, hover or tap a wire for its full
 data and gradient, wheel and drag to zoom and pan, and, for a graph traced with
@@ -38,9 +37,9 @@ ASSETS = Path(__file__).with_name("explorer")
 # its shape, dtype, min/mean/max and a histogram.
 MAX_LISTED_VALUES = 64
 HISTOGRAM_BINS = 16
-# Past these the page stops being usable (measured in headless Chromium on 2 cores, bench/explorer.py):
-# a graph of 100,000 nodes writes in about 6 s and opens in about 2 s when every view is small, and one
-# view of 3,000 items takes about 3 s to lay out and draw.
+# Past these the page stops being usable (bench/explorer.py's traced scalar MLP, headless Chromium,
+# 2 busy cores): 50,000 nodes write in 3-4 s (14 MB) and open in 1.5-2 s with 4,300 items in the
+# top view; 100,000 nodes write in about 10 s (28 MB) and open in about 4 s with 8,500 items.
 DEFAULT_MAX_NODES = 100_000
 MAX_VIEW_ITEMS = 5_000
 

@@ -382,7 +382,7 @@
       }
       e.outs.forEach(function (o) { drawWire(g, e, o); });
     });
-    fit();
+    fit(true);
     crumbs();
     refresh();
   }
@@ -572,13 +572,20 @@
     var k = Math.max(0.05, Math.min(8, T.k * f));
     T.x = px - (px - T.x) * k / T.k; T.y = py - (py - T.y) * k / T.k; T.k = k; apply();
   }
-  function fit() {
+  var LEGIBLE = 0.3;  // below this zoom the 13 px numbers are under 4 px high
+  function fit(legible) {
     var b = stage.getBoundingClientRect(), x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     V.list.forEach(function (e) { x0 = Math.min(x0, e.x); x1 = Math.max(x1, e.x + e.w); y0 = Math.min(y0, e.y + e.top); y1 = Math.max(y1, e.y + e.bottom); });
     if (!isFinite(x0)) { T = { k: 1, x: 0, y: 0 }; apply(); return; }
     var W = Math.max(b.width, 200), H = Math.max(b.height, 150), pad = 24;
     var k = Math.min((W - 2 * pad) / (x1 - x0), (H - 2 * pad) / (y1 - y0), 1.6);
     T.k = Math.max(0.05, k); T.x = (W - (x1 - x0) * T.k) / 2 - x0 * T.k; T.y = (H - (y1 - y0) * T.k) / 2 - y0 * T.k;
+    // A view too big to read whole (hundreds of samples' boxes) opens readable at its output instead,
+    // where backprop starts; the fit button (0) still shows all of it.
+    if (legible && k < LEGIBLE) {
+      var out = V.elems[V.key[ROOT]] || V.list[V.list.length - 1];
+      T.k = 0.9; T.x = W - pad - (out.x + out.w) * T.k; T.y = H / 2 - out.y * T.k;
+    }
     apply();
   }
   stage.addEventListener("wheel", function (ev) {
@@ -630,7 +637,7 @@
   function centre() { var b = stage.getBoundingClientRect(); return [b.width / 2, b.height / 2]; }
   $("cg-zoom-in").addEventListener("click", function () { var c = centre(); zoomAt(1.25, c[0], c[1]); });
   $("cg-zoom-out").addEventListener("click", function () { var c = centre(); zoomAt(0.8, c[0], c[1]); });
-  $("cg-fit").addEventListener("click", fit);
+  $("cg-fit").addEventListener("click", function () { fit(false); });
   document.addEventListener("keydown", function (ev) {
     if (ev.target && ev.target.tagName === "INPUT" && ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
     var c = centre(), used = true;
@@ -640,12 +647,12 @@
     else if (ev.key === "End") go(stepCount());
     else if (ev.key === "+" || ev.key === "=") zoomAt(1.25, c[0], c[1]);
     else if (ev.key === "-") zoomAt(0.8, c[0], c[1]);
-    else if (ev.key === "0") fit();
+    else if (ev.key === "0") fit(false);
     else if (ev.key === "Escape" && V.view !== null) open(G[V.view].parent);
     else used = false;
     if (used) ev.preventDefault();
   });
-  window.addEventListener("resize", function () { fit(); });
+  window.addEventListener("resize", function () { fit(true); });
 
   draw(null);
   if (window.performance && performance.mark) performance.mark("circuitgrad-drawn");
