@@ -203,7 +203,15 @@ def test_drill_into_a_module_and_back(browser, tmp_path, shots):
     assert browser.find_element(By.CSS_SELECTOR, "#cg-crumbs .cg-here").text == "Sequential"
     inner = browser.execute_script(titles)
     assert inner == ["0: Linear(2, 4)", "1: Sigmoid", "2: Linear(4, 1)", "3: Sigmoid"], inner
+    # Four layers in a row do not fit readable: the view opens at its output with 13 px text >= 9.75 px.
+    assert float(browser.find_element(By.ID, "cg-stage").get_attribute("data-zoom")) >= 0.75
     browser.save_screenshot(str(shots / "mlp_sequential.png"))
+    browser.find_element(By.ID, "cg-next").click()  # BCELoss's gate, outside this view
+    browser.find_element(By.ID, "cg-next").click()  # the last Sigmoid's gate: its box shows its progress
+    assert browser.find_element(By.CSS_SELECTOR, ".cg-box.cg-active .cg-detail").text == "gate 1 of 1 inside: sigmoid"
+    browser.find_element(By.ID, "cg-first").click()
+    browser.find_element(By.ID, "cg-fit").click()  # the whole row, to click its first layer
+    browser.save_screenshot(str(shots / "mlp_sequential_fit.png"))
     browser.find_element(By.XPATH, "//*[contains(@class,'cg-title') and text()='0: Linear(2, 4)']").click()
     assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#cg-crumbs a, #cg-crumbs span")] == \
         ["whole graph", "Sequential", "0: Linear(2, 4)"]

@@ -213,7 +213,9 @@
     e.outs.forEach(function (o) { o.len = wireWidth(o.node) + (o.exit ? STUB : 0); });
     if (e.kind === "box") {
       e.title = shortTitle(e.group); e.detail = inside[e.group] + " node" + (inside[e.group] === 1 ? "" : "s") + " inside \u00b7 click to open";
-      e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10)) + 28;
+      var most = inside[e.group] + " of " + inside[e.group];  // room for the progress line of boxProgress
+      e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10),
+                      textWidth("gate " + most + " inside: ", 10) + widestOp()) + 28;
       e.bh = Math.max(48, 44 * e.outs.length);
       var maxLen = 0;
       e.outs.forEach(function (o, k) {
@@ -238,6 +240,12 @@
     e.w = e.x0 + o.len;
     e.top = Math.min(-R, -8 - 13 * rowsAbove(e.node) - 2);
     e.bottom = Math.max(R, 24);
+  }
+
+  var opWidth = null;
+  function widestOp() {
+    if (opWidth === null) opWidth = Math.max.apply(null, OPS.map(function (o) { return textWidth(o[0], 10); }).concat([0]));
+    return opWidth;
   }
 
   // Inside "layers.1: Layer(...)" its child "layers.1.neurons.0: Neuron(...)" reads "neurons.0: Neuron(...)".
@@ -347,7 +355,7 @@
   var V = null, refs = {};
   function draw(view) {
     V = buildView(view);
-    refs = { wires: {}, gates: {}, edges: [] };
+    refs = { wires: {}, gates: {}, edges: [], details: {}, counted: null };
     while (world.firstChild) world.removeChild(world.firstChild);
     var edgeLayer = el("g", { "class": "cg-edges" }, world), nodeLayer = el("g", {}, world);
     V.edges.forEach(function (x) {
@@ -366,7 +374,7 @@
         var box = el("g", { "class": "cg-box", "data-group": e.group }, g);
         el("rect", { x: 0, y: -e.bh / 2, width: e.bw, height: e.bh, rx: 8 }, box);
         el("text", { "class": "cg-title", x: e.bw / 2, y: -3 }, box, e.title);
-        el("text", { "class": "cg-detail", x: e.bw / 2, y: 13 }, box, e.detail);
+        refs.details["b" + e.group] = { text: el("text", { "class": "cg-detail", x: e.bw / 2, y: 13 }, box, e.detail), plain: e.detail };
         el("title", {}, box, G[e.group].tip);
         box.addEventListener("click", function (ev) { if (!dragged) { ev.stopPropagation(); open(e.group); } });
         refs.gates["b" + e.group] = box;
@@ -453,8 +461,25 @@
   }
   function sentTo(k) { var out = []; for (var s = SSTART[k - 1]; s < SSTART[k]; s++) out.push(SENDTO[s]); return out; }
 
+  // A closed box running its gates says which one, so every step changes something on screen.
+  function boxProgress(ek, k) {
+    var list = state.mode === "backward" ? GATE : FWD, n = stepCount();
+    if (!refs.counted || refs.counted.mode !== state.mode) {
+      refs.counted = { mode: state.mode, total: {} };
+      for (var j = 0; j < n; j++) { var kj = V.key[list[j]]; refs.counted.total[kj] = (refs.counted.total[kj] || 0) + 1; }
+    }
+    var done = 0;
+    for (var q = 0; q < k; q++) if (V.key[list[q]] === ek) done += 1;
+    var d = refs.details[ek], gate = N[list[k - 1]];
+    if (d) d.text.textContent = (state.mode === "backward" ? "gate " : "step ") + done + " of " + refs.counted.total[ek] + " inside: " + gate.op;
+  }
+
   function refresh() {
     var k = state.step, total = stepCount();
+    Object.keys(refs.details).forEach(function (key) {
+      var d = refs.details[key];
+      if (d.text.textContent !== d.plain) d.text.textContent = d.plain;
+    });
     Object.keys(refs.wires).forEach(function (key) {
       var i = +key, w = refs.wires[key], v = valueNow(i), g = gradNow(i);
       w.val.textContent = v;
@@ -479,6 +504,8 @@
       if (active) {
         var ref = refs.gates[active.kind === "box" ? "b" + active.group : "n" + gate];
         if (ref) ref.classList.add("cg-active");
+        if (active.kind === "box") boxProgress(ek, k);
+        inSight(active);
         var lit = state.mode === "backward" ? sentTo(k) : [gate];
         lit.forEach(function (p) { if (refs.wires[p] && V.key[p] !== ek) refs.wires[p].g.classList.add("cg-lit"); });
         if (state.mode === "backward") refs.edges.forEach(function (r) {
@@ -568,11 +595,17 @@
     world.setAttribute("transform", "translate(" + T.x + "," + T.y + ") scale(" + T.k + ")");
     stage.setAttribute("data-zoom", T.k.toFixed(4));
   }
+  function inSight(e) {  // pan (keeping the zoom) so that element e is on screen
+    var b = stage.getBoundingClientRect(), cx = T.x + (e.x + e.w / 2) * T.k, cy = T.y + e.y * T.k;
+    if (cx < 0 || cx > b.width || cy < 0 || cy > b.height) {
+      T.x = b.width / 2 - (e.x + e.w / 2) * T.k; T.y = b.height / 2 - e.y * T.k; apply();
+    }
+  }
   function zoomAt(f, px, py) {
     var k = Math.max(0.05, Math.min(8, T.k * f));
     T.x = px - (px - T.x) * k / T.k; T.y = py - (py - T.y) * k / T.k; T.k = k; apply();
   }
-  var LEGIBLE = 0.3;  // below this zoom the 13 px numbers are under 4 px high
+  var LEGIBLE = 0.75;  // below this zoom the 13 px numbers on the wires are under 10 px high
   function fit(legible) {
     var b = stage.getBoundingClientRect(), x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     V.list.forEach(function (e) { x0 = Math.min(x0, e.x); x1 = Math.max(x1, e.x + e.w); y0 = Math.min(y0, e.y + e.top); y1 = Math.max(y1, e.y + e.bottom); });
@@ -580,10 +613,12 @@
     var W = Math.max(b.width, 200), H = Math.max(b.height, 150), pad = 24;
     var k = Math.min((W - 2 * pad) / (x1 - x0), (H - 2 * pad) / (y1 - y0), 1.6);
     T.k = Math.max(0.05, k); T.x = (W - (x1 - x0) * T.k) / 2 - x0 * T.k; T.y = (H - (y1 - y0) * T.k) / 2 - y0 * T.k;
-    // A view too big to read whole (hundreds of samples' boxes) opens readable at its output instead,
-    // where backprop starts; the fit button (0) still shows all of it.
+    // A view too big to read whole (a Sequential's row of layers, hundreds of samples' boxes) opens
+    // readable at its output instead, where backprop starts; stepping pans to each gate, and the fit
+    // button (0) still shows all of it.
     if (legible && k < LEGIBLE) {
-      var out = V.elems[V.key[ROOT]] || V.list[V.list.length - 1];
+      var out = V.elems[V.key[ROOT]];
+      if (!out) V.list.forEach(function (e) { if (!out || e.x + e.w > out.x + out.w) out = e; });  // the view's output
       T.k = 0.9; T.x = W - pad - (out.x + out.w) * T.k; T.y = H / 2 - out.y * T.k;
     }
     apply();
