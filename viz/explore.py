@@ -292,7 +292,7 @@ def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
     outermost module call. `precision`: digits on the wires (tooltips carry two more).
     `height`: pixels of the inline frame in Jupyter. The graph's `.grad` values are not changed.
     `max_nodes`: the most nodes the page holds (default 100,000); any one view (the whole graph, or
-    the inside of one module) also draws at most min(max_nodes, 3,000) nodes and boxes. Past these a
+    the inside of one module) also draws at most min(max_nodes, 5,000) nodes and boxes. Past these a
     page takes long to write or to open, so explore raises before formatting anything; None: no limit.
     Raises TypeError for a root that is not a Value or Tensor or a bad trace, ValueError for a bad
     precision, seed or max_nodes, and for a graph past the bounds (saying how to show a part).
