@@ -1,6 +1,7 @@
 """viz.explore's page model (the JSON the page draws) and the saved file, without a browser."""
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -10,7 +11,7 @@ import pytest
 
 from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor, Value
-from circuitgrad.viz.explore import page_model
+from circuitgrad.viz.explore import page_model, script_json
 
 
 def cs231n():
@@ -22,42 +23,52 @@ def cs231n():
     return f, (x, y, z, q)
 
 
-def by_name(model: dict) -> dict:
-    return {n["name"]: i for i, n in enumerate(model["nodes"]) if n["name"]}
+def column(model: dict, part: str, key: str, dtype: str) -> np.ndarray:
+    """One base64 typed-array column of the page model, as the page's script reads it."""
+    return np.frombuffer(base64.b64decode(model[part][key]), dtype="<" + dtype)
+
+
+def decoded(model: dict) -> tuple:
+    """(nodes, steps) in plain Python: each node's name, op, group, flags and value; each step's
+    gate and the (parent, contribution) pairs it sends."""
+    names, ops = model["names"], model["ops"]
+    name, op = column(model, "nodes", "name", "i4"), column(model, "nodes", "op", "i4")
+    flags, group = column(model, "nodes", "flags", "u1"), column(model, "nodes", "group", "i4")
+    value = column(model, "nodes", "value", "f8")
+    nodes = [{"name": names[name[i]] if name[i] >= 0 else "", "op": ops[op[i]][0] if op[i] >= 0 else "",
+              "needsGrad": bool(flags[i] & 1), "const": bool(flags[i] & 2), "group": int(group[i]),
+              "value": float(value[i])} for i in range(model["nodes"]["count"])]
+    gate, start = column(model, "steps", "gate", "i4"), column(model, "steps", "sendStart", "i4")
+    to, sent = column(model, "steps", "sendTo", "i4"), column(model, "steps", "send", "f8")
+    steps = [(int(gate[k]), [(int(to[j]), float(sent[j])) for j in range(start[k], start[k + 1])])
+             for k in range(model["steps"]["count"])]
+    return nodes, steps
+
+
+def by_name(nodes: list) -> dict:
+    return {n["name"]: i for i, n in enumerate(nodes) if n["name"]}
 
 
 def test_cs231n_steps_are_the_engine_walk_gate_by_gate():
     f, (x, y, z, q) = cs231n()
     m = page_model(f)
-    ix = by_name(m)
-    assert m["seed"] == "1" and m["root"] == ix["f"] and m["rootName"] == "f"
-    first, second = m["backward"]
-    assert len(m["backward"]) == 2  # one step per gate: * then +
-    assert first["gate"] == ix["f"] and first["upstream"] == "1"
-    assert first["sends"] == [[ix["q"], "-4", "-4", True], [ix["z"], "3", "3", True]]
-    assert second["gate"] == ix["q"] and second["upstream"] == "-4"
-    assert second["sends"] == [[ix["x"], "-4", "-4", True], [ix["y"], "-4", "-4", True]]
-    assert "\u2202f/\u2202q = \u2202f/\u2202f \u00d7 \u2202f/\u2202q = 1 \u00d7 (-4) = -4" in first["caption"]
-    assert "\u2202f/\u2202x = \u2202f/\u2202q \u00d7 \u2202q/\u2202x = -4 \u00d7 1 = -4" in second["caption"]
-    assert [s["node"] for s in m["forward"]] == [ix["q"], ix["f"]]
-    assert m["forward"][0]["caption"].endswith("q = x + y = -2 + 5 = 3")
-    assert m["forward"][1]["caption"].endswith("f = q \u00d7 z = 3 \u00d7 (-4) = -12")
-    assert {n["name"]: n["grad"] for n in m["nodes"]} == {"x": "-4", "y": "-4", "z": "3", "q": "-4", "f": "1"}
+    nodes, steps = decoded(m)
+    ix = by_name(nodes)
+    assert m["seed"] == "1" and ix["f"] == len(nodes) - 1 and m["rootName"] == "f"
+    assert steps == [(ix["f"], [(ix["q"], -4.0), (ix["z"], 3.0)]),   # one step per gate: * then +
+                     (ix["q"], [(ix["x"], -4.0), (ix["y"], -4.0)])]
+    assert [nodes[i]["value"] for i in (ix["x"], ix["y"], ix["z"], ix["q"], ix["f"])] == [-2, 5, -4, 3, -12]
+    assert sorted(o[0] for o in m["ops"]) == ["*", "+"], "each op once, whatever the graph's size"
     assert (x.grad, y.grad, z.grad, q.grad) == (0.0, 0.0, 0.0, 0.0), "the page must not touch .grad"
 
 
-def test_a_reused_value_sums_its_contributions_and_marks_the_partial_ones():
+def test_a_reused_value_sends_each_contribution_in_the_engine_order():
     x = Value(3.0, "x")
     f = x * x + x  # df/dx = 2x + 1 = 7
     f.label = "f"
-    m = page_model(f)
-    ix = by_name(m)
-    sends = [s for step in m["backward"] for s in step["sends"] if s[0] == ix["x"]]
-    assert [s[1] for s in sends] == ["1", "3", "3"]          # from +, then each operand of *
-    assert [s[2] for s in sends] == ["1", "4", "7"]          # the running sum shown on the wire
-    assert [s[3] for s in sends] == [False, False, True]     # final only after the last use
-    assert m["nodes"][ix["x"]]["grad"] == "7"
-    assert "+=" in m["backward"][-1]["caption"]
+    nodes, steps = decoded(page_model(f))
+    sends = [c for _, sent in steps for p, c in sent if p == by_name(nodes)["x"]]
+    assert sends == [1.0, 3.0, 3.0]  # from +, then each operand of *; the page sums them: 1, 4, 7
 
 
 def test_tensor_gradients_match_backward_and_big_ones_get_statistics(rng):
@@ -67,8 +78,8 @@ def test_tensor_gradients_match_backward_and_big_ones_get_statistics(rng):
     loss = ((X @ W + b).tanh() ** 2).mean()
     m = page_model(loss, precision=3)
     loss.backward()
-    ix = by_name(m)
-    w, bias = m["nodes"][ix["W"]], m["nodes"][ix["b"]]
+    ix = by_name(decoded(m)[0])
+    w = m["tensors"][str(ix["W"])]
     assert w["shape"] == "(30, 20) float64" and set(w["data"]) >= {"min", "mean", "max", "hist", "shape", "dtype"}
     assert sum(w["data"]["hist"]) == 600 and w["gradDetail"]["shape"] == [30, 20]
     assert float(w["gradDetail"]["max"]) == pytest.approx(W.grad.max(), rel=1e-3)
@@ -76,16 +87,26 @@ def test_tensor_gradients_match_backward_and_big_ones_get_statistics(rng):
     small = Tensor(np.array([1.5, -2.0]), requires_grad=True, label="s")
     out = (small * 2.0).sum()
     m = page_model(out)
-    assert m["nodes"][by_name(m)["s"]]["gradDetail"] == {"text": "[2, 2]"}
-    assert m["nodes"][by_name(m)["s"]]["data"] == {"text": "[1.5, -2]"}
-    assert not any(n["needsGrad"] for n in m["nodes"] if n["const"])
+    nodes = decoded(m)[0]
+    s = m["tensors"][str(by_name(nodes)["s"])]
+    assert s["gradDetail"] == {"text": "[2, 2]"} and s["data"] == {"text": "[1.5, -2]"}
+    two = next(n for n in nodes if not n["op"] and not n["name"])
+    assert two["const"] and not two["needsGrad"], "the 2.0 an op wrapped is a constant"
+
+
+def test_data_is_an_input_and_a_wrapped_number_a_constant():
+    X = Tensor(np.ones((4, 2)))  # data: a leaf that needs no gradient
+    w = Tensor(np.ones(2), requires_grad=True, label="w")
+    nodes, _ = decoded(page_model(((X * w) * 2.0).sum()))
+    leaves = [n for n in nodes if not n["op"] and not n["name"]]
+    assert sorted(n["const"] for n in leaves) == [False, True]
 
 
 def test_broadcast_gradient_is_summed_back_to_the_input_shape():
     b = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="b")
     X = Tensor(np.ones((3, 2)), requires_grad=True, label="X")
     m = page_model((X + b).sum())
-    assert m["nodes"][by_name(m)["b"]]["grad"] == "[3, 3]"
+    assert m["tensors"][str(by_name(decoded(m)[0])["b"])]["grad"] == "[3, 3]"
 
 
 def test_trace_groups_name_the_modules():
@@ -94,11 +115,10 @@ def test_trace_groups_name_the_modules():
     with nn.trace_modules() as trace:
         out = model(Tensor(np.ones((4, 2)))).sum()
     m = page_model(out, trace=trace)
-    titles = [g["title"] for g in m["groups"]]
-    assert titles == ["Sequential", "0: Linear(2, 3)", "1: Sigmoid"]
-    assert [g["parent"] for g in m["groups"]] == [None, 0, 0]
-    weight = next(n for n in m["nodes"] if n["name"] == "weight")
-    assert m["groups"][weight["group"]]["title"] == "0: Linear(2, 3)"
+    assert [g[:2] for g in m["groups"]] == [["Sequential", -1], ["0: Linear(2, 3)", 0], ["1: Sigmoid", 0]]
+    weight = next(n for n in decoded(m)[0] if n["name"] == "weight")
+    assert m["groups"][weight["group"]][0] == "0: Linear(2, 3)"
+    assert m["tips"][m["groups"][0][2]].startswith("Sequential(")
 
 
 def test_saved_page_is_one_file_that_asks_for_nothing(tmp_path):
@@ -112,7 +132,8 @@ def test_saved_page_is_one_file_that_asks_for_nothing(tmp_path):
     assert "@import" not in text and "url(http" not in text and "@font-face" not in text
     assert text.count("</script>") == 2, "a label cannot end the data block early"
     data = re.search(r'<script type="application/json" id="cg-data">(.*?)</script>', text, re.S).group(1)
-    assert json.loads(data)["nodes"][-1]["name"] == "</script><b>손실</b>"
+    assert "<" not in data and ">" not in data and "&" not in data
+    assert json.loads(data)["names"][-1] == "</script><b>손실</b>"
     frame = page._repr_html_()
     assert frame.startswith("<iframe") and html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1)) == text
 
@@ -132,3 +153,33 @@ def test_explore_rejects_bad_arguments():
     with pytest.raises(ValueError, match="grad="):
         viz.explore(Tensor(np.ones(3), requires_grad=True) * 2.0)
     assert page_model(Tensor(np.ones(3), requires_grad=True) * 2.0, grad=np.ones(3))["seed"] == "[1, 1, 1]"
+    for bad in (0, -5, 2.5, True, "many"):
+        with pytest.raises(ValueError, match="max_nodes must be a positive whole number"):
+            viz.explore(f, max_nodes=bad)
+
+
+@pytest.mark.parametrize("text", ["</script>", "<!--<script>", "<!--", "-->", "a\u2028b\u2029c", "<b>&amp;</b>"])
+def test_inlined_json_cannot_leave_its_script(text):
+    inlined = script_json({"name": text})
+    assert not set(inlined) & {"<", ">", "&", "\u2028", "\u2029"}
+    assert json.loads(inlined) == {"name": text}
+
+
+def long_sum(n: int) -> Value:
+    total = Value(0.0, "s")
+    for k in range(n):
+        total = total + Value(float(k))
+    return total
+
+
+def test_a_graph_past_the_bound_is_refused_with_how_to_show_a_part():
+    with pytest.raises(ValueError, match=r"has 201 nodes, more than max_nodes=200.*Explore a part.*max_nodes=201"):
+        viz.explore(long_sum(100), max_nodes=200)
+
+
+def test_one_view_past_the_bound_is_refused_even_when_the_page_is_small():
+    big = long_sum(2_600)  # 5,201 nodes, none in a module: all in one view
+    with pytest.raises(ValueError, match=r"the whole graph would draw 5,201 nodes and boxes at once, more than "
+                                         r"5,000.*trace=trace.*max_nodes=None"):
+        viz.explore(big)
+    assert viz.explore(big, max_nodes=None).model["nodes"]["count"] == 5_201

@@ -82,6 +82,7 @@ def traced_mlp():
 
 
 def open_page(driver, path: Path) -> None:
+    driver.get("about:blank")  # Chromium's own start page may still be loading its chrome:// icons
     driver.get_log("performance")  # forget earlier pages' events
     driver.get_log("browser")
     driver.get(path.as_uri())
@@ -202,7 +203,15 @@ def test_drill_into_a_module_and_back(browser, tmp_path, shots):
     assert browser.find_element(By.CSS_SELECTOR, "#cg-crumbs .cg-here").text == "Sequential"
     inner = browser.execute_script(titles)
     assert inner == ["0: Linear(2, 4)", "1: Sigmoid", "2: Linear(4, 1)", "3: Sigmoid"], inner
+    # Four layers in a row do not fit readable: the view opens at its output with 13 px text >= 9.75 px.
+    assert float(browser.find_element(By.ID, "cg-stage").get_attribute("data-zoom")) >= 0.75
     browser.save_screenshot(str(shots / "mlp_sequential.png"))
+    browser.find_element(By.ID, "cg-next").click()  # BCELoss's gate, outside this view
+    browser.find_element(By.ID, "cg-next").click()  # the last Sigmoid's gate: its box shows its progress
+    assert browser.find_element(By.CSS_SELECTOR, ".cg-box.cg-active .cg-detail").text == "gate 1 of 1 inside: sigmoid"
+    browser.find_element(By.ID, "cg-first").click()
+    browser.find_element(By.ID, "cg-fit").click()  # the whole row, to click its first layer
+    browser.save_screenshot(str(shots / "mlp_sequential_fit.png"))
     browser.find_element(By.XPATH, "//*[contains(@class,'cg-title') and text()='0: Linear(2, 4)']").click()
     assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#cg-crumbs a, #cg-crumbs span")] == \
         ["whole graph", "Sequential", "0: Linear(2, 4)"]
@@ -268,3 +277,40 @@ def test_a_big_tensor_tooltip_has_statistics_and_a_histogram(browser, tmp_path, 
     assert len(tip.find_elements(By.CSS_SELECTOR, "svg rect")) == 2 * 16, "a histogram of data and of grad"
     browser.save_screenshot(str(shots / "big_tooltip.png"))
     assert_offline_and_clean(browser, page)
+
+
+NASTY = ["</script>", "<!--<script>", "<!--", "-->", "a\u2028b\u2029c", "<img src=x onerror=alert(1)>", "&amp;&lt;", "손실<b>"]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_a_nasty_label_is_shown_as_text(browser, tmp_path, text):
+    x, w = Value(2.0, text), Value(-3.0, "w")
+    f = x * w
+    f.label = "f"
+    page = viz.explore(f, title=text).save(tmp_path / "nasty.html")
+    open_page(browser, page)
+    labels = browser.execute_script("return [...document.querySelectorAll('.cg-name')].map(t => t.textContent)")
+    assert text in labels, labels
+    assert browser.execute_script("return document.querySelectorAll('#cg-world img, #cg-world b, body > b').length") == 0
+    browser.find_element(By.ID, "cg-next").click()
+    assert text in browser.find_element(By.ID, "cg-caption").get_attribute("textContent")
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, ".cg-wire[data-node='0'] .cg-hitbox")).perform()
+    assert browser.find_element(By.CSS_SELECTOR, "#cg-tip h4").get_attribute("textContent") == text
+    assert browser.title == text
+    assert_offline_and_clean(browser, page)
+
+
+def test_the_page_formats_numbers_as_python_does(browser, tmp_path):
+    from circuitgrad.viz.graph_view import format_number
+    rng = np.random.default_rng(0)
+    numbers = [0.125, 0.375, 2.5, 3.5, 0.0009765625, 1.005, 999999.5, 0.9999, 0.0015, 1e-300, -2.675,
+               123456.789, 5e-324, 1e21, -0.5, 0.25, 0.0625, 99.995]
+    numbers += list(rng.normal(size=200) * 10.0 ** rng.integers(-8, 9, size=200))
+    numbers += [round(v, 3) for v in rng.uniform(-10, 10, size=100)]
+    page = viz.explore(cs231n()).save(tmp_path / "numbers.html")
+    open_page(browser, page)
+    for precision in (0, 1, 2, 4):
+        got = browser.execute_script("return arguments[0].map(x => window.circuitgradExplorer.formatNumber(x, arguments[1]))",
+                                     numbers, precision)
+        want = [format_number(v, precision) for v in numbers]
+        assert [(v, g) for v, g, w in zip(numbers, got, want) if g != w] == [], precision

@@ -3,9 +3,10 @@
     page = viz.explore(f)          # Jupyter shows it inline
     page.save("graph.html")        # one file, opened by double-click, no network needed
 
-The page holds the graph as JSON (every node's op, label, module, value and gradient, and
-every step of the backward walk) and a small script that lays it out and draws it as a
-CS231n circuit: gates as circles, the forward value above each wire in green, the
+The page holds the graph as compact JSON (labels once; ops, parents, modules and every scalar's
+value and gradient contribution as base64 typed arrays; a Tensor's summaries as text) and a small
+script that formats the numbers, writes each step's caption when it is shown, lays the graph
+out and draws it as a CS231n circuit: gates as circles, the forward value above each wire in green, the
 gradient below it in red. On the page: backprop gate by gate (buttons, slider, arrow
 keys), a forward mode that fills values gate by gate, hover or tap a wire for its full
 data and gradient, wheel and drag to zoom and pan, and, for a graph traced with
@@ -17,6 +18,7 @@ and no network); `step_through` only in a live kernel that has ipywidgets.
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 from os import PathLike
@@ -25,9 +27,9 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from circuitgrad.autograd.graph import Node, gate_steps
+from circuitgrad.autograd.graph import Node, gate_steps, topological_order
 
-from .graph_view import build_view, full_values, summarize
+from .graph_view import build_view, check_root, format_number, full_values, summarize
 from .modules import plan
 
 ASSETS = Path(__file__).with_name("explorer")
@@ -35,7 +37,11 @@ ASSETS = Path(__file__).with_name("explorer")
 # its shape, dtype, min/mean/max and a histogram.
 MAX_LISTED_VALUES = 64
 HISTOGRAM_BINS = 16
-INFIX = {"+": "+", "-": "\u2212", "*": "\u00d7", "/": "/", "**": "^", "@": "@"}
+# Past these the page stops being usable (bench/explorer.py's traced scalar MLP, headless Chromium,
+# 2 busy cores): 50,000 nodes write in 3-4 s (14 MB) and open in 1.5-2 s with 4,300 items in the
+# top view; 100,000 nodes write in about 10 s (28 MB) and open in about 4 s with 8,500 items.
+DEFAULT_MAX_NODES = 100_000
+MAX_VIEW_ITEMS = 5_000
 
 
 def _gate_steps(root: Node, grad: Any = None) -> tuple:
@@ -79,125 +85,164 @@ def _detail(data: Any, precision: int) -> dict:
     return out
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (float, int)) or (isinstance(x, np.ndarray) and x.size == 1)
+def _b64(values: Any, dtype: str) -> str:
+    """A column of numbers as base64 of its little-endian bytes: the page reads it as a typed array."""
+    return base64.b64encode(np.asarray(values, dtype="<" + dtype).tobytes()).decode("ascii")
 
 
-def _name(view: Any) -> str:
-    """How a caption calls a node: its label, else its gate in brackets, else what kind of leaf it is."""
-    if view.name:
-        return view.name
-    if view.op:
-        return f"[{view.op}]"
-    return "const" if view.is_constant else "input"
+def _is_array(data: Any) -> bool:
+    return isinstance(data, np.ndarray)
 
 
-def _forward_caption(view: Any, views: list, k: int, n: int) -> str:
-    args = [views[p] for p in view.parents]
-    names, values = [_name(a) for a in args], [a.value for a in args]
-    sym = INFIX.get(view.op)
-    if sym and len(args) == 2:
-        expr = f"{names[0]} {sym} {names[1]} = {_paren(values[0], True)} {sym} {_paren(values[1])}"
-    else:
-        expr = f"{view.op}({', '.join(names)}) = {view.op}({', '.join(values)})"
-    return f"Forward step {k} of {n}: {_name(view)} = {expr} = {view.value}"
+def view_sizes(layout: Any, count: int) -> dict:
+    """How many items (nodes and module boxes) each view of the page draws: None for the whole graph,
+    a group index for the inside of that module call. What `max_nodes` bounds."""
+    chains: dict = {}
+
+    def chain(g: Optional[int]) -> tuple:
+        if g is None:
+            return ()
+        if g not in chains:
+            chains[g] = chain(layout.groups[g].parent) + (g,)
+        return chains[g]
+
+    items: dict = {None: set()}
+    for i in range(count):
+        c = chain(layout.group_of[i])
+        for k in range(len(c) + 1):
+            items.setdefault(None if k == 0 else c[k - 1], set()).add(("b", c[k]) if k < len(c) else i)
+    return {view: len(keys) for view, keys in items.items()}
 
 
-def _paren(text: str, first: bool = False) -> str:
-    return f"({text})" if text.startswith("-") and not first else text
-
-
-def _backward_caption(gate: Any, views: list, upstream: Any, sends: list, root: str, k: int, n: int,
-                      precision: int, derivative: str) -> str:
-    """The chain rule of one gate with its numbers: dR/dp = dR/dgate x dgate/dp, for each input p."""
-    g = _name(gate)
-    named = f" (its output is {gate.name})" if gate.name else ""
-    head = (f"Backward step {k} of {n}: gate {gate.op}{named} gets \u2202{root}/\u2202{g} = "
-            f"{summarize(upstream, precision)} from above")
-    parts = []
-    for p, contribution, _total, first in sends:
-        pn = _name(views[p])
-        acc = "=" if first else "+="
-        if _is_number(upstream) and _is_number(contribution) and float(np.asarray(upstream)) != 0.0:
-            local = float(np.asarray(contribution)) / float(np.asarray(upstream))
-            parts.append(f"\u2202{root}/\u2202{pn} {acc} \u2202{root}/\u2202{g} \u00d7 \u2202{g}/\u2202{pn} = "
-                         f"{_paren(summarize(upstream, precision), True)} \u00d7 {_paren(summarize(local, precision))}"
-                         f" = {summarize(contribution, precision)}")
-        else:
-            parts.append(f"\u2202{root}/\u2202{pn} {acc} {summarize(contribution, precision)}")
-    if not parts:
-        return head + "; none of its inputs needs a gradient"
-    tail = f"  (rule: {derivative})" if derivative else ""
-    return head + ": " + ";  ".join(parts) + tail
+def check_page_size(count: int, sizes: dict, layout: Any, max_nodes: Optional[int], traced: bool) -> None:
+    """ValueError for a page past its bounds, before any number is formatted, saying how to show a part."""
+    if max_nodes is None:
+        return
+    if count > max_nodes:
+        raise ValueError(
+            f"explore: the graph has {count:,} nodes, more than max_nodes={max_nodes:,}; the page would take long "
+            f"to write and to open. Explore a part: the output of one module or one sample (explore(layer_out)), "
+            f"a smaller batch, or raise the limit with max_nodes={count} (None: no limit)")
+    view, biggest = max(sizes.items(), key=lambda kv: kv[1])
+    limit = min(max_nodes, MAX_VIEW_ITEMS)
+    if biggest > limit:
+        where = "the whole graph" if view is None else f"the module box {layout.groups[view].title!r}"
+        how = ("split the work into smaller module calls, or explore one module's output" if traced else
+               "trace the forward pass (`with nn.trace_modules() as trace:`) and pass trace=trace, so each module "
+               "is one box that opens when clicked")
+        raise ValueError(
+            f"explore: {where} would draw {biggest:,} nodes and boxes at once, more than {limit:,} (the most a "
+            f"browser lays out in a few seconds); {how}, explore a part (one neuron, one sample), or pass "
+            f"max_nodes=None to write it anyway")
 
 
 def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
-               title: Optional[str] = None) -> dict:
-    """The graph and both walks as plain data (what the page's script draws); see `explore`."""
-    view = build_view(root, precision=precision, show_grad=False)
+               title: Optional[str] = None, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> dict:
+    """The graph and its backward walk as compact plain data (what the page's script draws); see `explore`.
+
+    Scalars travel as numbers (base64 typed arrays) and the page formats them and writes every
+    caption itself; a Tensor's texts (summaries, tooltips) are written here, once per node.
+    """
+    check_root(root)
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"explore: max_nodes must be a positive whole number or None (no limit), got {max_nodes!r}")
+    if max_nodes is not None:
+        count = len(topological_order(root))
+        if count > max_nodes:
+            check_page_size(count, {}, None, max_nodes, trace is not None)
+    view = build_view(root, precision=precision, show_grad=False, texts=False)
     layout = plan(view, trace)
     views = view.nodes
+    n = len(views)
+    check_page_size(n, view_sizes(layout, n), layout, max_nodes, trace is not None)
     index = view.index
-    nodes = []
+
+    ops: dict = {}
+    names: dict = {}
+    op_of, name_of, flags, values, parents, starts = [], [], [], [], [], [0]
+    tensors: dict = {}
     for i, nv in enumerate(views):
         node = nv.node
-        nodes.append({
-            "name": nv.name, "op": nv.op, "shape": nv.shape, "value": nv.value,
-            "data": _detail(node.data, precision), "parents": nv.parents,
-            "needsGrad": bool(getattr(node, "requires_grad", True)), "const": nv.is_constant,
-            "group": layout.group_of[i], "grad": None, "gradDetail": None,
-        })
-    nodes[-1]["root"] = True
-    groups = [{"title": g.title, "parent": g.parent, "tip": repr(g.call.module)[:1500]} for g in layout.groups]
-
-    forward_gates = [i for i, nv in enumerate(views) if nv.op]
-    forward = [{"node": i, "caption": _forward_caption(views[i], views, k, len(forward_gates))}
-               for k, i in enumerate(forward_gates, start=1)]
+        if nv.op:
+            derivative = getattr(node.fn, "derivative", "") or ""
+            op_of.append(ops.setdefault((nv.op, derivative if isinstance(derivative, str) else ""), len(ops)))
+        else:
+            op_of.append(-1)
+        name_of.append(names.setdefault(nv.name, len(names)) if nv.name else -1)
+        parents.extend(nv.parents)
+        starts.append(len(parents))
+        needs = bool(getattr(node, "requires_grad", True))
+        array = _is_array(node.data)
+        # A number an op wrapped (`x * 2.0`) is a constant; a leaf array that needs no gradient is data.
+        const = nv.is_constant and np.ndim(node.data) == 0
+        flags.append(needs | const << 1 | (not array) << 2)
+        if array:
+            values.append(np.nan)
+            tensors[i] = {"shape": nv.shape, "value": summarize(node.data, precision),
+                          "data": _detail(node.data, precision), "grad": None, "gradDetail": None}
+        else:
+            values.append(node.data)
 
     seed, steps = _gate_steps(root, grad)
-    totals: dict = {len(views) - 1: seed}
-    raw = []
+    totals: dict = {n - 1: seed}
+    gates, send_starts, send_to, send_values, tensor_sends = [], [0], [], [], {}
     for gate, sent in steps:
-        gi = index[gate]
-        sends = []
+        gates.append(index[gate])
+        upstream = totals.get(index[gate])
         for parent, pg in zip(gate.parents, sent):
             if pg is None or not getattr(parent, "requires_grad", True):
                 continue
             p = index[parent]
-            pg = _sum_to(pg, parent.data)
-            first = p not in totals
-            totals[p] = pg if first else totals[p] + pg
-            sends.append((p, pg, totals[p], first))
-        raw.append((gi, totals[gi], sends))
-    last_send: dict = {}
-    for k, (_, _, sends) in enumerate(raw):
-        for j, (p, *_) in enumerate(sends):
-            last_send[p] = (k, j)  # the gradient on p's wire is final after this one
+            if _is_array(parent.data):
+                pg = _sum_to(pg, parent.data)
+                totals[p] = pg if p not in totals else totals[p] + pg
+                local = None  # the local derivative, for a caption, when both are single numbers
+                if np.size(upstream) == 1 and np.size(pg) == 1 and float(np.asarray(upstream)) != 0.0:
+                    local = summarize(float(np.asarray(pg)) / float(np.asarray(upstream)), precision)
+                tensor_sends[len(send_to)] = [summarize(pg, precision), summarize(totals[p], precision), local]
+                send_values.append(np.nan)
+            else:
+                send_values.append(pg)
+            send_to.append(p)
+        send_starts.append(len(send_to))
+    for p, t in tensors.items():
+        if p in totals:
+            t["grad"] = summarize(totals[p], precision)
+            t["gradDetail"] = _detail(totals[p], precision)
+    if n - 1 in tensors:
+        tensors[n - 1]["grad"] = summarize(seed, precision)
+    tips: dict = {}
+    groups = [[g.title, -1 if g.parent is None else g.parent,
+               tips.setdefault(id(g.call.module), (len(tips), repr(g.call.module)[:1500]))[0]]
+              for g in layout.groups]
     rname = views[-1].name or "out"
-    backward = []
-    for k, (gi, upstream, sends) in enumerate(raw):
-        derivative = getattr(views[gi].node.fn, "derivative", "") or ""
-        backward.append({
-            "gate": gi, "upstream": summarize(upstream, precision),
-            "sends": [[p, summarize(c, precision), summarize(t, precision), last_send[p] == (k, j)]
-                      for j, (p, c, t, _) in enumerate(sends)],
-            "caption": _backward_caption(views[gi], views, upstream, sends, rname, k + 1, len(raw), precision,
-                                         derivative if isinstance(derivative, str) else ""),
-        })
-    for p, total in totals.items():
-        nodes[p]["grad"] = summarize(total, precision)
-        nodes[p]["gradDetail"] = _detail(total, precision)
+    root_text = tensors[n - 1]["value"] if n - 1 in tensors else format_number(views[-1].node.data, precision)
     return {
-        "title": title or f"circuitgrad: {rname} = {views[-1].value}",
-        "root": len(views) - 1, "rootName": rname, "seed": summarize(seed, precision),
-        "nodes": nodes, "groups": groups, "forward": forward, "backward": backward,
+        "title": title or f"circuitgrad: {rname} = {root_text}",
+        "precision": precision, "rootName": rname, "seed": summarize(seed, precision),
+        "ops": [list(k) for k in ops], "names": list(names),
+        "nodes": {"count": n, "op": _b64(op_of, "i4"), "name": _b64(name_of, "i4"), "flags": _b64(flags, "u1"),
+                  "parentStart": _b64(starts, "i4"), "parents": _b64(parents, "i4"),
+                  "group": _b64([-1 if g is None else g for g in layout.group_of], "i4"),
+                  "value": _b64(values, "f8"), "seed": _b64([np.nan if _is_array(seed) else seed], "f8")},
+        "tensors": {str(k): v for k, v in tensors.items()},
+        "steps": {"count": len(gates), "gate": _b64(gates, "i4"), "sendStart": _b64(send_starts, "i4"),
+                  "sendTo": _b64(send_to, "i4"), "send": _b64(send_values, "f8"),
+                  "tensorSends": {str(k): v for k, v in tensor_sends.items()}},
+        "groups": groups, "tips": [t for _, t in sorted(tips.values())],
     }
 
 
-def _script_json(model: dict) -> str:
-    """JSON safe inside a <script> element: no `</` can end it early."""
+# Escapes that keep inlined JSON inside its <script>: no `</script>`, `<!--` or `-->` can form (the
+# HTML tokenizer's script states), no `&` can start an entity in a srcdoc copy, and the line
+# separators JavaScript once treated as line ends travel escaped.
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(model: Any) -> str:
+    """JSON safe to inline in a <script> element, whatever text the model holds."""
     text = json.dumps(model, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.translate(str.maketrans(_SCRIPT_ESCAPES))
 
 
 def render_page(model: dict, asset: str = "page.html") -> str:
@@ -206,7 +251,7 @@ def render_page(model: dict, asset: str = "page.html") -> str:
     css = (ASSETS / "explorer.css").read_text(encoding="utf-8")
     js = (ASSETS / "explorer.js").read_text(encoding="utf-8")
     return (page.replace("/*CSS*/", css).replace("/*JS*/", js)
-            .replace("{{TITLE}}", html.escape(model["title"])).replace("/*DATA*/", _script_json(model)))
+            .replace("{{TITLE}}", html.escape(model["title"])).replace("/*DATA*/", script_json(model)))
 
 
 class Explorer:
@@ -239,18 +284,22 @@ class Explorer:
 
 
 def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2, title: Optional[str] = None,
-            height: int = 560) -> Explorer:
+            height: int = 560, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> Explorer:
     """The explorer page of the graph behind `root` (see the module docstring).
 
     `grad`: the seed gradient (needed only for a Tensor output with more than one entry).
     `trace`: what `with nn.trace_modules() as trace:` yields; the page then opens with one box per
     outermost module call. `precision`: digits on the wires (tooltips carry two more).
     `height`: pixels of the inline frame in Jupyter. The graph's `.grad` values are not changed.
+    `max_nodes`: the most nodes the page holds (default 100,000); any one view (the whole graph, or
+    the inside of one module) also draws at most min(max_nodes, 5,000) nodes and boxes. Past these a
+    page takes long to write or to open, so explore raises before formatting anything; None: no limit.
     Raises TypeError for a root that is not a Value or Tensor or a bad trace, ValueError for a bad
-    precision or seed.
+    precision, seed or max_nodes, and for a graph past the bounds (saying how to show a part).
     """
     if isinstance(height, bool) or not isinstance(height, int) or height < 100:
         raise ValueError(f"explore: height must be a whole number of pixels >= 100, got {height!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"explore: title must be a str, got {type(title).__name__}")
-    return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title), height=height)
+    return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title, max_nodes=max_nodes),
+                    height=height)

@@ -177,11 +177,13 @@ def check_root(root: Any) -> None:
 
 
 def build_view(root: Node, precision: int = 2, show_grad: bool = True,
-               grad_of: Callable[[Node], Any] = _stored_grad) -> GraphView:
+               grad_of: Callable[[Node], Any] = _stored_grad, texts: bool = True) -> GraphView:
     """Walk the graph behind `root` into a GraphView.
 
     `grad_of(node)` supplies the gradient to show (the node's own `.grad` by default; the
     step-by-step walk passes its partial results, with UNKNOWN for nodes not reached yet).
+    `texts=False` leaves value and tooltip empty (the explorer page formats its numbers itself,
+    and formatting 100,000 tooltips would take most of its time).
     """
     check_root(root)
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
@@ -189,6 +191,12 @@ def build_view(root: Node, precision: int = 2, show_grad: bool = True,
     order = drawing_order(root)
     index = {node: i for i, node in enumerate(order)}
     views = []
+    if not texts:
+        views = [NodeView(id=f"n{i}", node=node, name=node.label, op=node.op, shape=describe_shape(node),
+                          value="", grad=None, grad_known=True, tooltip="",
+                          parents=[index[p] for p in node.parents]) for i, node in enumerate(order)]
+        views[-1].is_root = True
+        return GraphView(nodes=views, index=index)
     for i, node in enumerate(order):
         grad = grad_of(node) if show_grad else None
         known = grad is not UNKNOWN

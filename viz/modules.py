@@ -132,11 +132,12 @@ def plan(view: GraphView, trace: Any = None,
     groups: list = []
     index: dict = {}  # id(call) -> group index
     calls = [trace.call_of(nv.node) for nv in view.nodes]
-    roots = []
+    roots, seen = [], set()
     for call in calls:
         while call is not None and call.parent is not None:
             call = call.parent
-        if call is not None and all(call is not r for r in roots):
+        if call is not None and id(call) not in seen:
+            seen.add(id(call))
             roots.append(call)
     names = _module_names(roots)
 
@@ -155,7 +156,11 @@ def plan(view: GraphView, trace: Any = None,
     # Parameters were made in __init__, not in forward: put each in the group of the first
     # call of the module that owns it, so a layer's weights sit inside the layer's box.
     owner: dict = {}
+    asked: set = set()  # a module called once per sample is asked for its parameters once
     for g_index, g in enumerate(list(groups)):
+        if id(g.call.module) in asked:
+            continue
+        asked.add(id(g.call.module))
         for p in _direct_parameters(g.call.module):
             owner.setdefault(id(p), g_index)
     for i, nv in enumerate(view.nodes):

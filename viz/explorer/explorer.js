@@ -4,10 +4,118 @@
 (function () {
   "use strict";
   var M = JSON.parse(document.getElementById("cg-data").textContent);
-  var N = M.nodes, G = M.groups, NS = "http://www.w3.org/2000/svg";
+  var NS = "http://www.w3.org/2000/svg", P = M.precision;
   var $ = function (id) { return document.getElementById(id); };
   var svg = $("cg-svg"), world = $("cg-world"), stage = $("cg-stage"), tip = $("cg-tip");
   var R = 15, GAP_X = 34, GAP_Y = 16, MIN_WIRE = 56, STUB = 28;
+  // ---- numbers: graph_view.format_number, digit for digit -------------------------------------
+  // Python rounds a float's exact binary value half to even; JavaScript's toFixed/toPrecision round
+  // half up. toPrecision(100) gives the exact decimal digits of every double a wire shows in fixed
+  // notation (and enough to see a tie elsewhere), so the rounding is done here on those digits.
+  function exactDigits(x) {  // |x| > 0 as {d: "digits", e: power of ten of the first digit}
+    var s = Math.abs(x).toPrecision(100), e, m = s.indexOf("e");
+    var mant = m < 0 ? s : s.slice(0, m), dot = mant.indexOf(".");
+    var digits = mant.replace(".", ""), lead = digits.search(/[1-9]/);
+    e = (dot < 0 ? mant.length : dot) - 1 - lead + (m < 0 ? 0 : +s.slice(m + 1));
+    return { d: digits.slice(lead), e: e };
+  }
+  // The first `n` digits of d rounded half to even on the rest; returns {d, e} (e grows on a carry).
+  function roundDigits(x, n) {
+    if (n <= 0) {  // rounding to a position left of the first digit: 0, or one unit when above half
+      var q = exactDigits(x), half = n === 0 && (q.d[0] > "5" || q.d[0] === "5" && /[1-9]/.test(q.d.slice(1)));
+      return half ? { d: "1", e: q.e + 1 } : { d: "", e: q.e };
+    }
+    var p = exactDigits(x), d = p.d;
+    while (d.length < n + 1) d += "0";
+    var keep = d.slice(0, n), rest = d.slice(n);
+    var up = rest[0] > "5" || rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || (+keep[n - 1]) % 2 === 1);
+    if (!up) return { d: keep, e: p.e };
+    var a = keep.split(""), k = n - 1;
+    while (k >= 0 && a[k] === "9") { a[k] = "0"; k--; }
+    if (k < 0) return { d: "1" + a.join("").slice(0, n - 1), e: p.e + 1 };
+    a[k] = String(+a[k] + 1);
+    return { d: a.join(""), e: p.e };
+  }
+  function fixed(x, f) {  // x with f decimals, half to even: Python's "%.{f}f"
+    var r = roundDigits(x, exactDigits(x).e + 1 + f);
+    var digits = r.d, intLen = r.e + 1, s;
+    if (!digits) return (x < 0 ? "-" : "") + (f ? "0." + "0".repeat(f) : "0");
+    if (intLen <= 0) { digits = "0".repeat(1 - intLen) + digits; intLen = 1; }
+    while (digits.length < intLen + f) digits += "0";
+    s = digits.slice(0, intLen) + (f ? "." + digits.slice(intLen, intLen + f) : "");
+    return (x < 0 ? "-" : "") + s;
+  }
+  function trimZeros(s) { return s.indexOf(".") >= 0 ? s.replace(/0+$/, "").replace(/\.$/, "") : s; }
+  function formatNumber(x, precision) {
+    if (x !== x) return "nan";
+    if (x === Infinity) return "inf";
+    if (x === -Infinity) return "-inf";
+    if (x === 0) return "0";
+    var size = Math.abs(x), sign = x < 0 ? "-" : "";
+    if (size >= 1e-3 && size < 1) {  // %g with max(precision, 1) significant digits
+      var p = Math.max(precision, 1), r = roundDigits(x, p);
+      if (r.e >= -4 && r.e < p) return trimZeros(fixed(x, Math.max(p - 1 - r.e, 0)));
+    }
+    if (size >= 1 && size < 1e6) return trimZeros(fixed(x, precision));
+    var q = Math.max(precision - 1, 0), m = roundDigits(x, q + 1);
+    var mant = m.d.slice(0, 1) + (q ? "." + m.d.slice(1) : "");
+    return sign + trimZeros(mant) + "e" + m.e;
+  }
+
+  function summary(x) { return formatNumber(x, P); }
+
+  // ---- the data: base64 typed arrays (see explore.page_model) -----------------------------------
+  function column(b64, Type) {
+    var s = atob(b64), bytes = new Uint8Array(s.length);
+    for (var k = 0; k < s.length; k++) bytes[k] = s.charCodeAt(k);
+    return new Type(bytes.buffer);
+  }
+  var D = M.nodes, COUNT = D.count, ROOT = COUNT - 1;
+  var OP = column(D.op, Int32Array), NAME = column(D.name, Int32Array), FLAGS = column(D.flags, Uint8Array);
+  var PSTART = column(D.parentStart, Int32Array), PARENTS = column(D.parents, Int32Array);
+  var GROUP = column(D.group, Int32Array), VALUE = column(D.value, Float64Array), SEED = column(D.seed, Float64Array)[0];
+  var TENSOR = M.tensors, OPS = M.ops;
+  var G = M.groups.map(function (g) { return { title: g[0], parent: g[1] < 0 ? null : g[1], tip: M.tips[g[2]] }; });
+  var N = [];
+  for (var i0 = 0; i0 < COUNT; i0++) {
+    var t0 = TENSOR[i0];
+    N.push({ name: NAME[i0] < 0 ? "" : M.names[NAME[i0]], op: OP[i0] < 0 ? "" : OPS[OP[i0]][0],
+             parents: Array.prototype.slice.call(PARENTS.subarray(PSTART[i0], PSTART[i0 + 1])),
+             group: GROUP[i0] < 0 ? null : GROUP[i0], root: i0 === ROOT, needsGrad: !!(FLAGS[i0] & 1),
+             "const": !!(FLAGS[i0] & 2), scalar: !!(FLAGS[i0] & 4), shape: t0 ? t0.shape : null });
+  }
+  var valueCache = {};
+  function valueText(i) {
+    if (!N[i].scalar) return TENSOR[i].value;
+    if (valueCache[i] === undefined) valueCache[i] = summary(VALUE[i]);
+    return valueCache[i];
+  }
+  // How a caption calls a node: its label, else its gate in brackets, else what kind of leaf it is.
+  function callName(i) { var n = N[i]; return n.name || (n.op ? "[" + n.op + "]" : (n["const"] ? "const" : "input")); }
+
+  // ---- the backward walk: which gate sends what to whom, and the running sums --------------------
+  var S = M.steps, STEPS = S.count, GATE = column(S.gate, Int32Array), SSTART = column(S.sendStart, Int32Array);
+  var SENDTO = column(S.sendTo, Int32Array), SEND = column(S.send, Float64Array), TSEND = S.tensorSends;
+  var SENDS = SENDTO.length, TOTAL = new Float64Array(SENDS), STEPOF = new Int32Array(SENDS);
+  var running = new Float64Array(COUNT), reached = new Uint8Array(COUNT), lastSend = new Int32Array(COUNT).fill(-1);
+  var firstSend = new Int32Array(COUNT).fill(-1);
+  running[ROOT] = SEED; reached[ROOT] = 1;
+  for (var s0 = 0; s0 < STEPS; s0++) {
+    for (var k0 = SSTART[s0]; k0 < SSTART[s0 + 1]; k0++) {
+      var p0 = SENDTO[k0];
+      running[p0] = reached[p0] ? running[p0] + SEND[k0] : SEND[k0];  // the engine's order, so the same sums
+      reached[p0] = 1; TOTAL[k0] = running[p0]; STEPOF[k0] = s0;
+      if (firstSend[p0] < 0) firstSend[p0] = k0;
+      lastSend[p0] = k0;
+    }
+  }
+  var sendsOf = N.map(function () { return null; });
+  for (var k1 = 0; k1 < SENDS; k1++) (sendsOf[SENDTO[k1]] = sendsOf[SENDTO[k1]] || []).push(k1);
+  function sentText(k) { return TSEND[k] ? TSEND[k][0] : summary(SEND[k]); }
+  function totalText(k) { return TSEND[k] ? TSEND[k][1] : summary(TOTAL[k]); }
+  function finalGradText(i) { return i === ROOT ? M.seed : lastSend[i] >= 0 ? totalText(lastSend[i]) : ""; }
+  var FWD = [], fwdIndex = new Int32Array(COUNT).fill(-1);
+  N.forEach(function (n, i) { if (n.op) { fwdIndex[i] = FWD.length; FWD.push(i); } });
 
   // ---- the graph: module chains and users ------------------------------------------------------
   var chain = N.map(function (n) {
@@ -19,9 +127,12 @@
   N.forEach(function (n, i) { n.parents.forEach(function (p) { users[p].push(i); }); });
   var inside = G.map(function () { return 0; });
   chain.forEach(function (c) { c.forEach(function (g) { inside[g] += 1; }); });
-  // What the widest text on each wire can be, so stepping never moves anything.
-  var widest = N.map(function (n) { return [n.value, n.grad || "?", "?"]; });
-  M.backward.forEach(function (s) { s.sends.forEach(function (t) { widest[t[0]].push(t[2]); }); });
+  // What the widest text on each wire can be, so stepping never moves anything (asked only for drawn wires).
+  function widest(i) {
+    var w = [valueText(i), finalGradText(i) || "?", "?"];
+    (sendsOf[i] || []).forEach(function (k) { w.push(totalText(k)); });
+    return w;
+  }
 
   // ---- text measuring --------------------------------------------------------------------------
   var ctx = document.createElement("canvas").getContext("2d");
@@ -90,7 +201,7 @@
 
   function wireWidth(i) {
     var w = 0;
-    widest[i].forEach(function (t) { w = Math.max(w, textWidth(t, 13)); });
+    widest(i).forEach(function (t) { w = Math.max(w, textWidth(t, 13)); });
     var n = N[i];
     if (n.shape) w = Math.max(w, textWidth(n.shape, 10));
     if (n.name && n.op) w = Math.max(w, textWidth(n.name, 11, "italic"));
@@ -102,7 +213,9 @@
     e.outs.forEach(function (o) { o.len = wireWidth(o.node) + (o.exit ? STUB : 0); });
     if (e.kind === "box") {
       e.title = shortTitle(e.group); e.detail = inside[e.group] + " node" + (inside[e.group] === 1 ? "" : "s") + " inside \u00b7 click to open";
-      e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10)) + 28;
+      var most = inside[e.group] + " of " + inside[e.group];  // room for the progress line of boxProgress
+      e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10),
+                      textWidth("gate " + most + " inside: ", 10) + widestOp()) + 28;
       e.bh = Math.max(48, 44 * e.outs.length);
       var maxLen = 0;
       e.outs.forEach(function (o, k) {
@@ -127,6 +240,12 @@
     e.w = e.x0 + o.len;
     e.top = Math.min(-R, -8 - 13 * rowsAbove(e.node) - 2);
     e.bottom = Math.max(R, 24);
+  }
+
+  var opWidth = null;
+  function widestOp() {
+    if (opWidth === null) opWidth = Math.max.apply(null, OPS.map(function (o) { return textWidth(o[0], 10); }).concat([0]));
+    return opWidth;
   }
 
   // Inside "layers.1: Layer(...)" its child "layers.1.neurons.0: Neuron(...)" reads "neurons.0: Neuron(...)".
@@ -236,7 +355,7 @@
   var V = null, refs = {};
   function draw(view) {
     V = buildView(view);
-    refs = { wires: {}, gates: {}, edges: [] };
+    refs = { wires: {}, gates: {}, edges: [], details: {}, counted: null };
     while (world.firstChild) world.removeChild(world.firstChild);
     var edgeLayer = el("g", { "class": "cg-edges" }, world), nodeLayer = el("g", {}, world);
     V.edges.forEach(function (x) {
@@ -255,7 +374,7 @@
         var box = el("g", { "class": "cg-box", "data-group": e.group }, g);
         el("rect", { x: 0, y: -e.bh / 2, width: e.bw, height: e.bh, rx: 8 }, box);
         el("text", { "class": "cg-title", x: e.bw / 2, y: -3 }, box, e.title);
-        el("text", { "class": "cg-detail", x: e.bw / 2, y: 13 }, box, e.detail);
+        refs.details["b" + e.group] = { text: el("text", { "class": "cg-detail", x: e.bw / 2, y: 13 }, box, e.detail), plain: e.detail };
         el("title", {}, box, G[e.group].tip);
         box.addEventListener("click", function (ev) { if (!dragged) { ev.stopPropagation(); open(e.group); } });
         refs.gates["b" + e.group] = box;
@@ -271,7 +390,7 @@
       }
       e.outs.forEach(function (o) { drawWire(g, e, o); });
     });
-    fit();
+    fit(true);
     crumbs();
     refresh();
   }
@@ -282,7 +401,7 @@
     el("line", { "class": "cg-bar-line", x1: o.x0, y1: o.y, x2: o.x0 + len + (o.exit ? STUB - 2 : 0), y2: o.y,
                  "marker-end": o.exit ? "url(#cg-arrow)" : "" }, g);
     var y = o.y - 7;
-    var val = el("text", { "class": "cg-val", x: cx, y: y, "text-anchor": "middle" }, g, n.value);
+    var val = el("text", { "class": "cg-val", x: cx, y: y, "text-anchor": "middle" }, g, valueText(o.node));
     y -= 14;
     if (n.shape) { el("text", { "class": "cg-shape", x: cx, y: y + 1, "text-anchor": "middle" }, g, n.shape); y -= 13; }
     if (n.name && n.op) el("text", { "class": "cg-inner", x: cx, y: y + 1, "text-anchor": "middle" }, g, n.name);
@@ -294,32 +413,79 @@
 
   // ---- state: mode and step --------------------------------------------------------------------
   var state = { mode: "backward", step: 0 };
-  function steps() { return state.mode === "backward" ? M.backward : M.forward; }
+  function stepCount() { return state.mode === "backward" ? STEPS : FWD.length; }
 
-  function texts() {
-    var val = N.map(function (n) { return n.value; });
-    var grad = N.map(function (n) { return n.needsGrad ? ["?", "cg-unknown"] : ["", ""]; });
-    if (state.mode === "forward") {
-      M.forward.forEach(function (s, k) { if (k >= state.step) val[s.node] = "?"; });
-      grad = N.map(function () { return ["", ""]; });
-      return { val: val, grad: grad };
+  // The text on wire i at the current step: [value], and [gradient, css class] ("?" until a gate sends to it).
+  function valueNow(i) {
+    return state.mode === "forward" && fwdIndex[i] >= state.step ? "?" : valueText(i);
+  }
+  function gradNow(i) {
+    var n = N[i];
+    if (state.mode === "forward" || !n.needsGrad) return ["", ""];
+    if (i === ROOT) return [M.seed, ""];
+    var got = -1, list = sendsOf[i] || [];
+    for (var j = 0; j < list.length && STEPOF[list[j]] < state.step; j++) got = list[j];
+    if (got < 0) return state.step === STEPS ? ["", ""] : ["?", "cg-unknown"];
+    return [totalText(got), got === lastSend[i] ? "" : "cg-partial"];
+  }
+
+  var INFIX = { "+": "+", "-": "\u2212", "*": "\u00d7", "/": "/", "**": "^", "@": "@" };
+  function paren(text, first) { return text.charAt(0) === "-" && !first ? "(" + text + ")" : text; }
+  function forwardCaption(k) {  // step k (from 1) of the forward pass
+    var i = FWD[k - 1], n = N[i], args = n.parents, sym = INFIX[n.op], expr;
+    var names = args.map(callName), values = args.map(valueText);
+    if (sym && args.length === 2) expr = names[0] + " " + sym + " " + names[1] + " = " + paren(values[0], true) + " " + sym + " " + paren(values[1]);
+    else expr = n.op + "(" + names.join(", ") + ") = " + n.op + "(" + values.join(", ") + ")";
+    return "Forward step " + k + " of " + FWD.length + ": " + callName(i) + " = " + expr + " = " + valueText(i);
+  }
+  // The chain rule of one gate with its numbers: dR/dp = dR/dgate x dgate/dp, for each input p.
+  function backwardCaption(k) {
+    var gi = GATE[k - 1], gate = N[gi], g = callName(gi), r = M.rootName;
+    var scalarUp = gate.scalar, up = gi === ROOT ? SEED : running[gi];
+    var upText = finalGradText(gi);
+    var head = "Backward step " + k + " of " + STEPS + ": gate " + gate.op + (gate.name ? " (its output is " + gate.name + ")" : "") +
+      " gets \u2202" + r + "/\u2202" + g + " = " + upText + " from above";
+    var parts = [];
+    for (var s = SSTART[k - 1]; s < SSTART[k]; s++) {
+      var p = SENDTO[s], pn = callName(p), acc = firstSend[p] === s ? "=" : "+=", local = null;
+      if (TSEND[s]) local = TSEND[s][2];  // null: not a single number
+      else if (scalarUp && up !== 0) local = summary(SEND[s] / up);
+      parts.push(local !== null
+        ? "\u2202" + r + "/\u2202" + pn + " " + acc + " \u2202" + r + "/\u2202" + g + " \u00d7 \u2202" + g + "/\u2202" + pn + " = " +
+          paren(upText, true) + " \u00d7 " + paren(local) + " = " + sentText(s)
+        : "\u2202" + r + "/\u2202" + pn + " " + acc + " " + sentText(s));
     }
-    grad[M.root] = [M.seed, ""];
-    for (var k = 0; k < state.step; k++) {
-      M.backward[k].sends.forEach(function (t) { grad[t[0]] = [t[2], t[3] ? "" : "cg-partial"]; });
+    if (!parts.length) return head + "; none of its inputs needs a gradient";
+    var rule = OPS[OP[gi]][1];
+    return head + ": " + parts.join(";  ") + (rule ? "  (rule: " + rule + ")" : "");
+  }
+  function sentTo(k) { var out = []; for (var s = SSTART[k - 1]; s < SSTART[k]; s++) out.push(SENDTO[s]); return out; }
+
+  // A closed box running its gates says which one, so every step changes something on screen.
+  function boxProgress(ek, k) {
+    var list = state.mode === "backward" ? GATE : FWD, n = stepCount();
+    if (!refs.counted || refs.counted.mode !== state.mode) {
+      refs.counted = { mode: state.mode, total: {} };
+      for (var j = 0; j < n; j++) { var kj = V.key[list[j]]; refs.counted.total[kj] = (refs.counted.total[kj] || 0) + 1; }
     }
-    if (state.step === M.backward.length) N.forEach(function (n, i) { if (grad[i][0] === "?") grad[i] = ["", ""]; });
-    return { val: val, grad: grad };
+    var done = 0;
+    for (var q = 0; q < k; q++) if (V.key[list[q]] === ek) done += 1;
+    var d = refs.details[ek], gate = N[list[k - 1]];
+    if (d) d.text.textContent = (state.mode === "backward" ? "gate " : "step ") + done + " of " + refs.counted.total[ek] + " inside: " + gate.op;
   }
 
   function refresh() {
-    var S = steps(), k = state.step, t = texts();
-    Object.keys(refs.wires).forEach(function (i) {
-      var w = refs.wires[i];
-      w.val.textContent = t.val[i];
-      w.val.setAttribute("class", t.val[i] === "?" ? "cg-val cg-unknown cg-grad" : "cg-val");
-      w.grad.textContent = t.grad[i][0];
-      w.grad.setAttribute("class", "cg-grad " + t.grad[i][1]);
+    var k = state.step, total = stepCount();
+    Object.keys(refs.details).forEach(function (key) {
+      var d = refs.details[key];
+      if (d.text.textContent !== d.plain) d.text.textContent = d.plain;
+    });
+    Object.keys(refs.wires).forEach(function (key) {
+      var i = +key, w = refs.wires[key], v = valueNow(i), g = gradNow(i);
+      w.val.textContent = v;
+      w.val.setAttribute("class", v === "?" ? "cg-val cg-unknown cg-grad" : "cg-val");
+      w.grad.textContent = g[0];
+      w.grad.setAttribute("class", "cg-grad " + g[1]);
       w.g.classList.remove("cg-lit");
     });
     Object.keys(refs.gates).forEach(function (key) { refs.gates[key].classList.remove("cg-active"); });
@@ -330,15 +496,17 @@
         ? "Backprop starts at " + M.rootName + " with the seed gradient \u2202" + M.rootName + "/\u2202" + M.rootName + " = " + M.seed +
           ". Press \u25B6 (or \u2192) to run the gates one by one, output first."
         : "Forward pass: the inputs have their values. Press \u25B6 (or \u2192) to compute the gates one by one.";
-      if (!S.length) caption = state.mode === "backward" ? "No gate to run: this graph is a single leaf." : "No gate to compute: this graph is a single leaf.";
+      if (!total) caption = state.mode === "backward" ? "No gate to run: this graph is a single leaf." : "No gate to compute: this graph is a single leaf.";
     } else {
-      var s = S[k - 1], gate = state.mode === "backward" ? s.gate : s.node;
-      caption = s.caption;
-      var ek = V.key[gate], active = ek && V.elems[ek];
+      var gate = state.mode === "backward" ? GATE[k - 1] : FWD[k - 1];
+      caption = state.mode === "backward" ? backwardCaption(k) : forwardCaption(k);
+      var ek = V.key[gate], active = ek && ek !== "h" && V.elems[ek];
       if (active) {
         var ref = refs.gates[active.kind === "box" ? "b" + active.group : "n" + gate];
         if (ref) ref.classList.add("cg-active");
-        var lit = state.mode === "backward" ? s.sends.map(function (t) { return t[0]; }) : [gate];
+        if (active.kind === "box") boxProgress(ek, k);
+        inSight(active);
+        var lit = state.mode === "backward" ? sentTo(k) : [gate];
         lit.forEach(function (p) { if (refs.wires[p] && V.key[p] !== ek) refs.wires[p].g.classList.add("cg-lit"); });
         if (state.mode === "backward") refs.edges.forEach(function (r) {
           if (r.edge.dst === active && lit.indexOf(r.edge.wire) >= 0) { r.path.classList.add("cg-lit"); r.path.setAttribute("marker-end", "url(#cg-arrow-hi)"); }
@@ -347,52 +515,63 @@
     }
     $("cg-caption").textContent = caption;
     var slider = $("cg-slider");
-    slider.max = S.length; slider.value = k;
-    $("cg-count").textContent = (state.mode === "backward" ? "gate " : "step ") + k + " / " + S.length;
+    slider.max = total; slider.value = k;
+    $("cg-count").textContent = (state.mode === "backward" ? "gate " : "step ") + k + " / " + total;
     $("cg-prev").disabled = $("cg-first").disabled = k === 0;
-    $("cg-next").disabled = $("cg-last").disabled = k === S.length;
+    $("cg-next").disabled = $("cg-last").disabled = k === total;
     $("cg-mode-backward").classList.toggle("cg-on", state.mode === "backward");
     $("cg-mode-forward").classList.toggle("cg-on", state.mode === "forward");
     if (tipFor !== null) showTip(tipFor);
   }
-  function go(k) { state.step = Math.max(0, Math.min(steps().length, k)); refresh(); }
+  function go(k) { state.step = Math.max(0, Math.min(stepCount(), k)); refresh(); }
   function mode(m) { state.mode = m; state.step = 0; refresh(); }
 
-  // ---- tooltips --------------------------------------------------------------------------------
+  // ---- tooltips: built from elements and textContent, so no label is ever parsed as HTML ------
   var tipFor = null, tipAt = { x: 0, y: 0 };
-  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
-  function detailHtml(d, cls) {
-    if (!d) return "";
-    if (d.text !== undefined) return '<pre class="' + cls + '">' + esc(d.text) + "</pre>";
-    var h = '<pre class="' + cls + '">shape (' + d.shape.join(", ") + ") " + esc(d.dtype) +
-      (d.min !== undefined ? "\nmin " + esc(d.min) + "  mean " + esc(d.mean) + "  max " + esc(d.max) + "  std " + esc(d.std) : "") +
-      (d.nonfinite ? "\n" + d.nonfinite + " nan/inf" : "") + "</pre>";
-    if (d.hist) {
-      var m = Math.max.apply(null, d.hist) || 1, bw = 12, hh = 36, bars = "";
-      d.hist.forEach(function (c, k) { var bh = Math.max(c ? 1 : 0, hh * c / m); bars += '<rect x="' + k * bw + '" y="' + (hh - bh) + '" width="' + (bw - 1) + '" height="' + bh + '" fill="' + (cls === "cg-tg" ? "#c62828" : "#2e7d32") + '"/>'; });
-      h += '<svg width="' + d.hist.length * bw + '" height="' + (hh + 12) + '">' + bars +
-        '<text x="0" y="' + (hh + 11) + '" font-size="9" fill="#616161">' + esc(d.lo) + '</text><text x="' + d.hist.length * bw + '" y="' + (hh + 11) +
-        '" font-size="9" fill="#616161" text-anchor="end">' + esc(d.hi) + "</text></svg>";
-    }
-    return h;
+  function html(tag, parent, text, cls) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    parent.appendChild(e);
+    return e;
+  }
+  function detail(parent, d, cls) {  // d: a Tensor's {text} or {shape, dtype, min, ..., hist}
+    if (d.text !== undefined) { html("pre", parent, d.text, cls); return; }
+    html("pre", parent, "shape (" + d.shape.join(", ") + ") " + d.dtype +
+      (d.min !== undefined ? "\nmin " + d.min + "  mean " + d.mean + "  max " + d.max + "  std " + d.std : "") +
+      (d.nonfinite ? "\n" + d.nonfinite + " nan/inf" : ""), cls);
+    if (!d.hist) return;
+    var m = Math.max.apply(null, d.hist) || 1, bw = 12, hh = 36, colour = cls === "cg-tg" ? "#c62828" : "#2e7d32";
+    var chart = el("svg", { width: d.hist.length * bw, height: hh + 12 }, parent);
+    d.hist.forEach(function (c, k) {
+      var bh = Math.max(c ? 1 : 0, hh * c / m);
+      el("rect", { x: k * bw, y: hh - bh, width: bw - 1, height: bh, fill: colour }, chart);
+    });
+    el("text", { x: 0, y: hh + 11, "font-size": 9, fill: "#616161" }, chart, d.lo);
+    el("text", { x: d.hist.length * bw, y: hh + 11, "font-size": 9, fill: "#616161", "text-anchor": "end" }, chart, d.hi);
   }
   function moduleOf(i) { return chain[i].map(function (g) { return G[g].title; }).join(" \u203a ") || "(made outside any module)"; }
+  function row(key, value) { var d = html("div", tip); html("span", d, key, "cg-k"); d.appendChild(document.createTextNode(" " + value)); }
   function showTip(i) {
-    var n = N[i], t = texts(), g = t.grad[i][0];
-    var head = n.name || (n.op ? "result of " + n.op : (n.const ? "constant" : "input"));
-    var h = "<h4>" + esc(head) + "</h4>" +
-      '<div><span class="cg-k">op:</span> ' + esc(n.op || "none (a leaf)") + "</div>" +
-      '<div><span class="cg-k">module:</span> ' + esc(moduleOf(i)) + "</div>" +
-      (n.shape ? '<div><span class="cg-k">shape:</span> ' + esc(n.shape) + "</div>" : "") +
-      '<div class="cg-k">data:</div>' + (t.val[i] === "?" ? '<pre>? (not computed yet)</pre>' : detailHtml(n.data, "cg-tv"));
+    var n = N[i], g = gradNow(i), t = TENSOR[i];
+    while (tip.firstChild) tip.removeChild(tip.firstChild);
+    html("h4", tip, n.name || (n.op ? "result of " + n.op : (n["const"] ? "constant" : "input")));
+    row("op:", n.op || "none (a leaf)");
+    row("module:", moduleOf(i));
+    if (n.shape) row("shape:", n.shape);
+    html("div", tip, "data:", "cg-k");
+    if (valueNow(i) === "?") html("pre", tip, "? (not computed yet)");
+    else if (t) detail(tip, t.data, "cg-tv");
+    else html("pre", tip, formatNumber(VALUE[i], P + 2), "cg-tv");
     if (state.mode === "backward" && n.needsGrad) {
-      h += '<div class="cg-k">grad:</div>';
-      if (g === "?") h += "<pre>? (not computed yet)</pre>";
-      else if (t.grad[i][1] === "cg-partial") h += '<pre class="cg-tg">' + esc(g) + " (partial sum; more gates still send to it)</pre>";
-      else if (g === "") h += "<pre>no gradient reaches it</pre>";
-      else h += i === M.root && state.step === 0 ? '<pre class="cg-tg">' + esc(M.seed) + " (the seed)</pre>" : detailHtml(n.gradDetail, "cg-tg");
+      html("div", tip, "grad:", "cg-k");
+      if (g[0] === "?") html("pre", tip, "? (not computed yet)");
+      else if (g[1] === "cg-partial") html("pre", tip, g[0] + " (partial sum; more gates still send to it)", "cg-tg");
+      else if (g[0] === "") html("pre", tip, "no gradient reaches it");
+      else if (i === ROOT && state.step === 0) html("pre", tip, M.seed + " (the seed)", "cg-tg");
+      else if (t) detail(tip, t.gradDetail, "cg-tg");
+      else html("pre", tip, formatNumber(TOTAL[lastSend[i]], P + 2), "cg-tg");
     }
-    tip.innerHTML = h;
     tip.hidden = false;
     tipFor = i;
     var box = stage.getBoundingClientRect(), w = tip.offsetWidth, hgt = tip.offsetHeight;
@@ -416,17 +595,32 @@
     world.setAttribute("transform", "translate(" + T.x + "," + T.y + ") scale(" + T.k + ")");
     stage.setAttribute("data-zoom", T.k.toFixed(4));
   }
+  function inSight(e) {  // pan (keeping the zoom) so that element e is on screen
+    var b = stage.getBoundingClientRect(), cx = T.x + (e.x + e.w / 2) * T.k, cy = T.y + e.y * T.k;
+    if (cx < 0 || cx > b.width || cy < 0 || cy > b.height) {
+      T.x = b.width / 2 - (e.x + e.w / 2) * T.k; T.y = b.height / 2 - e.y * T.k; apply();
+    }
+  }
   function zoomAt(f, px, py) {
     var k = Math.max(0.05, Math.min(8, T.k * f));
     T.x = px - (px - T.x) * k / T.k; T.y = py - (py - T.y) * k / T.k; T.k = k; apply();
   }
-  function fit() {
+  var LEGIBLE = 0.75;  // below this zoom the 13 px numbers on the wires are under 10 px high
+  function fit(legible) {
     var b = stage.getBoundingClientRect(), x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     V.list.forEach(function (e) { x0 = Math.min(x0, e.x); x1 = Math.max(x1, e.x + e.w); y0 = Math.min(y0, e.y + e.top); y1 = Math.max(y1, e.y + e.bottom); });
     if (!isFinite(x0)) { T = { k: 1, x: 0, y: 0 }; apply(); return; }
     var W = Math.max(b.width, 200), H = Math.max(b.height, 150), pad = 24;
     var k = Math.min((W - 2 * pad) / (x1 - x0), (H - 2 * pad) / (y1 - y0), 1.6);
     T.k = Math.max(0.05, k); T.x = (W - (x1 - x0) * T.k) / 2 - x0 * T.k; T.y = (H - (y1 - y0) * T.k) / 2 - y0 * T.k;
+    // A view too big to read whole (a Sequential's row of layers, hundreds of samples' boxes) opens
+    // readable at its output instead, where backprop starts; stepping pans to each gate, and the fit
+    // button (0) still shows all of it.
+    if (legible && k < LEGIBLE) {
+      var out = V.elems[V.key[ROOT]];
+      if (!out) V.list.forEach(function (e) { if (!out || e.x + e.w > out.x + out.w) out = e; });  // the view's output
+      T.k = 0.9; T.x = W - pad - (out.x + out.w) * T.k; T.y = H / 2 - out.y * T.k;
+    }
     apply();
   }
   stage.addEventListener("wheel", function (ev) {
@@ -471,31 +665,32 @@
   $("cg-first").addEventListener("click", function () { go(0); });
   $("cg-prev").addEventListener("click", function () { go(state.step - 1); });
   $("cg-next").addEventListener("click", function () { go(state.step + 1); });
-  $("cg-last").addEventListener("click", function () { go(steps().length); });
+  $("cg-last").addEventListener("click", function () { go(stepCount()); });
   $("cg-slider").addEventListener("input", function (ev) { go(+ev.target.value); });
   $("cg-mode-backward").addEventListener("click", function () { mode("backward"); });
   $("cg-mode-forward").addEventListener("click", function () { mode("forward"); });
   function centre() { var b = stage.getBoundingClientRect(); return [b.width / 2, b.height / 2]; }
   $("cg-zoom-in").addEventListener("click", function () { var c = centre(); zoomAt(1.25, c[0], c[1]); });
   $("cg-zoom-out").addEventListener("click", function () { var c = centre(); zoomAt(0.8, c[0], c[1]); });
-  $("cg-fit").addEventListener("click", fit);
+  $("cg-fit").addEventListener("click", function () { fit(false); });
   document.addEventListener("keydown", function (ev) {
     if (ev.target && ev.target.tagName === "INPUT" && ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
     var c = centre(), used = true;
     if (ev.key === "ArrowRight") go(state.step + 1);
     else if (ev.key === "ArrowLeft") go(state.step - 1);
     else if (ev.key === "Home") go(0);
-    else if (ev.key === "End") go(steps().length);
+    else if (ev.key === "End") go(stepCount());
     else if (ev.key === "+" || ev.key === "=") zoomAt(1.25, c[0], c[1]);
     else if (ev.key === "-") zoomAt(0.8, c[0], c[1]);
-    else if (ev.key === "0") fit();
+    else if (ev.key === "0") fit(false);
     else if (ev.key === "Escape" && V.view !== null) open(G[V.view].parent);
     else used = false;
     if (used) ev.preventDefault();
   });
-  window.addEventListener("resize", function () { fit(); });
+  window.addEventListener("resize", function () { fit(true); });
 
   draw(null);
   if (window.performance && performance.mark) performance.mark("circuitgrad-drawn");
-  window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, view: function () { return V.view; } };
+  window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, formatNumber: formatNumber,
+                                 view: function () { return V.view; } };
 })();
