@@ -172,3 +172,16 @@ def test_plot_neurons_draws_a_figure_per_neuron():
     assert len(fig.artists) == 2 * 4 + 4 * 1, "one line per weight"
     with pytest.raises(ValueError, match="one label per row"):
         viz.plot_neurons(model, X, y[:2])
+
+
+def test_no_text_in_a_frame_can_end_the_pages_script(tmp_path):
+    """A frame's text (a metric named by the learner, say) is inlined as JSON: `<!--<script>` or
+    `</script>` in it must stay text, not end the script that plays the frames."""
+    watch = viz.live(path=tmp_path / "unused.html")
+    nasty = 'accuracy <!--<script> </script><script>alert(1)</script> \u2028'
+    watch.frames = [f"<div>{nasty}</div>", "<b>epoch 1</b>"]
+    text = watch.save(tmp_path / "page.html").read_text(encoding="utf-8")
+    data = re.search(r"var frames = (\[.*?\]);\n", text, re.S).group(1)
+    assert "<" not in data and "\u2028" not in data  # every < is \u003c inside the script
+    assert json.loads(data)[0] == f"<div>{nasty}</div>"
+    assert text.count("</script>") == text.count("<script")  # no script closed early, none opened by the text

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import struct
 import time
@@ -26,7 +25,7 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 
-from .explore import ASSETS
+from .explore import ASSETS, script_json
 from .neurons import colour_range, colours, neuron_maps
 
 CELL = 30          # px between neuron centres in a column
@@ -235,7 +234,7 @@ class Live:
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
         page = (ASSETS / "live.html").read_text(encoding="utf-8")
-        data = json.dumps(self.frames).replace("</", "<\\/")
+        data = script_json(self.frames)  # no text, a metric's name included, can end the page's script
         path = Path(path)
         path.write_text(page.replace("/*FRAMES*/", data), encoding="utf-8")
         return path
