@@ -186,9 +186,9 @@ def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankd
         body = bodies[gi]
         # The title sits top right: arrows enter a module at its gate on the left, often from above,
         # and would cross a title at the top left.
-        body.attr(label=g.title, style="rounded,filled", color=T.CLUSTER_COLOR, fillcolor=T.CLUSTER_FILL,
-                  fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12", labeljust="r", penwidth="1.2",
-                  tooltip=T.tooltip(repr(g.call.module)))
+        body.attr(label=T.text_label(g.title), style="rounded,filled", color=T.CLUSTER_COLOR,
+                  fillcolor=T.CLUSTER_FILL, fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12",
+                  labeljust="r", penwidth="1.2", tooltip=T.tooltip(repr(g.call.module)))
         parent = dot if g.parent is None else bodies[g.parent]
         parent.subgraph(body)
     return dot
