@@ -21,11 +21,13 @@ from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 import numpy as np
 
-from .weights_reader import MAX_BYTES, BadWeightsFile, Entry, admit, check_count, entry, read_array
+from .weights_reader import MAX_BYTES, MAX_ENTRIES, BadWeightsFile, Entry, admit, check_count, entry, read_array
 
 PathType = Union[str, os.PathLike]
 
 MAX_HEADER = 10000       # numpy's own limit on a .npy header (np.load's max_header_size)
+MAX_DIRECTORY = 2**24    # bytes of zip directory: MAX_ENTRIES members with names of over 1,000 characters
+_EOCD_SEARCH = 22 + 65535  # the zip's end record (22 bytes) sits before a comment of at most 64 KiB
 _NPY_MAGIC = b"\x93NUMPY"
 # torch.save's legacy (non-zip) format starts with a pickled magic number, 0x1950a86a20f9469cfc6c.
 _TORCH_LEGACY = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
@@ -146,6 +148,7 @@ def _read(path: str, max_bytes: int, expected: dict) -> "OrderedDict[str, np.nda
                              "Module.save")
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise BadWeightsFile(f"it is not an .npz weights file written by Module.save (it starts with {head[:6]!r})")
+    _check_directory(path)
     with zipfile.ZipFile(path) as archive:  # reads the zip's directory, once
         infos = archive.infolist()
         if any(i.filename.endswith("/data.pkl") or i.filename == "data.pkl" for i in infos):
@@ -159,6 +162,30 @@ def _read(path: str, max_bytes: int, expected: dict) -> "OrderedDict[str, np.nda
                 arrays[m.key] = read_array(f, m)
                 f.read(1)  # reaching the end makes zipfile compare the checksum
         return arrays
+
+
+def _check_directory(path: str) -> None:
+    """Refuse a zip whose directory lists more members than any state dict has, or is itself huge,
+    from the end record that gives both, before zipfile reads the directory (100,000 entries: seconds)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - _EOCD_SEARCH))
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return  # not a zip's end record: zipfile says what is wrong
+        count, directory_size = struct.unpack("<HL", tail[at + 10:at + 16])
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if locator >= 0 and at - locator == 20:  # zip64: the counts are in the zip64 end record
+            f.seek(struct.unpack("<Q", tail[locator + 8:locator + 16])[0])
+            record = f.read(56)
+            if len(record) == 56 and record.startswith(b"PK\x06\x06"):
+                count, directory_size = struct.unpack("<2Q", record[32:48])
+    check_count(count)
+    if directory_size > MAX_DIRECTORY:
+        raise BadWeightsFile(f"its zip directory takes {directory_size} bytes, more than the {MAX_DIRECTORY} that "
+                             f"{MAX_ENTRIES} members of long names need")
 
 
 def _entries(archive: zipfile.ZipFile, infos: list, max_bytes: int) -> Iterator[Entry]:
