@@ -123,7 +123,9 @@ def _fc_list_korean(fmt: str) -> list:
     if fc_list is None:
         return []
     try:
-        run = subprocess.run([fc_list, "--format", fmt, ":lang=ko"], capture_output=True, text=True, timeout=30)
+        # fontconfig writes UTF-8 (family names in Korean), whatever the locale says
+        run = subprocess.run([fc_list, "--format", fmt, ":lang=ko"], capture_output=True, encoding="utf-8",
+                             errors="replace", timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return []
     return [line for line in run.stdout.splitlines() if line.strip()]
