@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n auto
 # there by itself when set-up had no root).
 RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: demo test bench notebook oracle clean
+.PHONY: demo test bench notebook oracle wheel clean
 # All targets share one .venv: never let `make -j` run two installs into it at once.
 .NOTPARALLEL:
 
@@ -30,6 +30,13 @@ notebook: $(VENV)/.installed-notebook
 	$(RUN) $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 oracle: $(VENV)/.installed-oracle
+
+# The wheel (dist/circuitgrad-VERSION-py3-none-any.whl) for `pip install circuitgrad-*.whl` elsewhere,
+# e.g. uploaded to a Colab notebook. pip fetches the build requirement (setuptools>=77) itself.
+wheel:
+	$(SETUP) venv
+	rm -f dist/circuitgrad-*.whl
+	$(VENV)/bin/pip wheel --no-deps -w dist .
 
 # One stamp per extra: reinstall only when pyproject.toml or the setup script changes.
 $(VENV)/.installed-%: pyproject.toml scripts/setup.sh

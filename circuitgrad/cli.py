@@ -1,7 +1,9 @@
 """The `circuitgrad` command: draw an expression's forward and backward pass, or run the demo.
 
 Errors print one line to stderr (`circuitgrad: error: ...`) and exit with status 2; the
-command never shows a traceback for a mistake in what was typed.
+command never shows a traceback for a mistake in what was typed. What it prints is written
+with escapes (`df/d\\uac00`) where the terminal cannot show a character; the files it writes
+are UTF-8 whatever the terminal.
 """
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ import argparse
 import contextlib
 import keyword
 import math
+import os
 import re
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, TextIO
 
 from .expression import FUNCTIONS, ExpressionError, build, used_names
 
@@ -115,6 +118,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def as_text(arg: str, what: str) -> str:
+    """A command-line argument as the text typed. Where the locale could not decode it (Linux hands
+    Python such bytes as surrogate escapes), its bytes are read as UTF-8; UsageError when they are not."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in arg):
+        return arg
+    raw = os.fsencode(arg)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{what} holds bytes that are not UTF-8 text (byte 0x{raw[e.start]:02x} at byte "
+                         f"{e.start + 1} of {len(raw)}); type it in UTF-8") from None
+
+
+def say(text: str, file: Optional[TextIO] = None) -> None:
+    """Print a line, with backslash escapes for what the stream's encoding cannot hold (an ASCII
+    terminal and a Korean name): the program's output must not be what fails."""
+    file = sys.stdout if file is None else file
+    # A file name the locale could not decode holds surrogate escapes: show its bytes as the UTF-8 they are.
+    text = re.sub("[\udc80-\udcff]+", lambda m: bytes(ord(c) - 0xDC00 for c in m.group()).decode(
+        "utf-8", "backslashreplace"), text)
+    encoding = getattr(file, "encoding", None) or "utf-8"
+    try:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # a stream naming an encoding Python does not know: plain ASCII is safe
+        text = text.encode("ascii", "backslashreplace").decode("ascii")
+    print(text, file=file)
+
+
 def parse_values(items: Sequence[str]) -> dict:
     """`["x=-2", "y=5"]` -> {"x": -2.0, "y": 5.0}; raises UsageError naming a bad item."""
     values: dict = {}
@@ -192,8 +223,9 @@ def _draw(args: argparse.Namespace) -> int:
     page = out.suffix.lower() == ".html"  # the explorer: step through backprop in a browser, offline
     if out.suffix.lower() not in FORMATS and not page:
         raise UsageError(f"cannot tell the picture format from {args.output!r}; end it in .svg, .png, .pdf or .html")
-    values = parse_values(args.values)
-    root = build(args.expr, values)
+    expr = as_text(args.expr, "the expression")
+    values = parse_values([as_text(item, f"NAME=VALUE {item!r}") for item in args.values])
+    root = build(expr, values)
     count = check_size(root)
     if args.steps and count * count > MAX_STEP_WORK:
         raise UsageError(f"--steps would draw {count} pictures of {count} values ({count * count} in all), "
@@ -203,14 +235,14 @@ def _draw(args: argparse.Namespace) -> int:
     _check_gradients(root, values)
 
     fmt = lambda v: format_number(v, args.precision + 2)  # noqa: E731
-    print(f"f = {fmt(root.data)}")
+    say(f"f = {fmt(root.data)}")
     leaves = {n.label: n for n in topological_order(root) if n.is_leaf and n.label in values}
     if leaves:
-        print("   ".join(f"df/d{name} = {fmt(leaves[name].grad)}" for name in values if name in leaves))
-    used = used_names(args.expr)
+        say("   ".join(f"df/d{name} = {fmt(leaves[name].grad)}" for name in values if name in leaves))
+    used = used_names(expr)
     for name in values:
         if name not in used:
-            print(f"{PROG}: note: {name} is not used in the expression", file=sys.stderr)
+            say(f"{PROG}: note: {name} is not used in the expression", file=sys.stderr)
 
     if page:
         from circuitgrad.viz.explore import explore
@@ -221,12 +253,12 @@ def _draw(args: argparse.Namespace) -> int:
     else:
         with _graphviz_crash(count):
             render(root, out, style=args.style, precision=args.precision, max_nodes=None)
-    print(f"wrote {out}")
+    say(f"wrote {out}")
     if args.steps:
         with _graphviz_crash(count):
             paths = save_steps(root, args.steps, fmt="png" if out.suffix.lower() == ".png" else "svg",
                                style=args.style, precision=args.precision, max_nodes=None)
-        print(f"wrote {len(paths)} backprop steps: {paths[0]} ... {paths[-1].name}")
+        say(f"wrote {len(paths)} backprop steps: {paths[0]} ... {paths[-1].name}")
     return 0
 
 
@@ -295,7 +327,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    say(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
 
 

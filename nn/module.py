@@ -322,8 +322,8 @@ class Module:
         `nn.load(path, shapes=self)`, so a shape unlike this model's is refused before any
         data is read. Checks everything before changing anything: with `strict`, missing and
         unexpected keys are errors; a wrong shape always is, and so is a number the target
-        cannot hold (nan, inf or a fraction for an integer buffer such as
-        `num_batches_tracked`, a number beyond the target dtype's range, nan or inf for a
+        cannot hold (nan, inf, a fraction or a negative number for an integer buffer such as
+        `num_batches_tracked`, a count; a number beyond the target dtype's range, nan or inf for a
         scalar Value; a float Tensor takes nan and inf, as in PyTorch). Raises ValueError
         listing every problem by key.
         """
@@ -424,16 +424,17 @@ def _cannot_hold(target: Any, raw: np.ndarray) -> str:
         return ""
     numbers = raw.astype(np.float64) if raw.dtype.kind == "f" else raw
     if dtype.kind in "iu":
+        # An integer buffer counts (BatchNorm's num_batches_tracked): a negative count would make the
+        # next forward divide by zero or use a negative momentum, so it holds whole numbers from 0.
         info = np.iinfo(dtype)
         if raw.dtype.kind == "f":
             bits = 8 * dtype.itemsize - (dtype.kind == "i")
-            low = -(2.0 ** bits) if dtype.kind == "i" else 0.0
             with np.errstate(invalid="ignore"):
-                bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers >= 2.0 ** bits) | (numbers < low)
+                bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers >= 2.0 ** bits) | (numbers < 0)
         else:
             wide = raw.astype(object)  # Python ints compare across int64 and uint64 exactly
-            bad = (wide < info.min) | (wide > info.max)
-        limits = f"whole numbers from {info.min} to {info.max}"
+            bad = (wide < 0) | (wide > info.max)
+        limits = f"whole numbers from 0 to {info.max}"
     else:
         finite = np.isfinite(numbers) if raw.dtype.kind == "f" else np.ones(raw.shape, bool)
         bad = np.zeros(raw.shape, bool)

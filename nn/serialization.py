@@ -5,47 +5,35 @@ must not be one. `load` reads the archive itself rather than through `np.load`, 
 file from someone else is untrusted input: it checks every member's zip entry and `.npy`
 header (name, encryption, compression, dtype, shape, size against a limit and, when given,
 against the model's shapes) before it reads a byte of any array, so a crafted file cannot
-make it allocate gigabytes or fail with a zipfile or numpy internal. Every bad file is a
-ValueError naming the file and the problem.
+make it allocate gigabytes or fail with a zipfile or numpy internal. The bounds are shared
+with `.safetensors` files (nn.weights_reader). Every bad file is a ValueError naming the file
+and the problem.
 """
 from __future__ import annotations
 
 import io
-import math
 import os
 import struct
 import zipfile
 import zlib
 from collections import OrderedDict
-from typing import Any, BinaryIO, Mapping, NamedTuple, Union
+from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 import numpy as np
 
+from .weights_reader import MAX_BYTES, MAX_ENTRIES, BadWeightsFile, Entry, admit, check_count, entry, read_array
+
 PathType = Union[str, os.PathLike]
 
-MAX_BYTES = 256 * 2**20  # default limit on the numbers in one file; a teaching model is a few MB
 MAX_HEADER = 10000       # numpy's own limit on a .npy header (np.load's max_header_size)
-CHUNK = 2**20            # bytes read at a time, so reading never holds more than the array itself
+MAX_DIRECTORY = 2**24    # bytes of zip directory: MAX_ENTRIES members with names of over 1,000 characters
+_EOCD_SEARCH = 22 + 65535  # the zip's end record (22 bytes) sits before a comment of at most 64 KiB
 _NPY_MAGIC = b"\x93NUMPY"
 # torch.save's legacy (non-zip) format starts with a pickled magic number, 0x1950a86a20f9469cfc6c.
 _TORCH_LEGACY = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 TORCH_HINT = ("it is a PyTorch checkpoint (torch.save), not an .npz of arrays; convert it once where you trust "
               "its source: np.savez('weights.npz', **{k: v.numpy() for k, v in "
               "torch.load('model.pt', weights_only=True).items()})")
-
-
-class BadWeightsFile(ValueError):
-    """One problem with one weights file (internal: `load` words it with the file's name)."""
-
-
-class _Member(NamedTuple):
-    key: str
-    info: zipfile.ZipInfo
-    offset: int  # where the array's bytes start inside the member
-    dtype: np.dtype
-    shape: tuple
-    fortran: bool
-    nbytes: int
 
 
 def _path(op: str, path: Any) -> str:
@@ -87,15 +75,16 @@ def load(path: PathType, max_bytes: int = MAX_BYTES,
          shapes: Any = None) -> "OrderedDict[str, np.ndarray]":
     """Read a state dict written by `Module.save`, for `model.load_state_dict(nn.load(path))`.
 
-    A path ending in ".safetensors" is read in that format (needs the safetensors package).
-    max_bytes limits the numbers in the file (all arrays together; 256 MiB by default).
+    A path ending in ".safetensors" is read in that format, with the same bounds.
+    max_bytes limits the numbers in the file (all arrays together; 64 MiB by default: 8 million
+    float64 numbers, far more than a teaching model).
     shapes, a Module or a dict of name -> shape, is checked against each array's declared
     shape before any data is read (`model.load_state_dict(path)` passes the model). Raises
     FileNotFoundError for a missing file and ValueError naming the file and the problem for
-    anything that is not an `.npz` archive of real-number arrays within the limit: a pickle,
-    a PyTorch checkpoint, text, a corrupt, truncated, encrypted or oddly compressed archive,
-    a member that is not an array, an object or complex array, a shape too large or unlike
-    the model's.
+    anything that is not an `.npz` archive (or `.safetensors` file) of real-number arrays within
+    the limit: a folder, a pickle, a PyTorch checkpoint, text, a corrupt, truncated, encrypted or
+    oddly compressed archive, a member that is not an array, an object or complex array, a name
+    given twice, more than 10,000 arrays, a shape too large, malformed or unlike the model's.
     """
     path = _path("load", path)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
@@ -103,18 +92,22 @@ def load(path: PathType, max_bytes: int = MAX_BYTES,
     expected = _expected_shapes(shapes)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file {path!r}")
-    if path.endswith(".safetensors"):
-        from . import safetensors_io
-        return safetensors_io.load(path)
+    safetensors = path.endswith(".safetensors")
+    kind = ".safetensors" if safetensors else ".npz weights"
     try:
+        if os.path.isdir(path):
+            raise BadWeightsFile(f"it is a folder, not a {kind} file")
+        if safetensors:
+            from . import safetensors_io
+            return safetensors_io.load(path, max_bytes, expected)
         return _read(path, max_bytes, expected)
     except BadWeightsFile as e:
         raise ValueError(f"load: refusing {path!r}: {e}") from None
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, NotImplementedError, RuntimeError,
             OverflowError) as e:
-        if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        if isinstance(e, (FileNotFoundError, PermissionError)):
             raise
-        raise ValueError(f"load: {path!r} is not a readable .npz weights file (corrupt or truncated): "
+        raise ValueError(f"load: {path!r} is not a readable {kind} file (corrupt or truncated): "
                          f"{_plain(e)}") from None
 
 
@@ -155,55 +148,66 @@ def _read(path: str, max_bytes: int, expected: dict) -> "OrderedDict[str, np.nda
                              "Module.save")
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise BadWeightsFile(f"it is not an .npz weights file written by Module.save (it starts with {head[:6]!r})")
-    with zipfile.ZipFile(path) as archive:
+    _check_directory(path)
+    with zipfile.ZipFile(path) as archive:  # reads the zip's directory, once
         infos = archive.infolist()
         if any(i.filename.endswith("/data.pkl") or i.filename == "data.pkl" for i in infos):
             raise BadWeightsFile(TORCH_HINT)
-        members, total = [], 0
-        seen: set = set()
-        for info in infos:
-            member = _check_member(archive, info, max_bytes)
-            if member.key in seen:
-                raise BadWeightsFile(f"entry {member.key!r} appears twice")
-            seen.add(member.key)
-            want = expected.get(member.key)
-            if want is not None and member.shape != want:
-                raise BadWeightsFile(f"entry {member.key!r}: shape {member.shape} in the file, {want} in the model")
-            total += member.nbytes
-            if total > max_bytes:
-                raise BadWeightsFile(f"its arrays hold more than {_size(max_bytes)} (max_bytes={max_bytes}; "
-                                     f"raise it if you trust the file)")
-            members.append(member)
-        return OrderedDict((m.key, _read_array(archive, m)) for m in members)
+        check_count(len(infos))
+        members = admit(_entries(archive, infos, max_bytes), max_bytes, expected)
+        arrays = OrderedDict()
+        for m in members:
+            with archive.open(m.where[0]) as f:
+                f.read(m.where[1])
+                arrays[m.key] = read_array(f, m)
+                f.read(1)  # reaching the end makes zipfile compare the checksum
+        return arrays
 
 
-def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> _Member:
-    """Everything about one member that its zip entry and `.npy` header declare, data unread."""
-    name = info.filename
-    if info.flag_bits & 0x1:
-        raise BadWeightsFile(f"member {name!r} is encrypted; weights files are never")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise BadWeightsFile(f"member {name!r} uses zip compression method {info.compress_type}; numpy writes "
-                             "only stored (0) or deflated (8) members")
-    if not name.endswith(".npy") or info.is_dir():
-        raise BadWeightsFile(f"member {name!r} is not a .npy array (an .npz archive holds only NAME.npy arrays)")
-    with archive.open(info) as f:
-        dtype, shape, fortran, offset = _read_header(f, name)
-    if dtype.kind not in "fiub":
-        what = "Python objects, which would need pickle" if dtype.kind == "O" else f"{dtype} data"
-        raise BadWeightsFile(f"entry {name[:-4]!r} has dtype {dtype}, not real numbers ({what})")
-    if any(d < 0 for d in shape):
-        raise BadWeightsFile(f"member {name!r} declares the impossible shape {shape}")
-    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: (2**40,) cannot overflow
-    if nbytes > max_bytes:
-        raise BadWeightsFile(f"entry {name[:-4]!r} declares shape {shape} of {dtype}: {_size(nbytes)}, more than "
-                             f"the limit of {_size(max_bytes)} (max_bytes={max_bytes}; raise it if you trust the file)")
-    held = info.file_size - offset
-    if held != nbytes:
-        which = "is truncated" if held < nbytes else "holds extra bytes"
-        raise BadWeightsFile(f"entry {name[:-4]!r} {which}: its header declares shape {shape} of {dtype} "
-                             f"({nbytes} bytes), the member holds {max(held, 0)}")
-    return _Member(name[:-4], info, offset, dtype, shape, fortran, nbytes)
+def _check_directory(path: str) -> None:
+    """Refuse a zip whose directory lists more members than any state dict has, or is itself huge,
+    from the end record that gives both, before zipfile reads the directory (100,000 entries: seconds)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - _EOCD_SEARCH))
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return  # not a zip's end record: zipfile says what is wrong
+        count, directory_size = struct.unpack("<HL", tail[at + 10:at + 16])
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if locator >= 0 and at - locator == 20:  # zip64: the counts are in the zip64 end record
+            f.seek(struct.unpack("<Q", tail[locator + 8:locator + 16])[0])
+            record = f.read(56)
+            if len(record) == 56 and record.startswith(b"PK\x06\x06"):
+                count, directory_size = struct.unpack("<2Q", record[32:48])
+    check_count(count)
+    if directory_size > MAX_DIRECTORY:
+        raise BadWeightsFile(f"its zip directory takes {directory_size} bytes, more than the {MAX_DIRECTORY} that "
+                             f"{MAX_ENTRIES} members of long names need")
+
+
+def _entries(archive: zipfile.ZipFile, infos: list, max_bytes: int) -> Iterator[Entry]:
+    """Every member as its zip entry and `.npy` header declare it, data unread."""
+    for info in infos:
+        name = info.filename
+        if info.flag_bits & 0x1:
+            raise BadWeightsFile(f"member {name!r} is encrypted; weights files are never")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BadWeightsFile(f"member {name!r} uses zip compression method {info.compress_type}; numpy writes "
+                                 "only stored (0) or deflated (8) members")
+        if not name.endswith(".npy") or info.is_dir():
+            raise BadWeightsFile(f"member {name!r} is not a .npy array (an .npz archive holds only NAME.npy arrays)")
+        with archive.open(info) as f:
+            dtype, shape, fortran, offset = _read_header(f, name)
+        e = entry(name[:-4], dtype, shape, max_bytes, fortran, (info, offset))
+        held = info.file_size - offset
+        if held != e.nbytes:
+            which = "is truncated" if held < e.nbytes else "holds extra bytes"
+            raise BadWeightsFile(f"entry {e.key!r} {which}: its header declares shape {shape} of {dtype} "
+                                 f"({e.nbytes} bytes), the member holds {max(held, 0)}")
+        yield e
 
 
 def _read_header(f: BinaryIO, name: str) -> tuple:
@@ -229,29 +233,7 @@ def _read_header(f: BinaryIO, name: str) -> tuple:
     parse = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     try:
         shape, fortran, dtype = parse(io.BytesIO(length_bytes + header), max_header_size=MAX_HEADER)
-    except (ValueError, SyntaxError, TypeError) as e:
-        raise BadWeightsFile(f"member {name!r} has a malformed .npy header: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # numpy's parser raises ValueError, SyntaxError or tokenize.TokenError by version
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise BadWeightsFile(f"member {name!r} has a malformed .npy header: {detail}") from None
     return np.dtype(dtype), tuple(int(d) for d in shape), bool(fortran), len(magic) + len(length_bytes) + length
-
-
-def _read_array(archive: zipfile.ZipFile, m: _Member) -> np.ndarray:
-    """The array's bytes, read in chunks into one buffer of exactly the declared size."""
-    buffer = bytearray(m.nbytes)
-    view = memoryview(buffer)
-    with archive.open(m.info) as f:
-        f.read(m.offset)
-        done = 0
-        while done < m.nbytes:
-            got = f.readinto(view[done:done + CHUNK])
-            if not got:
-                raise EOFError("truncated")
-            done += got
-        f.read(1)  # reaching the end makes zipfile compare the checksum
-    return np.frombuffer(buffer, dtype=m.dtype).reshape(m.shape, order="F" if m.fortran else "C")
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"

@@ -398,3 +398,38 @@ def test_draw_to_html_writes_the_explorer_page(capsys, tmp_path):
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page  # nothing fetched
     code, _, err = run(capsys, "draw", "x * 2", "x=1", "-o", str(tmp_path / "missing" / "dir" / "g.html"))
     assert_one_line_error(code, err, "cannot write")
+
+
+# ---- bytes and terminals: what Linux hands the program, and terminals that cannot show Korean ----------------
+
+def _cli(tmp_path, args: list, **env: str) -> subprocess.CompletedProcess:
+    environ = dict(os.environ, PYTHONPATH=str(REPO), **env)
+    return subprocess.run([sys.executable, "-m", "circuitgrad.cli", *args], capture_output=True, cwd=tmp_path,
+                          env=environ, timeout=120)
+
+
+def test_bytes_that_are_not_utf8_are_one_line_not_a_codec_message(tmp_path):
+    # Linux passes them as surrogate escapes; the message was "'utf-8' codec can't encode character '\udcff'".
+    for args, what in (([b"x\xff + y", "x=1", "y=2"], "the expression holds bytes that are not UTF-8 text "
+                                                      "(byte 0xff at byte 2 of 6)"),
+                       (["x", b"x\xc3=1"], "NAME=VALUE 'x\\udcc3=1' holds bytes that are not UTF-8 text (byte 0xc3")):
+        bad = _cli(tmp_path, ["draw", *args, "-o", "c.svg"])
+        err = bad.stderr.decode()
+        assert bad.returncode == 2 and len(err.splitlines()) == 1 and what in err, err
+        assert "codec" not in err and not (tmp_path / "c.svg").exists()
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"},
+                                 # a C locale without Python's UTF-8 mode: argv, stdout and file names are ASCII
+                                 {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}],
+                         ids=["PYTHONIOENCODING=ascii", "LC_ALL=C"])
+def test_an_ascii_terminal_gets_escapes_and_the_pages_are_written(tmp_path, env):
+    # It exited 2 with "'ascii' codec can't encode characters" and wrote no page.
+    for out in ("가중치.svg", "page.html"):
+        done = _cli(tmp_path, ["draw", "가중치 * x", "가중치=2", "x=3", "y=1", "-o", out], **env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.decode("ascii").splitlines()[:2] == ["f = 6", "df/d\\uac00\\uc911\\uce58 = 3   df/dx = 2"]
+        assert f"wrote {out.replace('가중치', chr(92) + 'uac00' + chr(92) + 'uc911' + chr(92) + 'uce58')}" in \
+            done.stdout.decode("ascii")
+        assert done.stderr.decode("ascii") == "circuitgrad: note: y is not used in the expression\n"
+        assert "가중치" in (tmp_path / out).read_text(encoding="utf-8")  # the file is UTF-8 whatever the terminal

@@ -46,8 +46,10 @@ def test_the_sdist_carries_the_tests_and_what_they_read(sdist):
     files = sdist["files"]
     wanted = ["tests/conftest.py", "README.md", "LICENSE", "Makefile", "scripts/setup.sh", "pyproject.toml",
               "circuitgrad/data/xor_seed777.npz", "bench/__main__.py"]
-    wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "tests").glob("test_*.py"))]
-    wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    # Every file of the folders MANIFEST.in lists by type (a new kind of file needs its line there).
+    for folder in ("tests", "notebooks", "bench"):
+        wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / folder).rglob("*"))
+                   if p.is_file() and not {"__pycache__", ".ipynb_checkpoints"} & set(p.parts)]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     wanted += re.findall(r"\]\((docs/[^)]+\.png)\)", readme)  # test_readme checks these pictures
     missing = [w for w in wanted if w not in files]

@@ -17,6 +17,7 @@ import pytest
 from circuitgrad import nn
 from circuitgrad.autograd import Tensor
 from circuitgrad.nn import serialization
+from crafted_safetensors import safetensors_bytes
 
 
 # ---- building files by hand -----------------------------------------------------------------------------------
@@ -133,6 +134,14 @@ def test_an_unknown_compression_method(tmp_path, method):
     (npy_header((2,), text="{'descr': '<f8', 'shape': (2,)}"), "malformed .npy header"),
     (npy_header((2,), text="print('hello')"), "malformed .npy header"),
     (npy_header((2,), text="{'descr': '<f8', 'fortran_order': False, 'shape': (2.5,), }"), "malformed .npy header"),
+    # numpy's parser raised tokenize.TokenError for an unbalanced bracket
+    (npy_header((2,), text="{'descr': '<f8', 'fortran_order': False, 'shape': (2, }"), "malformed .npy header"),
+    (npy_header((2,), text="{'descr': '<f8', 'fortran_order': False, 'shape': [(2, "), "malformed .npy header"),
+    # shapes numpy cannot make even empty: numpy's reshape message escaped without the file's name
+    (npy_header((1,) * 65), "declares the shape (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1"),
+    (npy_header((0, 2**63)), "declares the shape (0, 9223372036854775808), which numpy cannot make"),
+    (npy_header((0, 2**62, 2**62)), "declares the shape (0, 4611686018427387904, 4611686018427387904), which "
+                                    "numpy cannot make"),
     (npy_header((2,), version=(3, 0)), "format version 3.0"),
     (npy_header((2,), version=(9, 9)), "format version 9.9"),
     (b"\x93NUMPY\x01\x00\x40", "ends inside its .npy header"),
@@ -200,7 +209,7 @@ def test_a_real_zip_bomb_is_refused_at_once_without_memory(tmp_path):
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        refused(path, "entry 'w' declares shape (268435456,) of float64: 2 GiB, more than the limit of 256 MiB")
+        refused(path, "entry 'w' declares shape (268435456,) of float64: 2 GiB, more than the limit of 64 MiB")
         seconds = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -302,20 +311,33 @@ def test_good_files_still_load_exactly(tmp_path):
 # ---- load_state_dict: values the target cannot hold ---------------------------------------------------------------
 
 @pytest.mark.parametrize("value, shown", [(np.nan, "nan"), (1e30, "1e+30"), (2.5, "2.5"), (-np.inf, "-inf"),
-                                          (2.0**63, "9.223372036854776e+18"), (np.uint64(2**63), "9223372036854775808")])
+                                          (2.0**63, "9.223372036854776e+18"), (np.uint64(2**63), "9223372036854775808"),
+                                          (-1.0, "-1.0"), (-1, "-1"), (-(2.0**63), "-9.223372036854776e+18")])
 def test_num_batches_tracked_refuses_what_an_int64_cannot_hold(value, shown):
+    # A count: -1 was taken, and the next forward with momentum=None divided by zero (-1 + 1).
     bn = nn.BatchNorm1d(2)
     state = bn.state_dict()
     state["num_batches_tracked"] = np.array(value)
     with pytest.raises(ValueError, match=re.escape(f"num_batches_tracked: {shown} cannot be stored in an int64 buffer, "
-                                         "which holds whole numbers from -9223372036854775808 to 9223372036854775807")):
+                                         "which holds whole numbers from 0 to 9223372036854775807")):
         bn.load_state_dict(state)
     assert int(bn.num_batches_tracked) == 0
 
 
+def test_a_file_with_a_negative_count_is_refused_and_changes_nothing(tmp_path):
+    bn = nn.BatchNorm1d(2, momentum=None)
+    state = bn.state_dict()
+    state["num_batches_tracked"] = np.array(-1.0)
+    path = nn.save(state, tmp_path / "bn.npz")
+    with pytest.raises(ValueError, match=r"num_batches_tracked: -1.0 cannot be stored in an int64 buffer.*Nothing"):
+        bn.load_state_dict(path)
+    bn(Tensor(np.random.default_rng(0).normal(size=(4, 2))))  # the next forward still works
+    assert int(bn.num_batches_tracked) == 1
+
+
 def test_num_batches_tracked_takes_whole_numbers_of_any_dtype():
     bn = nn.BatchNorm1d(2)
-    for value in (np.array(12.0), np.array(-(2.0**63)), np.array(5, dtype=np.uint8), np.array(2**62)):
+    for value in (np.array(12.0), np.array(0.0), np.array(5, dtype=np.uint8), np.array(2**62)):
         state = bn.state_dict()
         state["num_batches_tracked"] = value
         bn.load_state_dict(state)
@@ -350,3 +372,133 @@ def test_a_float32_tensor_refuses_overflow_but_takes_inf_and_nan_as_pytorch_does
     ref = torch.nn.Linear(2, 1).float()
     ref.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
     assert np.array_equal(layer.weight.data, ref.weight.detach().numpy(), equal_nan=True)
+
+
+# ---- the archive itself: how many members, a folder ------------------------------------------------------------
+
+def test_an_archive_of_too_many_members_is_refused_from_its_directory(tmp_path):
+    # 10,001 empty arrays: each was opened and its header parsed (100,000 took 32 to 90 s), and it loaded.
+    empty = npy_header((0,))
+    path = raw_zip(tmp_path / "many.npz", [dict(name=f"k{i}.npy", data=empty) for i in range(10001)])
+    started = time.perf_counter()
+    refused(path, "it holds 10001 entries, more than the 10000 a state dict could need")
+    assert time.perf_counter() - started < 1.0
+    path = raw_zip(tmp_path / "enough.npz", [dict(name=f"k{i}.npy", data=empty) for i in range(100)])
+    assert len(nn.load(path)) == 100
+
+
+def test_a_folder_is_the_same_value_error_as_any_bad_path(tmp_path):
+    (tmp_path / "m.npz").mkdir()
+    refused(tmp_path / "m.npz", "it is a folder, not a .npz weights file")
+    (tmp_path / "m.safetensors").mkdir()
+    refused(tmp_path / "m.safetensors", "it is a folder, not a .safetensors file")
+
+
+def test_a_member_that_inflates_past_the_default_limit_is_refused_before_inflating(tmp_path):
+    # 261 kB on disk, 256 MiB of zeros inflated: `model.load_state_dict(nn.load(path))` peaked at 259 MiB
+    # before load_state_dict refused the shape; nn.load now refuses it from the .npy header.
+    header = npy_header((2**25,))
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = c.compress(header) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(bytes(2**20)) + c.flush(zlib.Z_FULL_FLUSH)  # one MiB of zeros, joined 256 times
+    stream = start + block * 256 + c.flush()
+    path = tmp_path / "inflates.npz"
+    raw_zip(path, [dict(name="weight.npy", data=stream, method=8, crc=0, file_size=len(header) + 2**28)])
+    assert path.stat().st_size < 300_000
+    tracemalloc.start()
+    try:
+        refused(path, "entry 'weight' declares shape (33554432,) of float64: 256 MiB, more than the limit of 64 MiB")
+        with pytest.raises(ValueError, match="more than the limit of 64 MiB"):
+            nn.Linear(2, 2).load_state_dict(nn.load(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
+
+
+# ---- .safetensors: the same bounds ---------------------------------------------------------------------------
+
+def test_safetensors_files_load_exactly_without_the_package(tmp_path):
+    arrays = {"f32": np.arange(6, dtype=np.float32).reshape(2, 3), "i64": np.array(7), "u8": np.arange(3, dtype=np.uint8),
+              "empty": np.zeros((0, 5)), "flags": np.array([True, False])}
+    (tmp_path / "good.safetensors").write_bytes(safetensors_bytes(arrays))
+    state = nn.load(tmp_path / "good.safetensors")
+    assert list(state) == list(arrays)
+    for key, value in arrays.items():
+        assert state[key].dtype == value.dtype and np.array_equal(state[key], value)
+    state["f32"][0, 0] = 1.0  # writable
+
+
+def test_safetensors_honours_max_bytes_and_the_models_shapes(tmp_path):
+    # Both were ignored: the whole file was read whatever max_bytes and shapes said.
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(safetensors_bytes({"weight": np.ones((3, 3)), "bias": np.zeros(2)}))
+    refused(path, "entry 'weight' declares shape (3, 3) of float64: 72 bytes, more than the limit of 64 bytes",
+            max_bytes=64)
+    refused(path, "its arrays hold more than 80 bytes (max_bytes=80", max_bytes=80)
+    refused(path, "entry 'weight': shape (3, 3) in the file, (2, 3) in the model", shapes=nn.Linear(3, 2))
+    with pytest.raises(ValueError, match=r"refusing .*w.safetensors.: entry 'weight': shape \(3, 3\) in the file"):
+        nn.Linear(3, 2).load_state_dict(path)
+
+
+def test_safetensors_refuses_a_name_given_twice(tmp_path):
+    # The last one won before; .npz refuses a member given twice, and so does .safetensors now.
+    twice = (b'{"w": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}, '
+             b'"w": {"dtype": "F64", "shape": [1], "data_offsets": [8, 16]}}')
+    path = tmp_path / "twice.safetensors"
+    path.write_bytes(safetensors_bytes({}, text=twice, extra=bytes(16)))
+    refused(path, "entry 'w' appears twice")
+
+
+def test_a_safetensors_header_that_declares_a_huge_array_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(safetensors_bytes({}, header={"w": {"dtype": "F64", "shape": [2**28],
+                                                         "data_offsets": [0, 2**31]}}))
+    tracemalloc.start()
+    try:
+        refused(path, "entry 'w' declares shape (268435456,) of float64: 2 GiB, more than the limit of 64 MiB")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
+
+
+W = {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]}
+
+
+@pytest.mark.parametrize("header, data, match", [
+    ({"w": {**W, "dtype": "BF16"}}, 16, "has dtype 'BF16', which numpy cannot hold; convert it in PyTorch first"),
+    ({"w": {**W, "dtype": ["F64"]}}, 16, "has dtype"),
+    ({"w": {**W, "shape": [2.5]}}, 16, "has the malformed shape [2.5]"),
+    ({"w": {**W, "shape": [-2]}}, 16, "declares the impossible shape (-2,)"),
+    ({"w": {**W, "shape": [1] * 65, "data_offsets": [0, 8]}}, 8, "which numpy cannot make"),
+    ({"w": {**W, "shape": [0, 2**63], "data_offsets": [0, 0]}}, 0, "which numpy cannot make"),
+    ({"w": {**W, "data_offsets": [16, 0]}}, 16, "has the malformed data_offsets [16, 0]"),
+    ({"w": {**W, "data_offsets": [0, 8]}}, 16, "declares shape (2,) of float64 (16 bytes) but data_offsets [0, 8]"),
+    ({"w": W}, 8, "it ends early: the header declares 16 bytes of data, the file holds 8"),
+    ({"w": W}, 24, "holds bytes no array declares"),
+    ({"w": W, "v": W}, 32, "its arrays overlap at byte 0"),
+    ({"w": W, "v": {**W, "data_offsets": [24, 40]}}, 40, "leave a gap at byte 16"),
+    ({"w": {"dtype": "F64", "shape": [2]}}, 16, "is not {dtype, shape, data_offsets}"),
+    ({"__metadata__": {"a": 1}}, 0, "its __metadata__ is not a map of names to strings"),
+])
+def test_bad_safetensors_headers(tmp_path, header, data, match):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(safetensors_bytes({}, header=header, extra=bytes(data)))
+    refused(path, match)
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", "the file is empty"),
+    (b"\x10\x00\x00", "ends inside the 8 bytes"),
+    (struct.pack("<Q", 2**40) + b"{}", "its header declares 1099511627776 bytes of JSON, over the limit"),
+    (struct.pack("<Q", 100) + b"{}", "it ends inside its JSON header"),
+    (struct.pack("<Q", 4) + b'{"w"', "its JSON header is malformed"),
+    (struct.pack("<Q", 2) + b"\xff\xfe", "it is not a .safetensors file"),
+    (struct.pack("<Q", 3) + b"{\xff}", "its JSON header is malformed"),
+    (struct.pack("<Q", 20000) + b"{" + b'{"a":' * 3999 + b"1" + b"}" * 4000, "its JSON header is malformed"),
+])
+def test_files_that_are_not_safetensors(tmp_path, content, match):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(content)
+    refused(path, match)

@@ -38,9 +38,9 @@ PNG_DPI = "144"  # twice the screen's 72 dpi: sharp on high-density screens, sti
 INSTALL_HINT = (
     "Graphviz's `dot` program was not found (neither `dot` on PATH nor graphviz-pure beside this Python); "
     "viz needs one to turn a diagram into a picture. In a clone of circuitgrad, run `make demo` or `make test`, "
-    "which install it. After `pip install circuitgrad`: as root `apt-get install graphviz` (Debian/Ubuntu; "
-    "`fonts-nanum` too for Korean labels in PNG), or without root `pip install graphviz-pure` into the same "
-    "environment (SVG and PNG, no PDF), which viz then finds by itself."
+    "which install it. Installed with pip (`pip install .`, or the wheel `make wheel` builds): as root "
+    "`apt-get install graphviz` (Debian/Ubuntu; `fonts-nanum` too for Korean labels in PNG), or without root "
+    "`pip install graphviz-pure` into the same environment (SVG and PNG, no PDF), which viz then finds by itself."
 )
 
 
@@ -186,9 +186,9 @@ def build_diagram(view: GraphView, layout: Layout, style: str = "circuit", rankd
         body = bodies[gi]
         # The title sits top right: arrows enter a module at its gate on the left, often from above,
         # and would cross a title at the top left.
-        body.attr(label=g.title, style="rounded,filled", color=T.CLUSTER_COLOR, fillcolor=T.CLUSTER_FILL,
-                  fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12", labeljust="r", penwidth="1.2",
-                  tooltip=T.tooltip(repr(g.call.module)))
+        body.attr(label=T.text_label(g.title), style="rounded,filled", color=T.CLUSTER_COLOR,
+                  fillcolor=T.CLUSTER_FILL, fontcolor=T.CLUSTER_COLOR, fontname=T.FONT, fontsize="12",
+                  labeljust="r", penwidth="1.2", tooltip=T.tooltip(repr(g.call.module)))
         parent = dot if g.parent is None else bodies[g.parent]
         parent.subgraph(body)
     return dot

@@ -29,7 +29,7 @@ class Style:
         that just got its gradient and the gates that gradient came back through.
         """
         if view.op:
-            g.node(view.id, label=view.op, style="filled", tooltip=T.tooltip(view.tooltip),
+            g.node(view.id, label=T.text_label(view.op), style="filled", tooltip=T.tooltip(view.tooltip),
                    **self.gate_attrs(view, gate), **T.gate_shape(view.op))
         self.add_output(g, view, wire)
         if view.op:

@@ -2,6 +2,12 @@
 
 Forward values are green and gradients red, as in the CS231n backprop figures; a learner
 who has seen those reads the diagram without a legend.
+
+Every text that reaches Graphviz (op names, labels, module titles, tooltips) comes from code or a
+learner, so it goes through `esc` and is wrapped by `font`, `text_label` or `tooltip`: markup in a
+name (`<TABLE HREF="javascript:...">`, `<IMG SRC="/etc/passwd"/>`) is drawn as text, never read
+by `dot`. Never hand Graphviz a name as a plain string: the graphviz package passes a string
+shaped `<...>` through as an HTML-like label.
 """
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ import re
 import shutil
 import subprocess
 from typing import Any, Optional
+
+import graphviz
 
 # One family name that Graphviz (through fontconfig: Liberation Sans, Arimo or Nimbus Sans) and
 # graphviz-pure (its built-in Helvetica metrics) both resolve without a warning. A list such as
@@ -24,8 +32,8 @@ CJK_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans K
 # Hangul (jamo, compatibility jamo, syllables), kana, CJK ideographs and their punctuation and forms.
 CJK_TEXT = re.compile("[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef]")
 # Characters of viz's own text that graphviz-pure has no width for (it estimates, and warns),
-# written in ASCII instead: a multiplication sign reads as Python's `*`.
-_ASCII = str.maketrans({"\u00a0": " ", "\u00d7": "*", "\u2212": "-", "\u2026": "..."})
+# written in ASCII instead: a multiplication sign reads as Python's `*`. (A label is one line.)
+_ASCII = str.maketrans({"\n": " ", "\u00a0": " ", "\u00d7": "*", "\u2212": "-", "\u2026": "..."})
 VALUE_COLOR = "#2e7d32"    # forward pass: green
 GRAD_COLOR = "#c62828"     # backward pass: red
 UNKNOWN_COLOR = "#9e9e9e"  # a gradient the step-by-step walk has not reached yet
@@ -44,8 +52,16 @@ GATE_SIZE = 15
 
 
 def esc(text: str) -> str:
-    """Text made safe inside a Graphviz HTML-like label (and typographic signs made ASCII)."""
-    return html.escape(text.translate(_ASCII), quote=True)
+    """Text made safe inside a Graphviz HTML-like label (and typographic signs made ASCII): the one
+    escape every name passes through on its way to Graphviz. Graphviz reads a backslash as an
+    escape even there (`\\N` is the node's name), so backslashes are doubled."""
+    return html.escape(str(text).translate(_ASCII), quote=True).replace("\\", "\\\\")
+
+
+def text_label(text: str) -> str:
+    """A label that shows `text` as it is, in the node's or cluster's own font: an HTML-like label
+    holding only escaped text, so `<`, `&` and backslashes in a name are characters, not markup."""
+    return f"<{esc(text)}>"
 
 
 def font(text: str, color: str = WIRE_COLOR, size: int = VALUE_SIZE, bold: bool = False,
@@ -107,15 +123,20 @@ def _fc_list_korean(fmt: str) -> list:
     if fc_list is None:
         return []
     try:
-        run = subprocess.run([fc_list, "--format", fmt, ":lang=ko"], capture_output=True, text=True, timeout=30)
+        # fontconfig writes UTF-8 (family names in Korean), whatever the locale says
+        run = subprocess.run([fc_list, "--format", fmt, ":lang=ko"], capture_output=True, encoding="utf-8",
+                             errors="replace", timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return []
     return [line for line in run.stdout.splitlines() if line.strip()]
 
 
 def tooltip(text: str) -> str:
-    """A tooltip attribute value: Graphviz reads backslashes as escapes, so double them first."""
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+    """A tooltip attribute value, shown as written: each line escaped as any name (dot keeps the
+    entities in the SVG, where the browser reads them back to the text), backslashes doubled once
+    more (a quoted attribute passes through Graphviz's escapes twice), lines joined by Graphviz's
+    `\\n`, and marked as never HTML (the graphviz package passes a string shaped `<...>` through bare)."""
+    return graphviz.nohtml("\\n".join(esc(line).replace("\\", "\\\\") for line in str(text).split("\n")))
 
 
 def gate_shape(op: str) -> dict:
