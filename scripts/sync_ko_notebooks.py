@@ -38,6 +38,10 @@ def _write(path: Path, nb: dict) -> None:
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _show(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _source(cell: dict) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
@@ -65,7 +69,7 @@ def differences(english: Path, korean: Path) -> list[int]:
     Raises SyncError when the numbers of code cells differ."""
     en, ko = code_cells(_read(english)), code_cells(_read(korean))
     if len(en) != len(ko):
-        raise SyncError(f"{korean.relative_to(ROOT)} has {len(ko)} code cells and {english.relative_to(ROOT)} "
+        raise SyncError(f"{_show(korean)} has {len(ko)} code cells and {_show(english)} "
                         f"has {len(en)}: cells are matched by position, so add or remove the code cell in the "
                         f"Korean notebook by hand (with its Korean explanation), then run this script again")
     return [i for i, (a, b) in enumerate(zip(en, ko)) if _source(a) != _source(b)]
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = {k: v for k, v in found.items() if v}
     for korean, cells in stale.items():
         verb = "differs from" if args.check else "updated from"
-        print(f"{korean.relative_to(ROOT)}: code cells {cells} (0-based, counting code cells only) {verb} "
+        print(f"{_show(korean)}: code cells {cells} (0-based, counting code cells only) {verb} "
               f"notebooks/{korean.name}")
     if args.check and stale:
         print("run `.venv/bin/python scripts/sync_ko_notebooks.py` to copy the English code into the twins",
