@@ -45,9 +45,11 @@ def sdist(tmp_path_factory) -> dict:
 def test_the_sdist_carries_the_tests_and_what_they_read(sdist):
     files = sdist["files"]
     wanted = ["tests/conftest.py", "README.md", "LICENSE", "Makefile", "scripts/setup.sh", "pyproject.toml",
-              "circuitgrad/data/xor_seed777.npz", "bench/__main__.py"]
+              "circuitgrad/data/xor_seed777.npz", "bench/__main__.py",
+              "README.ko.md", "docs/glossary.ko.md", "scripts/sync_ko_notebooks.py"]
     wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "tests").glob("test_*.py"))]
     wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "notebooks" / "ko").glob("*.ipynb"))]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     wanted += re.findall(r"\]\((docs/[^)]+\.png)\)", readme)  # test_readme checks these pictures
     missing = [w for w in wanted if w not in files]
