@@ -1,4 +1,6 @@
-"""Every code block in the README runs: Python blocks as written, shell lines as the commands they name."""
+"""Every code block in the README runs: Python blocks as written, shell lines as the commands they name.
+README.ko.md, the Korean README, carries the same commands and the same "thirty seconds" code (checked
+equal here, so running README.md's blocks runs its blocks too), and links notebooks that exist."""
 import re
 import shlex
 import subprocess
@@ -10,6 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README, flags=re.S)
+README_KO = (ROOT / "README.ko.md").read_text(encoding="utf-8")
+BLOCKS_KO = re.findall(r"```(\w+)\n(.*?)```", README_KO, flags=re.S)
+
+
+def _commands(body: str) -> list[str]:
+    # A shell block's commands without their comments (the Korean README explains them in Korean).
+    return [line.split("#")[0].strip() for line in body.splitlines() if line.strip()]
 
 
 def test_readme_has_exactly_two_setup_commands():
@@ -62,3 +71,28 @@ def test_readme_images_exist():
 def _path() -> str:
     import os
     return os.environ.get("PATH", "")
+
+
+def test_korean_readme_has_the_two_setup_commands_and_the_same_shell_lines():
+    korean = [_commands(body) for lang, body in BLOCKS_KO if lang == "sh"]
+    assert ["make demo", "make test"] in korean
+    english = [_commands(body) for lang, body in BLOCKS if lang == "sh"]
+    assert [block for block in korean if block not in english] == []
+
+
+def test_korean_readme_has_the_thirty_seconds_code_unchanged():
+    section = README.split("## Thirty seconds", 1)[1].split("\n## ", 1)[0]
+    thirty = [body for lang, body in re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S) if lang == "python"]
+    assert thirty, "README.md lost its thirty-seconds Python block"
+    assert [body for lang, body in BLOCKS_KO if lang == "python"] == thirty
+
+
+def test_korean_readme_links_every_korean_notebook_and_only_files_that_exist():
+    targets = re.findall(r"\]\(((?:notebooks|docs)/[^)#]+)\)", README_KO)
+    assert [t for t in targets if not (ROOT / t).exists()] == []
+    twins = {p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks" / "ko").glob("*.ipynb")}
+    assert len(twins) >= 16 and twins <= set(targets), sorted(twins - set(targets))
+
+
+def test_readme_links_the_korean_readme_at_the_top():
+    assert "](README.ko.md)" in "\n".join(README.splitlines()[:4])
