@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stale = {k: v for k, v in found.items() if v}
     for korean, cells in stale.items():
-        verb = "differs from" if args.check else "updated from"
+        verb = "differ from" if args.check else "copied from"
         print(f"{_show(korean)}: code cells {cells} (0-based, counting code cells only) {verb} "
               f"notebooks/{korean.name}")
     if args.check and stale:
