@@ -151,8 +151,8 @@ def _length(owner: str, dataset: Any) -> int:
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Samples to one batch, as PyTorch's default: arrays, Tensors and numbers stack into a Tensor with a
-    new first axis; tuples, lists and dicts are collated field by field (a tuple of Tensors for samples
-    `(x, y)`); strings stay a list. Raises ValueError for samples of unequal shape or length, TypeError
+    new first axis, keeping their dtype (Python ints give int64, floats float64, as PyTorch's); tuples,
+    lists and dicts are collated field by field (a tuple of Tensors for samples `(x, y)`); strings stay a list. Raises ValueError for samples of unequal shape or length, TypeError
     for a kind it cannot stack (name it in your own `collate_fn`)."""
     elem = batch[0]
     if isinstance(elem, (Tensor, np.ndarray, numbers.Real, np.generic)) and not isinstance(elem, str):
@@ -163,7 +163,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
         if len(shapes) > 1:
             raise ValueError(f"default_collate: samples of different shapes {sorted(shapes)} cannot be stacked "
                              "into one batch (pad them, or write a collate_fn)")
-        return Tensor(np.stack(arrays))
+        stacked = np.stack(arrays)
+        return Tensor(stacked, dtype=stacked.dtype)  # int64 labels stay int64, a bool mask bool (as PyTorch)
     if isinstance(elem, str):
         return list(batch)
     if isinstance(elem, Mapping):
@@ -328,7 +329,7 @@ def default_convert(sample: Any) -> Any:
     Python numbers and strings stay as they are, tuples, lists and dicts are converted field by field,
     as PyTorch's default_convert (which returns lists where this keeps tuples)."""
     if isinstance(sample, (np.ndarray, np.generic)) and sample.dtype.kind in "biuf":
-        return Tensor(sample)
+        return Tensor(sample, dtype=sample.dtype)
     if isinstance(sample, Mapping):
         return {k: default_convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
