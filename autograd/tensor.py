@@ -389,6 +389,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods):
         if self.fn is not None:
             raise ValueError(f"requires_grad_: only leaves can change requires_grad; this tensor was made by "
                              f"{self.op!r} (use .detach())")
+        _check_requires_grad("requires_grad_", bool(requires_grad), self.data)
         self.requires_grad = bool(requires_grad)
         return self
 

@@ -298,7 +298,7 @@ class DataLoader:
             changed = np.asarray(fn(before))
             if changed.shape != before.shape:
                 raise ValueError(f"DataLoader: {fn!r} changed a batch's shape from {before.shape} to {changed.shape}")
-            parts[i] = Tensor(changed) if isinstance(parts[i], Tensor) else changed
+            parts[i] = Tensor(changed, dtype=changed.dtype) if isinstance(parts[i], Tensor) else changed
         return tuple(parts)
 
     def _untransformed(self) -> Iterator[Any]:
@@ -311,7 +311,7 @@ class DataLoader:
                 sample = self.dataset[int(rows[0])]
                 yield self.collate_fn(sample) if self.collate_fn else default_convert(sample)
             elif fast:  # one fancy index per array rather than one lookup per sample
-                yield tuple(Tensor(a[rows]) for a in self.dataset.arrays)
+                yield tuple(Tensor(a[rows], dtype=a.dtype) for a in self.dataset.arrays)  # int labels stay int
             else:
                 yield (self.collate_fn or default_collate)([self.dataset[int(i)] for i in rows])
 
