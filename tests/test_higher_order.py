@@ -121,7 +121,7 @@ def _cases(rng, torch=None):
         "mean": (lambda a: a.mean(dim=0) ** 3, None, [x]),
         "mean over dims": (lambda a: a.mean(dim=(0, 2), keepdim=True).exp() * a, None, [rng.uniform(-1, 1, (2, 3, 2))]),
         "max": (lambda a: a.amax(dim=1) ** 3, lambda a: a.amax(dim=1) ** 3, [x]),
-        "min": (lambda a: a.min(dim=0).exp(), lambda a: a.amin(dim=0).exp(), [x]),
+        "min": (lambda a: a.amin(dim=0).exp(), lambda a: a.amin(dim=0).exp(), [x]),
         "std": (lambda a: a.std(dim=0), None, [x]),
         "var": (lambda a: a.var(dim=1) ** 2, None, [x]),
         "var all": (lambda a: a.var().sqrt(), None, [x]),
