@@ -74,12 +74,14 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
-    x, y = tensors_of((a, b), "where")
-    # A Python number takes the other operand's dtype, as in `t + 1`: float32 stays float32.
-    if isinstance(a, Tensor) and isinstance(b, (int, float)):
-        y = a._lift("where", b)
-    elif isinstance(b, Tensor) and isinstance(a, (int, float)):
-        x = b._lift("where", a)
+    # The two branches in one dtype, PyTorch's promotion as in `a + b`: a Python number takes the
+    # tensor's dtype when it fits (float32 stays float32), an int tensor with 0.5 becomes float.
+    if isinstance(a, Tensor):
+        x, y = a._pair("where", b)
+    elif isinstance(b, Tensor):
+        y, x = b._pair("where", a)
+    else:
+        x, y = tensors_of((a, b), "where")
     try:
         shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:

@@ -173,12 +173,13 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods):
         bool mask times a float tensor takes the tensor's dtype, `int + 0.5` takes the default float
         dtype. Two float tensors keep numpy's rule (the common case, untouched). `to_float`: the op
         gives floats whatever the operands (`/` of two ints is a float, as PyTorch)."""
-        kind = self.data.dtype.kind
+        dtype = self.data.dtype
         if type(other) is Tensor:
-            if kind == "f" and other.data.dtype.kind == "f":
+            theirs = other.data.dtype
+            if (dtype is theirs and not to_float) or (dtype.kind == "f" and theirs.kind == "f"):
                 return self, other
             return _promoted(self, other, False, to_float)
-        if kind == "f" and (type(other) is float or type(other) is int):
+        if dtype.kind == "f" and (type(other) is float or type(other) is int):
             return self, Tensor._constant(np.asarray(other, dtype=self.data.dtype))
         number = isinstance(other, (int, float))  # bool is an int here; rank of a Python number
         return _promoted(self, self._lift(op, other) if not number else

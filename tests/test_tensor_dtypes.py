@@ -138,6 +138,16 @@ def test_a_python_number_does_not_widen_a_tensor_as_in_torch(torch, a, number):
         np.testing.assert_allclose(ours.data.astype(float), ref.numpy().astype(float), rtol=1e-6)
 
 
+def test_where_maximum_and_minimum_promote_as_torch(torch):
+    ints, mask = np.array([1, 2, 3]), np.array([True, False, True])
+    for fn in (lambda m, t: m.where(m.tensor(mask), t, 0.5), lambda m, t: m.where(m.tensor(mask), 2, t),
+               lambda m, t: t.maximum(m.tensor(1.5)), lambda m, t: m.minimum(t, m.tensor([0.5, 9.0, 2.5])),
+               lambda m, t: m.where(m.tensor(mask), t, m.tensor([0.5, 0.5, 0.5]))):
+        ours, ref = fn(cg, cg.tensor(ints)), fn(torch, torch.tensor(ints))
+        assert name(ours.dtype) == name(ref.dtype)
+        np.testing.assert_array_equal(ours.data, ref.numpy())
+
+
 def test_int_and_mask_operands_leave_no_graph_unless_a_float_needs_grad(torch):
     labels, mask = cg.tensor([0, 2, 1]), cg.tensor([True, False, True])
     assert not (labels + labels).requires_grad and (labels + labels).is_leaf
