@@ -152,8 +152,9 @@ def _length(owner: str, dataset: Any) -> int:
 def default_collate(batch: Sequence[Any]) -> Any:
     """Samples to one batch, as PyTorch's default: arrays, Tensors and numbers stack into a Tensor with a
     new first axis, keeping their dtype (Python ints give int64, floats float64, as PyTorch's); tuples,
-    lists and dicts are collated field by field (a tuple of Tensors for samples `(x, y)`); strings stay a list. Raises ValueError for samples of unequal shape or length, TypeError
-    for a kind it cannot stack (name it in your own `collate_fn`)."""
+    lists and dicts are collated field by field (a tuple of Tensors for samples `(x, y)`); strings stay a
+    list. Raises ValueError for samples of unequal shape or length, TypeError for a kind it cannot stack
+    (name it in your own `collate_fn`)."""
     elem = batch[0]
     if isinstance(elem, (Tensor, np.ndarray, numbers.Real, np.generic)) and not isinstance(elem, str):
         arrays = [b.data if isinstance(b, Tensor) else np.asarray(b) for b in batch]

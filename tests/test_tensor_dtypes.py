@@ -34,7 +34,8 @@ def both(torch, fn, *arrays, grad=True):
     lambda m: m.tensor(3), lambda m: m.tensor([[1, 2], [3, 4]]), lambda m: m.Tensor([0, 2, 1]),
     lambda m: m.arange(5), lambda m: m.arange(0, 1, 0.25), lambda m: m.arange(1.0, 4), lambda m: m.full((2,), 7),
     lambda m: m.full((2,), True), lambda m: m.full((2,), 1.5), lambda m: m.zeros(2), lambda m: m.ones(2, dtype=m.long),
-    lambda m: m.zeros_like(m.tensor([1, 2])), lambda m: m.linspace(0, 1, 3), lambda m: m.tensor([1, 2], dtype=m.float32),
+    lambda m: m.zeros_like(m.tensor([1, 2])), lambda m: m.linspace(0, 1, 3),
+    lambda m: m.tensor([1, 2], dtype=m.float32),
     lambda m: m.from_numpy(np.array([1, 2], np.int32)), lambda m: m.from_numpy(np.array([1.0], np.float32)),
 ], ids=["bools", "ints", "floats", "int scalar", "int matrix", "legacy Tensor", "arange int", "arange float",
         "arange float start", "full int", "full bool", "full float", "zeros", "ones long", "zeros_like int",
@@ -55,7 +56,8 @@ def test_a_bool_tensor_masks_and_an_int_tensor_gathers_with_gradients(torch):
         out.backward(upstream)
         ref.backward(torch.tensor(upstream))
         np.testing.assert_array_equal(x.grad, t.grad.numpy())
-    np.testing.assert_array_equal(cg.tensor(data)[cg.tensor([True, False, True])].data, [10.0, 30.0])  # the case
+    # the case: a mask, not the rows 1, 0, 1
+    np.testing.assert_array_equal(cg.tensor(data)[cg.tensor([True, False, True])].data, [10.0, 30.0])
     # a 2-D mask from a comparison, and integer rows of a matrix, against finite differences
     m = Tensor(np.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True)
     assert gradcheck(lambda a: a[a.detach() > 0] * 2.0, m)
@@ -277,7 +279,8 @@ def test_empty_dim_tuple_reduces_every_dim_as_torch(torch, op):
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-14)
 
 
-@pytest.mark.parametrize("call", [lambda a: a.sum(0), lambda a: a.mean(-1), lambda a: a.amax(0), lambda a: a.max(0).values,
+@pytest.mark.parametrize("call", [lambda a: a.sum(0), lambda a: a.mean(-1), lambda a: a.amax(0),
+                                  lambda a: a.max(0).values,
                                   lambda a: a.softmax(0), lambda a: a.log_softmax(-1), lambda a: a.logsumexp(0),
                                   lambda a: a.sum(0, keepdim=True), lambda a: a.sort(0).values, lambda a: a.cumsum(0)],
                          ids=["sum", "mean", "amax", "max", "softmax", "log_softmax", "logsumexp", "sum keepdim",

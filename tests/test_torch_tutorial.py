@@ -95,9 +95,10 @@ def test_quickstart_prints_the_same_numbers_under_torch_and_circuitgrad(torch):
     rng = np.random.default_rng(22)
     X = rng.normal(size=(20, 4))  # float64 features: circuitgrad's default dtype, and torch's in this test
     y = (X[:, 0] > 0).astype(np.int64) + (X[:, 1] > 0.5)  # int64 labels, classes 0, 1, 2
-    state = {"linear_relu_stack.0.weight": rng.normal(size=(8, 4)) * 0.5, "linear_relu_stack.0.bias": rng.normal(size=8) * 0.1,
-             "linear_relu_stack.2.weight": rng.normal(size=(8, 8)) * 0.4, "linear_relu_stack.2.bias": rng.normal(size=8) * 0.1,
-             "linear_relu_stack.4.weight": rng.normal(size=(3, 8)) * 0.4, "linear_relu_stack.4.bias": rng.normal(size=3) * 0.1}
+    state = {}
+    for i, (n_out, n_in) in zip((0, 2, 4), ((8, 4), (8, 8), (3, 8))):
+        state[f"linear_relu_stack.{i}.weight"] = rng.normal(size=(n_out, n_in)) / np.sqrt(n_in)
+        state[f"linear_relu_stack.{i}.bias"] = rng.normal(size=n_out) * 0.1
 
     theirs = quickstart(torch, torch.nn, torch.utils.data, X, y, state)
     ours = quickstart(circuitgrad, cg_nn, cg_data, X, y, state)
