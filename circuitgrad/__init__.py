@@ -55,9 +55,11 @@ float = _dtypes.NAMES["float"]  # noqa: A001
 int = _dtypes.NAMES["int"]  # noqa: A001
 bool = _dtypes.NAMES["bool"]  # noqa: A001
 
+# `float`, `int`, `bool`, `sum`, `max` and `min` are left out of __all__: `from circuitgrad import *`
+# must not replace Python's builtins in the importer's namespace.
 __all__ += ["accelerator", "cuda", "device", "optim", "from_numpy", "get_default_dtype", "set_default_dtype",
-            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16", "short", "int32",
-            "int", "int64", "long", "bool",
+            "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16", "short", "int32",
+            "int64", "long",
             "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "logsumexp",
-            "matmul", "mm", "sum", "mean", "max", "min", "amax", "amin", "maximum", "minimum", "argmax", "argmin",
+            "matmul", "mm", "mean", "amax", "amin", "maximum", "minimum", "argmax", "argmin",
             "sort", "argsort", "topk"]
