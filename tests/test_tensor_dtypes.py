@@ -435,3 +435,16 @@ def test_top_level_names_behave_as_torch(torch):
         cg.tensor([1.0, 2, 3]).mm(cg.tensor(b))
     with cg.no_grad():  # the tutorial's `with torch.no_grad():`
         assert not cg.is_grad_enabled()
+
+
+def test_losses_and_embedding_take_int64_tensors_and_whole_floats_as_before(torch):
+    logits = np.random.default_rng(6).normal(size=(4, 3))
+    labels = np.array([0, 2, 1, 2])
+    ref_ce = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(labels)).item()
+    ref_nll = torch.nn.functional.nll_loss(torch.tensor(logits).log_softmax(1), torch.tensor(labels)).item()
+    for target in (cg.tensor(labels), Tensor(labels), labels):  # int64 Tensor, float Tensor, array
+        assert nn.CrossEntropyLoss()(cg.tensor(logits), target).item() == pytest.approx(ref_ce, rel=1e-14)
+        assert F.nll_loss(cg.tensor(logits).log_softmax(1), target).item() == pytest.approx(ref_nll, rel=1e-14)
+    emb = nn.Embedding(5, 2)
+    np.testing.assert_array_equal(emb(cg.tensor([[0, 4], [4, 1]])).data, emb.weight.data[[[0, 4], [4, 1]]])
+    np.testing.assert_array_equal(emb(Tensor([0, 4])).data, emb.weight.data[[0, 4]])
