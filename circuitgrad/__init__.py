@@ -41,6 +41,7 @@ __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_
 # tutorial. The dtype names are numpy dtypes (`cg.float32 == np.float32`); `cg.float`, `cg.int`,
 # `cg.bool` are PyTorch's spellings, so they shadow Python's builtins in this namespace only.
 from . import accelerator, cuda  # noqa: E402
+from .autograd import return_types  # noqa: E402  (torch.return_types: x.max(1) is a return_types.max)
 from .autograd import dtypes as _dtypes  # noqa: E402
 from .autograd.dtypes import (double, float16, float32, float64, get_default_dtype, half, int8,  # noqa: E402
                               int16, int32, int64, long, set_default_dtype, short, uint8)
@@ -57,7 +58,7 @@ bool = _dtypes.NAMES["bool"]  # noqa: A001
 
 # `float`, `int`, `bool`, `sum`, `max` and `min` are left out of __all__: `from circuitgrad import *`
 # must not replace Python's builtins in the importer's namespace.
-__all__ += ["accelerator", "cuda", "device", "optim", "from_numpy", "get_default_dtype", "set_default_dtype",
+__all__ += ["accelerator", "cuda", "device", "optim", "return_types", "from_numpy", "get_default_dtype", "set_default_dtype",
             "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16", "short", "int32",
             "int64", "long",
             "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "logsumexp",
