@@ -1,16 +1,16 @@
 """Tensor factories with PyTorch's names and arguments: `zeros(2, 3)`, `ones_like(x)`,
 `arange(0, 1, 0.25)`, `randn(4, 3, requires_grad=True)`, `tensor([[1, 2], [3, 4]])`.
 
-Differences from PyTorch, on purpose:
-- the default dtype is float64 (circuitgrad's, so that finite-difference checks are exact),
-  not PyTorch's float32; pass `dtype=np.float32` (or "float32") to match PyTorch. Only float
-  dtypes exist, so `arange(5)` holds 0.0 .. 4.0.
+Dtypes as PyTorch's: `tensor([1, 2])`, `arange(5)`, `randint` and `randperm` are int64,
+`tensor([True])` bool, floats the default float dtype (`dtypes.py`). Differences from PyTorch, on
+purpose:
+- the default float dtype is float64 (circuitgrad's, so that finite-difference checks are exact),
+  not PyTorch's float32; pass `dtype=cg.float32` (or call `cg.set_default_dtype(cg.float32)`)
+  to match PyTorch.
 - `rand`/`randn`/`randint`/`randperm` draw from circuitgrad's random state, numpy's global one
   (`cg.manual_seed(s)` or `np.random.seed(s)` makes them reproducible, as for `nn.Linear`'s
   weights and dropout masks; see autograd/random.py) unless given `generator=`: a
   `np.random.Generator` or an int seed. The numbers differ from PyTorch's for the same seed.
-- `randint` and `randperm` return numpy int64 arrays, as `argmax` does, not Tensors: circuitgrad's
-  Tensors hold floats. They index a Tensor and serve as class labels as PyTorch's LongTensors do.
 """
 from __future__ import annotations
 
@@ -19,21 +19,21 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
+from . import dtypes
 from .graph import Node
 from .random import generator as _default_generator
-from .tensor import Tensor, _as_array
+from .tensor import Tensor, _as_array, _check_requires_grad
 
 Size = Union[int, tuple, list]
 
 
-def _dtype(op: str, dtype: Any, default: Any = np.float64) -> np.dtype:
-    try:
-        kind = np.dtype(default if dtype is None else dtype)
-    except TypeError:
-        raise TypeError(f"{op}: {dtype!r} is not a dtype (use np.float32, np.float64 or 'float32')") from None
-    if kind.kind != "f":
-        raise TypeError(f"{op}: dtype must be a float dtype (float16, float32, float64), got {kind}; "
-                        "circuitgrad's Tensors hold floats")
+def _dtype(op: str, dtype: Any, default: Any = None, floats: bool = False) -> np.dtype:
+    """`dtype` as a numpy dtype (the default float dtype for None); `floats`: only a float dtype
+    will do (random draws), else TypeError as PyTorch's "not implemented for 'Long'"."""
+    kind = dtypes.as_dtype(op, dtypes.get_default_dtype() if dtype is None and default is None else
+                           default if dtype is None else dtype)
+    if floats and kind.kind != "f":
+        raise TypeError(f"{op}: dtype must be a float dtype (float16, float32, float64), got {kind}")
     return kind
 
 
@@ -50,9 +50,8 @@ def _size(op: str, size: tuple) -> tuple:
 
 
 def _leaf(op: str, array: np.ndarray, requires_grad: Any) -> Tensor:
-    if not isinstance(requires_grad, bool):
-        raise TypeError(f"{op}: requires_grad must be True or False, got {requires_grad!r}")
-    return Tensor(array, requires_grad=requires_grad)
+    _check_requires_grad(op, requires_grad, array)
+    return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
 
 
 def _number(op: str, name: str, value: Any) -> float:
@@ -91,10 +90,14 @@ def ones(*size: Size, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(size: Size, fill_value: float, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of `size` (a tuple, as PyTorch) filled with `fill_value`."""
+    """A tensor of `size` (a tuple, as PyTorch) filled with `fill_value`; its dtype follows the
+    value's kind as PyTorch's (`full((2,), 7)` is int64, `full((2,), True)` bool) unless given."""
     shape = _size("full", size if isinstance(size, (tuple, list)) else (size,))
-    value = _number("full", "fill_value", fill_value)
-    return _leaf("full", np.full(shape, value, _dtype("full", dtype)), requires_grad)
+    if not isinstance(fill_value, bool):
+        _number("full", "fill_value", fill_value)
+    kind = _dtype("full", dtype, np.asarray(fill_value).dtype if isinstance(fill_value, (bool, numbers.Integral))
+                  else None)
+    return _leaf("full", np.full(shape, fill_value, kind), requires_grad)
 
 
 def eye(n: int, m: Optional[int] = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -106,7 +109,8 @@ def eye(n: int, m: Optional[int] = None, *, dtype: Any = None, requires_grad: bo
 
 def arange(start: float, end: Optional[float] = None, step: float = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """start, start + step, ... up to but not including end; `arange(n)` is 0 .. n-1 (as floats)."""
+    """start, start + step, ... up to but not including end; `arange(n)` is 0 .. n-1, int64 when
+    every argument is an int (as PyTorch), else the default float dtype."""
     if end is None:
         start, end = 0, start
     start, end, step = (_number("arange", k, v) for k, v in (("start", start), ("end", end), ("step", step)))
@@ -114,7 +118,9 @@ def arange(start: float, end: Optional[float] = None, step: float = 1, *, dtype:
         raise ValueError("arange: step must not be 0")
     if (end - start) * step < 0:
         raise ValueError(f"arange: end {end} cannot be reached from start {start} with step {step}")
-    return _leaf("arange", np.arange(start, end, step, dtype=_dtype("arange", dtype)), requires_grad)
+    whole = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    kind = _dtype("arange", dtype, np.int64 if whole else None)
+    return _leaf("arange", np.arange(start, end, step, dtype=kind), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -125,20 +131,35 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, require
 
 
 def tensor(data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor holding a copy of `data` (numbers, nested lists, an array or a Tensor)."""
+    """A new leaf tensor holding a copy of `data` (numbers, nested lists, an array or a Tensor).
+
+    The dtype is inferred as PyTorch's: bools give a bool tensor, ints int64, floats the default
+    float dtype; an array or Tensor keeps its dtype. Raises TypeError for requires_grad=True on an
+    integer or bool tensor (only float tensors have gradients)."""
     if isinstance(data, Node):
         if not isinstance(data, Tensor):
             _as_array("tensor", data)  # raises, naming the Value
         data = data.data
     kind = None if dtype is None else _dtype("tensor", dtype)
-    return _leaf("tensor", _as_array("tensor", data, kind), requires_grad)  # Tensor copies it
+    return _leaf("tensor", _as_array("tensor", data, kind, keep_kind=True), requires_grad)  # Tensor copies it
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares `array`'s memory and dtype (changing one changes the other), as
+    `torch.from_numpy`. Raises TypeError for what is not a numpy array of numbers or bools."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't convert an array of dtype {array.dtype}; the only supported kinds "
+                        "are float, integer and bool")
+    return Tensor._constant(array)
 
 
 # ---- random ------------------------------------------------------------------------------------
 
 def rand(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from numpy's global RNG or `generator` (see the module docstring)."""
-    shape, kind = _size("rand", size), _dtype("rand", dtype)
+    shape, kind = _size("rand", size), _dtype("rand", dtype, floats=True)
     rng = _generator("rand", generator)
     draw = rng.random(shape) if isinstance(rng, np.random.Generator) else rng.random_sample(shape)
     return _leaf("rand", np.asarray(draw).astype(kind), requires_grad)
@@ -146,7 +167,7 @@ def rand(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: b
 
 def randn(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from numpy's global RNG or `generator` (see the module docstring)."""
-    shape, kind = _size("randn", size), _dtype("randn", dtype)
+    shape, kind = _size("randn", size), _dtype("randn", dtype, floats=True)
     draw = _generator("randn", generator).standard_normal(shape)
     return _leaf("randn", np.asarray(draw).astype(kind), requires_grad)
 
@@ -165,9 +186,9 @@ def _integers(rng: Any, low: int, high: int, shape: tuple) -> np.ndarray:
 
 
 def randint(low: int, high: Optional[int] = None, size: Optional[Size] = None, *, generator: Any = None,
-            dtype: Any = None) -> np.ndarray:
+            dtype: Any = None) -> Tensor:
     """Whole numbers drawn uniformly from [low, high) (`randint(high, size)` starts at 0), as
-    torch.randint; a numpy int64 array (see the module docstring). ValueError for high <= low."""
+    torch.randint: an int64 Tensor (see the module docstring). ValueError for high <= low."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: give the size, randint(high, size) or randint(low, high, size)")
@@ -177,13 +198,14 @@ def randint(low: int, high: Optional[int] = None, size: Optional[Size] = None, *
         raise ValueError(f"randint: high ({high}) must be above low ({low})")
     shape = _size("randint", tuple(size) if isinstance(size, (tuple, list)) else (size,))
     draw = _integers(_generator("randint", generator), low, high, shape)
-    return np.asarray(draw).astype(_int_dtype("randint", dtype))
+    return Tensor._constant(np.asarray(draw).astype(_int_dtype("randint", dtype)))
 
 
-def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> np.ndarray:
-    """The numbers 0 .. n-1 in a random order, as torch.randperm; a numpy int64 array."""
+def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> Tensor:
+    """The numbers 0 .. n-1 in a random order, as torch.randperm: an int64 Tensor."""
     count, = _size("randperm", (n,))
-    return _generator("randperm", generator).permutation(count).astype(_int_dtype("randperm", dtype))
+    order = _generator("randperm", generator).permutation(count).astype(_int_dtype("randperm", dtype))
+    return Tensor._constant(order)
 
 
 # ---- shaped like another tensor (its dtype unless dtype= is given) ------------------------------
@@ -221,9 +243,9 @@ def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, gen
     x = _like("randint_like", input)
     if high is None:
         low, high = 0, low
-    draw = randint(low, high, x.shape, generator=generator)
+    draw = randint(low, high, x.shape, generator=generator).data
     return _leaf("randint_like", draw.astype(_dtype("randint_like", dtype, x.dtype)), requires_grad)
 
 
-__all__ = ["zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
-           "ones_like", "full_like", "rand_like", "randn_like", "randint", "randperm", "randint_like"]
+__all__ = ["zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "from_numpy", "rand", "randn",
+           "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "randperm", "randint_like"]

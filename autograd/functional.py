@@ -4,39 +4,69 @@ function-style spellings of the methods (`exp(x)` for `x.exp()`, `gelu(x)` for `
 elementwise basics on a `Value` and a `Tensor` alike, the rest on a `Tensor`."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from . import ops as O
+from .dtypes import promote
 from .graph import Node
-from .tensor import Tensor, tensors
+from .ops.shape import dim as check_dim
+from .tensor import Tensor
+from .tensor import tensors as tensors_of
 
 
-def cat(items: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis; each gets its slice of the gradient back."""
-    parts = tensors(items, "cat")
+def _join_dim(op: str, dim: Any, axis: Any) -> int:
+    if axis is not None:
+        if dim != 0:
+            raise TypeError(f"{op}: give dim= or axis=, not both")
+        dim = axis
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    return int(dim)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: Optional[int] = None) -> Tensor:
+    """Join tensors along an existing dim (`dim=`, or numpy's `axis=`); each gets its slice of the
+    gradient back. The dtype is the promoted one of the parts (int with float is float). Raises
+    IndexError for a dim out of range, ValueError for shapes that differ off that dim."""
+    d = _join_dim("cat", dim, axis)
+    parts = tensors_of(tensors, "cat")
     if not parts:
         raise ValueError("cat: needs at least one tensor")
     first = parts[0]
-    ok = first.ndim > 0 and -first.ndim <= axis < first.ndim and all(
-        p.ndim == first.ndim and all(n == m for i, (n, m) in enumerate(zip(p.shape, first.shape))
-                                     if i != axis % first.ndim) for p in parts)
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    a = check_dim(first, d, "cat")
+    ok = all(p.ndim == first.ndim and all(n == m for i, (n, m) in enumerate(zip(p.shape, first.shape)) if i != a)
+             for p in parts)
     if not ok:
-        raise ValueError(f"cat: cannot join shapes {[p.shape for p in parts]} along axis {axis}")
-    return Tensor.apply(O.Cat, *parts, ctx=axis % parts[0].ndim)
+        raise ValueError(f"cat: cannot join shapes {[p.shape for p in parts]} along dim {d}")
+    return Tensor.apply(O.Cat, *_same_dtype(parts), ctx=a)
 
 
-def stack(items: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new axis."""
-    parts = tensors(items, "stack")
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Optional[int] = None) -> Tensor:
+    """Join same-shaped tensors along a new dim (`dim=` or `axis=`). Raises IndexError for a dim
+    out of range, ValueError for shapes that differ."""
+    d = _join_dim("stack", dim, axis)
+    parts = tensors_of(tensors, "stack")
     if not parts:
         raise ValueError("stack: needs at least one tensor")
-    shapes = {p.shape for p in parts}
-    if len(shapes) != 1 or not -parts[0].ndim - 1 <= axis <= parts[0].ndim:
-        raise ValueError(f"stack: cannot stack shapes {[p.shape for p in parts]} along axis {axis}: "
-                         "all must have one shape and the axis must fit it")
-    return Tensor.apply(O.Stack, *parts, ctx=axis % (parts[0].ndim + 1))
+    if len({p.shape for p in parts}) != 1:
+        raise ValueError(f"stack: cannot stack shapes {[p.shape for p in parts]}: all must have one shape")
+    return Tensor.apply(O.Stack, *_same_dtype(parts), ctx=check_dim(parts[0], d, "stack", extra=1))
+
+
+def _same_dtype(parts: tuple) -> tuple:
+    """The parts in one dtype, PyTorch's promotion of them all (float parts keep numpy's rule)."""
+    kinds = {p.data.dtype for p in parts}
+    if len(kinds) == 1 or all(k.kind == "f" for k in kinds):
+        return parts
+    dtype = parts[0].data.dtype
+    for p in parts[1:]:
+        dtype = promote(np.empty((1,), dtype), p.data)
+    return tuple(p if p.data.dtype == dtype else p._cast("cat", dtype) if p.requires_grad
+                 else Tensor._constant(p.data.astype(dtype)) for p in parts)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -44,12 +74,14 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
-    x, y = tensors((a, b), "where")
-    # A Python number takes the other operand's dtype, as in `t + 1`: float32 stays float32.
-    if isinstance(a, Tensor) and isinstance(b, (int, float)):
-        y = a._lift("where", b)
-    elif isinstance(b, Tensor) and isinstance(a, (int, float)):
-        x = b._lift("where", a)
+    # The two branches in one dtype, PyTorch's promotion as in `a + b`: a Python number takes the
+    # tensor's dtype when it fits (float32 stays float32), an int tensor with 0.5 becomes float.
+    if isinstance(a, Tensor):
+        x, y = a._pair("where", b)
+    elif isinstance(b, Tensor):
+        y, x = b._pair("where", a)
+    else:
+        x, y = tensors_of((a, b), "where")
     try:
         shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     except ValueError:
@@ -68,7 +100,7 @@ def minimum(input: Any, other: Any) -> Tensor:
 
 
 def _tensor(x: Any, op: str) -> Tensor:
-    return x if isinstance(x, Tensor) else tensors((x,), op)[0]
+    return x if isinstance(x, Tensor) else tensors_of((x,), op)[0]
 
 
 def _method(name: str):
@@ -104,3 +136,10 @@ clamp, cumsum, flip, tril, triu = (_method(n) for n in ("clamp", "cumsum", "flip
 gelu, elu, celu, silu, mish = (_method(n) for n in ("gelu", "elu", "celu", "silu", "mish"))
 softplus, softsign, relu6, hardtanh = (_method(n) for n in ("softplus", "softsign", "relu6", "hardtanh"))
 hardsigmoid, hardswish, pad = (_method(n) for n in ("hardsigmoid", "hardswish", "pad"))
+
+# ---- PyTorch's functions of one tensor along dims (`torch.sum(x, 1)`, `torch.max(x, 1)`) ------------
+
+sum, mean, amax, amin = (_method(n) for n in ("sum", "mean", "amax", "amin"))  # noqa: A001
+argmax, argmin, sort, argsort, topk = (_method(n) for n in ("argmax", "argmin", "sort", "argsort", "topk"))
+matmul, mm, logsumexp = (_method(n) for n in ("matmul", "mm", "logsumexp"))
+max, min = _method("max"), _method("min")  # noqa: A001  (torch.max(x), torch.max(x, dim), torch.max(a, b))

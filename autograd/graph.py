@@ -104,14 +104,27 @@ class Node:
     def is_leaf(self) -> bool:
         return self.fn is None
 
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: Optional[bool] = None, create_graph: bool = False,
+                 inputs: Any = None) -> None:
         """Backpropagate from this node: every node it depends on gets `.grad` = d(self)/d(node).
 
         Leaves add to what they hold (reset them with `zero_grad()`); interior nodes show this
         pass's gradient (circuitgrad keeps them for its diagrams, as PyTorch's `retain_grad()` would).
         A pass that raises, or is interrupted with Ctrl-C, changes no leaf. With `create_graph=True` the
         leaves' gradients are themselves nodes, with the backward pass as their graph.
+
+        `retain_graph` is accepted for PyTorch's code and changes nothing: a backward pass here
+        never frees the graph (the forward results it needs are the nodes' own data, kept while
+        the graph is referenced), so a second `backward()` always works and adds the same
+        gradients again, which is what PyTorch gives with `retain_graph=True`. (PyTorch raises on
+        a second pass without it; here it is not an error, and the numbers are PyTorch's.)
+        `inputs` (PyTorch's "accumulate only into these") is not supported: TypeError if given.
         """
+        if retain_graph is not None and not isinstance(retain_graph, bool):
+            raise TypeError(f"backward: retain_graph must be True, False or None, got {retain_graph!r}")
+        if inputs is not None:
+            raise TypeError("backward: inputs= is not supported; use autograd.grad(output, inputs) to get the "
+                            "gradients of some inputs only")
         seed = self._seed(grad)
         if create_graph:  # a seed that is a node stays one, so the pass can be differentiated through it too
             seed = grad if isinstance(grad, Node) else self._constant_like(seed)

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
+from . import dtypes
 from . import ops as O
 from .graph import Node, make
 from .mode import created, grad_mode, switched
@@ -18,32 +19,48 @@ from .ops.maths import unbroadcast
 from .tensor_inplace import InplaceMethods, VersionCounter, share_counter, versions_seen
 from .tensor_math import MathMethods
 from .tensor_numpy import NumpyMethods
+from .tensor_order import OrderMethods
 from .tensor_shape import ShapeMethods
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
 _new = object.__new__
 
 
-def _as_array(op: str, data: Any, dtype: Any = None) -> np.ndarray:
-    """Data as a float array (float64 unless it already is a float array or a dtype is given)."""
+def _as_array(op: str, data: Any, dtype: Any = None, keep_kind: bool = False) -> np.ndarray:
+    """Data as an array: of `dtype` when given; else a float array keeps its dtype and Python floats
+    take the default float dtype (float64 unless `set_default_dtype` changed it). Bool and integer
+    data become floats too (the legacy `Tensor([0, 2, 1])`, float in PyTorch as well) unless
+    `keep_kind` (what `tensor()` asks): bool stays bool, Python ints are int64, integer arrays keep
+    their dtype."""
     if isinstance(data, Node):
         raise TypeError(f"{op}: cannot make a Tensor from a {type(data).__name__}; "
                         "Value and Tensor do not mix (use Tensor(v.data) for a copy of the number)")
-    if dtype is not None and np.dtype(dtype).kind != "f":
-        raise TypeError(f"{op}: dtype must be a float dtype (float16, float32, float64), got {np.dtype(dtype)}")
+    kind = None if dtype is None else dtypes.as_dtype(op, dtype)
     try:
-        array = np.array(data, dtype=dtype)
+        array = np.array(data, dtype=kind)
     except (ValueError, TypeError) as e:
         raise TypeError(f"{op}: data must be numbers or a regular (not ragged) nested list of numbers; "
                         f"got {type(data).__name__}: {e}") from None
-    if array.dtype.kind == "f":
+    if kind is not None:
         return array
+    if array.dtype.kind == "f":
+        typed = isinstance(data, (np.ndarray, np.generic))  # an array chose its dtype; a Python float did not
+        return array if typed else array.astype(dtypes.get_default_dtype(), copy=False)
     if array.dtype.kind in "biu":
-        return array.astype(np.float64)
+        return array if keep_kind else array.astype(dtypes.get_default_dtype())
     raise TypeError(f"{op}: data must be real numbers, got dtype {array.dtype} from {type(data).__name__}")
 
 
-class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
+def _check_requires_grad(op: str, requires_grad: Any, array: np.ndarray) -> None:
+    """Only float tensors can require grad: an index or a mask has no derivative (PyTorch's rule)."""
+    if not isinstance(requires_grad, bool):
+        raise TypeError(f"{op}: requires_grad must be True or False, got {requires_grad!r}")
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(f"{op}: Only Tensors of floating point and complex dtype can require gradients; "
+                        f"this one is {array.dtype} (make it float first: .float() or dtype=cg.float32)")
+
+
+class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, NumpyMethods):
     """An n-dimensional array with a gradient, for layers written in matrix form (`X @ W + b`).
 
     `grad` is None until a backward pass reaches the tensor, then an array of exactly
@@ -77,9 +94,8 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
                  dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        if not isinstance(requires_grad, bool):
-            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
         self.data = _as_array("Tensor", data, dtype)
+        _check_requires_grad("Tensor", requires_grad, self.data)
         self.grad = None
         self._a = self._b = self._rest = None  # a leaf: no parents
         self.fn = None
@@ -159,7 +175,26 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
             return Tensor._constant(np.asarray(other, dtype=self.data.dtype))
         if isinstance(other, np.ndarray) and other.dtype == bool:  # a mask multiplies in this tensor's dtype
             return Tensor._constant(other.astype(self.data.dtype))
-        return Tensor._constant(_as_array(op, other))
+        return Tensor._constant(_as_array(op, other, keep_kind=True))
+
+    # ---- the dtype an op on two operands computes in (PyTorch's type promotion, see dtypes.py) -----
+
+    def _pair(self, op: str, other: Any, to_float: bool = False) -> tuple:
+        """(self, other) as Tensors of one dtype: `int + int` stays int, `int * float` is float, a
+        bool mask times a float tensor takes the tensor's dtype, `int + 0.5` takes the default float
+        dtype. Two float tensors keep numpy's rule (the common case, untouched). `to_float`: the op
+        gives floats whatever the operands (`/` of two ints is a float, as PyTorch)."""
+        dtype = self.data.dtype
+        if type(other) is Tensor:
+            theirs = other.data.dtype
+            if (dtype is theirs and not to_float) or (dtype.kind == "f" and theirs.kind == "f"):
+                return self, other
+            return _promoted(self, other, False, to_float)
+        if dtype.kind == "f" and (type(other) is float or type(other) is int):
+            return self, Tensor._constant(np.asarray(other, dtype=self.data.dtype))
+        number = isinstance(other, (int, float))  # bool is an int here; rank of a Python number
+        return _promoted(self, self._lift(op, other) if not number else
+                         Tensor._constant(np.asarray(other)), number, to_float)
 
     @staticmethod
     def _constant(array: np.ndarray) -> "Tensor":
@@ -226,11 +261,11 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
             raise TypeError("len: a 0-d tensor has no length")
         return len(self.data)
 
-    def item(self) -> float:
-        """The single number of a one-element tensor."""
+    def item(self) -> Union[float, int, bool]:
+        """The single number of a one-element tensor: a float, or an int / bool for those dtypes."""
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
-        return float(self.data.reshape(-1)[0])
+        return self.data.reshape(-1)[0].item()
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, not copied), as PyTorch's `numpy()`.
@@ -245,14 +280,22 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
         return self.data
 
     def tolist(self) -> Union[list, float]:
-        """The entries as nested Python lists of floats (a float for a 0-d tensor)."""
+        """The entries as nested Python lists of numbers (a number for a 0-d tensor)."""
         return self.data.tolist()
 
     def __float__(self) -> float:
         return self._one("float")
 
     def __int__(self) -> int:
-        return int(self._one("int"))
+        self._one("int")
+        return int(self.data.reshape(-1)[0])
+
+    def __index__(self) -> int:
+        """An integer tensor of one entry as a Python int (`range(n)`, `lst[t]`), as PyTorch."""
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index; "
+                            f"this one is {self.data.dtype} of shape {self.shape}")
+        return int(self.data.reshape(-1)[0])
 
     def _one(self, op: str) -> float:
         if self.data.size != 1:
@@ -264,7 +307,8 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
         return Tensor.apply(O.Clone, self)
 
     def astype(self, dtype: Any) -> "Tensor":
-        """A differentiable cast (float64 for gradient checks, float32 for speed)."""
+        """A cast to `dtype`: differentiable to a float dtype (float64 for gradient checks, float32
+        for speed); to an integer or bool dtype a constant (no gradient flows through rounding)."""
         return self._cast("astype", dtype)
 
     def float(self) -> "Tensor":
@@ -279,12 +323,34 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
         """A float16 copy (differentiable), as PyTorch's `.half()`."""
         return self._cast("half", np.float16)
 
+    def long(self) -> "Tensor":
+        """An int64 copy (a constant: no gradient), as PyTorch's `.long()`; floats are truncated toward 0."""
+        return self._cast("long", np.int64)
+
+    def int(self) -> "Tensor":
+        """An int32 copy (a constant), as PyTorch's `.int()`."""
+        return self._cast("int", np.int32)
+
+    def bool(self) -> "Tensor":
+        """A bool copy (a constant: True where nonzero), as PyTorch's `.bool()`."""
+        return self._cast("bool", np.bool_)
+
+    def type(self, dtype: Any = None) -> Union["Tensor", str]:
+        """`x.type(cg.float32)` casts as `astype`; `x.type()` names the type as PyTorch does
+        (`'torch.DoubleTensor'`); the same dtype returns the tensor itself."""
+        if dtype is None:
+            return dtypes.type_name(self.data.dtype)
+        kind = dtypes.as_dtype("type", _TENSOR_TYPES.get(str(dtype), dtype))
+        return self if kind == self.data.dtype else self._cast("type", kind)
+
     def to(self, target: Any = None, dtype: Any = None) -> "Tensor":
         """PyTorch's `.to`: `to(np.float32)`, `to("float32")`, `to(dtype=...)`, `to(other_tensor)` (its
         dtype); `to("cpu")` returns the tensor itself (circuitgrad computes on the CPU only).
-        Raises TypeError for a non-float dtype and ValueError for another device."""
+        Raises TypeError for what is not a dtype and ValueError for another device."""
         if isinstance(target, Tensor):
             target = target.dtype
+        if type(target).__name__ == "device":
+            target = str(target)
         if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
             if target != "cpu":
                 raise ValueError(f"to: circuitgrad computes on the CPU only; there is no device {target!r}")
@@ -292,12 +358,15 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
         if target is not None and dtype is not None:
             raise TypeError("to: give the dtype once, as to(dtype) or to(dtype=...)")
         dtype = target if dtype is None else dtype
-        if dtype is None or _float_dtype("to", dtype) == self.dtype:
+        if dtype is None or dtypes.as_dtype("to", dtype) == self.dtype:
             return self
         return self._cast("to", dtype)
 
     def _cast(self, op: str, dtype: Any) -> "Tensor":
-        return Tensor.apply(O.Cast, self, ctx=_float_dtype(op, dtype))
+        kind = dtypes.as_dtype(op, dtype)
+        if kind.kind == "f":
+            return Tensor.apply(O.Cast, self, ctx=kind)
+        return Tensor._constant(self.data.astype(kind))  # integer or bool: data, cut from the graph
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=50, edgeitems=3,
@@ -342,29 +411,58 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
         if self.fn is not None:
             raise ValueError(f"requires_grad_: only leaves can change requires_grad; this tensor was made by "
                              f"{self.op!r} (use .detach())")
+        _check_requires_grad("requires_grad_", bool(requires_grad), self.data)
         self.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self) -> None:
         self.grad = None
 
-    # Comparisons are tests on data, not differentiable ops: plain boolean arrays, no graph.
-    def _data_of(self, other: Any) -> Any:
+    # ---- comparisons and logic: bool Tensors, constants of the graph (a test has no derivative) ----
+
+    def _test(self, other: Any, test: Any) -> "Tensor":
         if isinstance(other, Node) and not isinstance(other, Tensor):
             raise TypeError("comparison: Value and Tensor do not mix")
-        return other.data if isinstance(other, Tensor) else other
+        return Tensor._constant(np.asarray(test(self.data, other.data if isinstance(other, Tensor) else other)))
 
-    def __lt__(self, other): return self.data < self._data_of(other)
-    def __le__(self, other): return self.data <= self._data_of(other)
-    def __gt__(self, other): return self.data > self._data_of(other)
-    def __ge__(self, other): return self.data >= self._data_of(other)
-    def __eq__(self, other): return self.data == self._data_of(other)  # noqa: E704
-    def __ne__(self, other): return self.data != self._data_of(other)  # noqa: E704
+    def __lt__(self, other): return self._test(other, np.less)
+    def __le__(self, other): return self._test(other, np.less_equal)
+    def __gt__(self, other): return self._test(other, np.greater)
+    def __ge__(self, other): return self._test(other, np.greater_equal)
+    def __eq__(self, other): return self._test(other, np.equal)  # noqa: E704
+    def __ne__(self, other): return self._test(other, np.not_equal)  # noqa: E704
     __hash__ = Node.__hash__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def isnan(self) -> np.ndarray:
-        return np.isnan(self.data)
+    def _logic(self, other: Any, op: str, both: Any) -> "Tensor":
+        if self.data.dtype.kind not in "biu" or \
+                (isinstance(other, Tensor) and other.data.dtype.kind not in "biu") or isinstance(other, float):
+            raise TypeError(f"{op}: needs bool or integer tensors (masks), got {self.data.dtype}")
+        return self._test(other, both)
+
+    def __and__(self, other): return self._logic(other, "&", np.bitwise_and)
+    def __or__(self, other): return self._logic(other, "|", np.bitwise_or)
+    def __xor__(self, other): return self._logic(other, "^", np.bitwise_xor)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> "Tensor":
+        """`~mask`: logical not of a bool tensor (bitwise not of an integer one)."""
+        return self._logic(0, "~", lambda a, _: np.invert(a))
+
+    def logical_not(self) -> "Tensor": return Tensor._constant(np.logical_not(self.data))
+    def isnan(self) -> "Tensor": return Tensor._constant(np.isnan(self.data))
+    def isinf(self) -> "Tensor": return Tensor._constant(np.isinf(self.data))
+    def isfinite(self) -> "Tensor": return Tensor._constant(np.isfinite(self.data))
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Whether any entry (along `dim`) is nonzero, as a bool tensor."""
+        axes, keep = O.reductions.axes(self, dim, keepdim, "any")
+        return Tensor._constant(np.asarray(self.data.any(axis=axes, keepdims=keep)))
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Whether every entry (along `dim`) is nonzero, as a bool tensor."""
+        axes, keep = O.reductions.axes(self, dim, keepdim, "all")
+        return Tensor._constant(np.asarray(self.data.all(axis=axes, keepdims=keep)))
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -374,16 +472,16 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
 
     # ---- ops: each line names the op; its forward and derivative live in ops/ ------------------
 
-    def __add__(self, other): return Tensor.apply(O.Add, self, self._lift("+", other))
-    def __radd__(self, other): return Tensor.apply(O.Add, self._lift("+", other), self)
-    def __sub__(self, other): return Tensor.apply(O.Sub, self, self._lift("-", other))
-    def __rsub__(self, other): return Tensor.apply(O.Sub, self._lift("-", other), self)
-    def __mul__(self, other): return Tensor.apply(O.Mul, self, self._lift("*", other))
-    def __rmul__(self, other): return Tensor.apply(O.Mul, self._lift("*", other), self)
-    def __truediv__(self, other): return Tensor.apply(O.Div, self, self._lift("/", other))
-    def __rtruediv__(self, other): return Tensor.apply(O.Div, self._lift("/", other), self)
-    def __pow__(self, other): return Tensor.apply(O.Pow, self, self._lift("**", other))
-    def __rpow__(self, other): return Tensor.apply(O.Pow, self._lift("**", other), self)
+    def __add__(self, other): return Tensor.apply(O.Add, *self._pair("+", other))
+    def __radd__(self, other): b, a = self._pair("+", other); return Tensor.apply(O.Add, a, b)  # noqa: E702
+    def __sub__(self, other): return Tensor.apply(O.Sub, *self._pair("-", other))
+    def __rsub__(self, other): b, a = self._pair("-", other); return Tensor.apply(O.Sub, a, b)  # noqa: E702
+    def __mul__(self, other): return Tensor.apply(O.Mul, *self._pair("*", other))
+    def __rmul__(self, other): b, a = self._pair("*", other); return Tensor.apply(O.Mul, a, b)  # noqa: E702
+    def __truediv__(self, other): return Tensor.apply(O.Div, *self._pair("/", other, True))
+    def __rtruediv__(self, other): b, a = self._pair("/", other, True); return Tensor.apply(O.Div, a, b)  # noqa
+    def __pow__(self, other): return Tensor.apply(O.Pow, *self._pair("**", other))
+    def __rpow__(self, other): b, a = self._pair("**", other); return Tensor.apply(O.Pow, a, b)  # noqa: E702
     def __neg__(self): return Tensor.apply(O.Neg, self)
     def __pos__(self): return self
 
@@ -394,15 +492,31 @@ class Tensor(Node, MathMethods, ShapeMethods, InplaceMethods, NumpyMethods):
         """Matrix product with numpy's rules for 1-D, 2-D and batched operands."""
         return self @ other
 
+    def mm(self, other: ArrayLike) -> "Tensor":
+        """The product of two matrices (PyTorch's `mm`: 2-D only; `matmul` or `@` for the rest)."""
+        b = self._lift("mm", other)
+        if self.ndim != 2 or b.ndim != 2:
+            raise ValueError(f"mm: both operands must be matrices (2-D), got shapes {self.shape} and {b.shape}")
+        return _matmul(self, b)
 
-def _float_dtype(op: str, dtype: Any) -> np.dtype:
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{op}: {dtype!r} is not a dtype (use np.float32, np.float64 or 'float32')") from None
-    if dtype.kind != "f":
-        raise TypeError(f"{op}: only float dtypes keep gradients, got {dtype} (circuitgrad's Tensors hold floats)")
-    return dtype
+
+_TENSOR_TYPES = {"torch." + name: kind for kind, name in dtypes._TYPE_NAMES.items()}  # x.type('torch.FloatTensor')
+
+
+def _promoted(a: Tensor, b: Tensor, b_number: bool, to_float: bool) -> tuple:
+    """`a` and `b` in the dtype PyTorch computes `a op b` in (see Tensor._pair)."""
+    dtype = dtypes.promote(a.data, b.data, False, b_number)
+    if to_float and dtype.kind != "f":
+        dtype = dtypes.get_default_dtype()
+    return _in_dtype(a, dtype), _in_dtype(b, dtype)
+
+
+def _in_dtype(t: Tensor, dtype: np.dtype) -> Tensor:
+    if t.data.dtype == dtype:
+        return t
+    if t.requires_grad:  # a float operand widened: the cast is part of the graph
+        return Tensor.apply(O.Cast, t, ctx=dtype)
+    return Tensor._constant(t.data.astype(dtype))
 
 
 _data = attrgetter("data")
@@ -427,7 +541,7 @@ def tensors(items: Iterable[Any], op: str) -> tuple:
         elif isinstance(x, Node):
             raise TypeError(f"{op}: Value and Tensor do not mix")
         else:
-            out.append(Tensor._constant(_as_array(op, x)))
+            out.append(Tensor._constant(_as_array(op, x, keep_kind=True)))
     return tuple(out)
 
 

@@ -80,11 +80,11 @@ class MathMethods:
 
     def maximum(self, other: Any) -> "Tensor":
         """The larger of the two entry by entry (broadcasting); a tie gives each half the gradient."""
-        return self.apply(O.Maximum, self, self._lift("maximum", other))
+        return self.apply(O.Maximum, *self._pair("maximum", other))
 
     def minimum(self, other: Any) -> "Tensor":
         """The smaller of the two entry by entry (broadcasting); a tie gives each half the gradient."""
-        return self.apply(O.Minimum, self, self._lift("minimum", other))
+        return self.apply(O.Minimum, *self._pair("minimum", other))
 
     def clip(self, low: Optional[float] = None, high: Optional[float] = None) -> "Tensor":
         """Values limited to [low, high]; the gradient passes only where no limit was hit."""

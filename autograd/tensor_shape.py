@@ -1,5 +1,5 @@
 """Tensor's methods along dims: reductions (dim/keepdim as PyTorch, axis/keepdims as numpy),
-argmax/argmin, cumsum, softmax, and the shape ops (reshape, permute, flip, repeat, pad, ...).
+cumsum, softmax, and the shape ops (reshape, permute, flip, repeat, pad, ...).
 
 A mixin of `Tensor` (autograd/tensor.py), kept in its own file so that each file stays one
 concept. Every dim is checked here, with IndexError for one the tensor lacks (as PyTorch);
@@ -52,15 +52,16 @@ class ShapeMethods:
              keepdims: Optional[bool] = None) -> "Tensor":
         return self._reduce(O.Mean, "mean", dim, keepdim, axis, keepdims)
 
-    def max(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        """Largest entries; ties share the gradient equally (as torch.amax)."""
-        return self._reduce(O.Max, "max", dim, keepdim, axis, keepdims)
+    def amax(self, dim: Axis = (), keepdim: bool = False, *, axis: Axis = None,
+             keepdims: Optional[bool] = None) -> "Tensor":
+        """Largest entries over `dim` (an int or a tuple; all dims by default); ties share the
+        gradient equally, as torch.amax. `max(dim)` gives the indices too."""
+        return self._reduce(O.Max, "amax", dim, keepdim, axis, keepdims)
 
-    def min(self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None,
-            keepdims: Optional[bool] = None) -> "Tensor":
-        """Smallest entries; ties share the gradient equally (as torch.amin)."""
-        return self._reduce(O.Min, "min", dim, keepdim, axis, keepdims)
+    def amin(self, dim: Axis = (), keepdim: bool = False, *, axis: Axis = None,
+             keepdims: Optional[bool] = None) -> "Tensor":
+        """Smallest entries over `dim`; ties share the gradient equally (as torch.amin)."""
+        return self._reduce(O.Min, "amin", dim, keepdim, axis, keepdims)
 
     def var(self, dim: Axis = None, keepdim: bool = False, *, correction: Optional[int] = None,
             unbiased: Optional[bool] = None, ddof: Optional[int] = None, axis: Axis = None,
@@ -89,51 +90,31 @@ class ShapeMethods:
             raise ValueError(f"{op}: correction={c} leaves no degrees of freedom for shape {self.shape} along {d}")
         return ctx + (c,)
 
-    amax, amin = max, min  # PyTorch's names for the reductions that return values only
-
     def logsumexp(self, dim: Axis, keepdim: bool = False) -> "Tensor":
         """log(sum(exp(x))) along `dim`, with the max subtracted first so that it cannot overflow.
         Composed of primitive ops (the max is a constant shift), so a diagram shows each step."""
         axes, _ = O.reductions.axes(self, dim, True, "logsumexp")
-        m = self.detach().max(axes, keepdim=True)
+        if axes is None:  # dim=(): every dim
+            axes = tuple(range(self.ndim))
+        m = self.detach().amax(axes, keepdim=True)
         out = (self - m).exp().sum(axes, keepdim=True).log() + m
         return out if keepdim else out.squeeze(axes)
 
     def softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
         """exp(x) / sum(exp(x)) along `dim`, computed after subtracting the max so huge logits stay finite."""
-        d = dim if axis is None else axis
-        return self.apply(O.Softmax, self, ctx=O.softmax.check_axis(self, d, "softmax"))
+        d = O.softmax.check_axis(self, dim if axis is None else axis, "softmax")
+        if self.ndim == 0:  # one entry: softmax is 1, through the same op as a vector's
+            return self.reshape(1).softmax(0).reshape(())
+        return self.apply(O.Softmax, self, ctx=d)
 
     def log_softmax(self, dim: int = -1, *, axis: Optional[int] = None) -> "Tensor":
         """log(softmax(x)) as x - max - log(sum(exp(x - max))): finite where the naive form gives -inf."""
-        d = dim if axis is None else axis
-        return self.apply(O.LogSoftmax, self, ctx=O.softmax.check_axis(self, d, "log_softmax"))
+        d = O.softmax.check_axis(self, dim if axis is None else axis, "log_softmax")
+        if self.ndim == 0:
+            return self.reshape(1).log_softmax(0).reshape(())
+        return self.apply(O.LogSoftmax, self, ctx=d)
 
     # ---- more of PyTorch's dim ops ---------------------------------------------------------------
-
-    def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> np.ndarray:
-        """Index of the largest entry (of the flattened tensor when dim is None), first one on ties.
-
-        Returns a numpy int64 array (0-d for a single index), not a Tensor: circuitgrad's Tensors
-        hold floats and an index has no gradient. It indexes a Tensor (`t[idx]`) and gives
-        `.item()`, `.tolist()` and `int(...)` as PyTorch's LongTensor does.
-        """
-        return self._arg("argmax", np.argmax, dim, keepdim)
-
-    def argmin(self, dim: Optional[int] = None, keepdim: bool = False) -> np.ndarray:
-        """Index of the smallest entry; a numpy int64 array like `argmax`."""
-        return self._arg("argmin", np.argmin, dim, keepdim)
-
-    def _arg(self, op: str, find, dim: Any, keepdim: bool) -> np.ndarray:
-        if self.data.size == 0:
-            raise ValueError(f"{op}: the tensor of shape {self.shape} is empty")
-        if dim is None:
-            index = np.asarray(find(self.data), np.int64)
-            return index.reshape((1,) * self.ndim) if keepdim else index
-        d = O.shape.dim(self, dim, op)
-        if self.ndim == 0:
-            return np.asarray(0, np.int64)
-        return np.asarray(find(self.data, axis=d, keepdims=bool(keepdim)), np.int64)
 
     def cumsum(self, dim: int) -> "Tensor":
         """Running sum along `dim`: out_j = x_0 + ... + x_j. Its derivative is the reversed running sum."""
@@ -361,7 +342,7 @@ def _alias(op: str, name: str, value: Any, alias: str, alias_value: Any) -> Any:
     """PyTorch's argument name, or numpy's alias for it; not both."""
     if alias_value is None:
         return value
-    if value not in (None, False):
+    if value not in (None, False) and value != ():
         raise TypeError(f"{op}: give {name}= or {alias}=, not both")
     return alias_value
 

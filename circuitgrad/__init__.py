@@ -40,3 +40,31 @@ from .autograd import (get_rng_state, initial_seed, manual_seed, randint, randin
                        seed, set_rng_state)
 __all__ += ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm",
             "randint_like"]
+
+# ---- PyTorch's top-level names (issue 22 item 8): `import circuitgrad as torch` runs a beginner
+# tutorial. The dtype names are numpy dtypes (`cg.float32 == np.float32`); `cg.float`, `cg.int`,
+# `cg.bool` are PyTorch's spellings, so they shadow Python's builtins in this namespace only.
+from . import accelerator, cuda  # noqa: E402
+from .autograd import return_types  # noqa: E402  (torch.return_types: x.max(1) is a return_types.max)
+from .autograd import dtypes as _dtypes  # noqa: E402
+from .autograd.dtypes import (double, float16, float32, float64, get_default_dtype, half, int8,  # noqa: E402
+                              int16, int32, int64, long, set_default_dtype, short, uint8)
+from .autograd.factories import from_numpy  # noqa: E402
+from .autograd.functional import (amax, amin, argmax, argmin, argsort, cat, exp, log, logsumexp,  # noqa: E402
+                                  matmul, max, maximum, mean, min, minimum, mm, relu, sigmoid, softmax, sort, sqrt,
+                                  stack, sum, tanh, topk, where)
+from .device import device  # noqa: E402
+from .nn import optim  # noqa: E402
+
+float = _dtypes.NAMES["float"]  # noqa: A001
+int = _dtypes.NAMES["int"]  # noqa: A001
+bool = _dtypes.NAMES["bool"]  # noqa: A001
+
+# `float`, `int`, `bool`, `sum`, `max` and `min` are left out of __all__: `from circuitgrad import *`
+# must not replace Python's builtins in the importer's namespace.
+__all__ += ["accelerator", "cuda", "device", "optim", "return_types", "from_numpy", "get_default_dtype", "set_default_dtype",
+            "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16", "short", "int32",
+            "int64", "long",
+            "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "logsumexp",
+            "matmul", "mm", "mean", "amax", "amin", "maximum", "minimum", "argmax", "argmin",
+            "sort", "argsort", "topk"]

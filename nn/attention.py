@@ -6,8 +6,9 @@ softmax, where) so its graph can be drawn and its gradients checked op by op.
 """
 from __future__ import annotations
 
-import numbers
 import math
+import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,19 +28,36 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None) -> Tensor:
-    """softmax(q k^T / sqrt(d), masked) v, with PyTorch's shapes (..., L, E), (..., S, E), (..., S, Ev).
+def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: Any = None, *, mask: Any = None) -> Tensor:
+    """softmax(q k^T * scale + mask) v, with PyTorch's arguments and shapes (..., L, E), (..., S, E), (..., S, Ev).
 
-    `mask` is boolean, True where a query may look at a key (as the boolean `attn_mask` of
-    PyTorch's function), and must broadcast to (..., L, S). Raises ValueError for shapes that
-    do not fit.
+    `attn_mask` as PyTorch's: boolean, True where a query may look at a key, or a float mask added
+    to the scores; it must broadcast to (..., L, S). `is_causal=True` lets query i see keys 0..i.
+    `scale` defaults to 1 / sqrt(E). The old name `mask=` still works, with a DeprecationWarning.
+    Raises ValueError for shapes that do not fit, for `dropout_p` other than 0 (apply nn.Dropout to
+    the output instead) and for both a mask and is_causal.
     """
-    q, k, v = _as_tensor(q), _as_tensor(k), _as_tensor(v)
-    return _attend(q, k, v, mask, "scaled_dot_product_attention")[0]
+    if mask is not None:
+        if attn_mask is not None:
+            raise TypeError("scaled_dot_product_attention: give attn_mask= (PyTorch's name) or mask=, not both")
+        warnings.warn("scaled_dot_product_attention: mask= is now attn_mask=, PyTorch's name", DeprecationWarning,
+                      stacklevel=2)
+        attn_mask = mask
+    if dropout_p != 0.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p={dropout_p!r} is not supported here; "
+                         "use dropout_p=0.0 (the default)")
+    q, k, v = _as_tensor(query), _as_tensor(key), _as_tensor(value)
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both")
+        attn_mask = np.tril(np.ones((q.shape[-2], k.shape[-2]), dtype=bool))
+    return _attend(q, k, v, attn_mask, "scaled_dot_product_attention", scale)[0]
 
 
-def _attend(q: Tensor, k: Tensor, v: Tensor, keep: Any, name: str) -> tuple:
-    """(attention output, attention weights); `keep` is True where a query may see a key."""
+def _attend(q: Tensor, k: Tensor, v: Tensor, keep: Any, name: str, scale: Any = None) -> tuple:
+    """(attention output, attention weights); `keep` is True where a query may see a key, or a
+    float mask added to the scores."""
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise ValueError(f"{name}: q, k, v need at least 2 dimensions (..., seq, features), "
                          f"got {q.shape}, {k.shape}, {v.shape}")
@@ -47,11 +65,21 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, keep: Any, name: str) -> tuple:
         raise ValueError(f"{name}: queries and keys need the same feature size, got {q.shape} and {k.shape}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"{name}: keys and values need the same length, got {k.shape} and {v.shape}")
-    scores = (q @ _swap_last(k)) * (1.0 / math.sqrt(q.shape[-1]))
+    scores = (q @ _swap_last(k)) * (1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale))
+    if keep is not None and np.asarray(keep.data if isinstance(keep, Tensor) else keep).dtype.kind == "f":
+        bias = keep if isinstance(keep, Tensor) else Tensor(np.asarray(keep, scores.dtype))  # PyTorch adds it
+        try:
+            fits = np.broadcast_shapes(bias.shape, scores.shape) == scores.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{name}: mask of shape {bias.shape} does not broadcast to the scores' shape "
+                             f"{scores.shape} (..., queries, keys)")
+        return _finish(scores + bias, v)
     if keep is not None:
         keep = np.asarray(keep.data if isinstance(keep, Tensor) else keep)
         if keep.dtype != bool:
-            raise ValueError(f"{name}: mask must be boolean, got dtype {keep.dtype}")
+            raise ValueError(f"{name}: mask must be boolean or float, got dtype {keep.dtype}")
         try:
             keep = np.broadcast_to(keep, scores.shape)
         except ValueError:
@@ -60,6 +88,10 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, keep: Any, name: str) -> tuple:
         if not keep.any(axis=-1).all():
             raise ValueError(f"{name}: the mask hides every key from some query; each query needs one visible key")
         scores = where(keep, scores, np.asarray(-np.inf, scores.dtype))
+    return _finish(scores, v)
+
+
+def _finish(scores: Tensor, v: Tensor) -> tuple:
     weights = scores.softmax(axis=-1)
     return weights @ v, weights
 

@@ -14,6 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from circuitgrad.autograd import Tensor
+from circuitgrad.autograd.dtypes import get_default_dtype
 from circuitgrad.autograd.graph import Node
 
 
@@ -69,9 +70,10 @@ def drop_probability(owner: str, p: Any, hint: str = "") -> float:
 
 
 def float_dtype(owner: str, dtype: Any) -> np.dtype:
-    """`dtype` as a numpy float dtype (None: float64, numpy's and circuitgrad's default)."""
+    """`dtype` as a numpy float dtype (None: the default float dtype, float64 unless
+    `cg.set_default_dtype` changed it, as PyTorch's layers follow `torch.set_default_dtype`)."""
     try:
-        kind = np.dtype(np.float64 if dtype is None else dtype)
+        kind = np.dtype(get_default_dtype() if dtype is None else dtype)
     except TypeError:
         kind = None
     if kind is None or kind.kind != "f":

@@ -151,9 +151,10 @@ def _length(owner: str, dataset: Any) -> int:
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Samples to one batch, as PyTorch's default: arrays, Tensors and numbers stack into a Tensor with a
-    new first axis; tuples, lists and dicts are collated field by field (a tuple of Tensors for samples
-    `(x, y)`); strings stay a list. Raises ValueError for samples of unequal shape or length, TypeError
-    for a kind it cannot stack (name it in your own `collate_fn`)."""
+    new first axis, keeping their dtype (Python ints give int64, floats float64, as PyTorch's); tuples,
+    lists and dicts are collated field by field (a tuple of Tensors for samples `(x, y)`); strings stay a
+    list. Raises ValueError for samples of unequal shape or length, TypeError for a kind it cannot stack
+    (name it in your own `collate_fn`)."""
     elem = batch[0]
     if isinstance(elem, (Tensor, np.ndarray, numbers.Real, np.generic)) and not isinstance(elem, str):
         arrays = [b.data if isinstance(b, Tensor) else np.asarray(b) for b in batch]
@@ -163,7 +164,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
         if len(shapes) > 1:
             raise ValueError(f"default_collate: samples of different shapes {sorted(shapes)} cannot be stacked "
                              "into one batch (pad them, or write a collate_fn)")
-        return Tensor(np.stack(arrays))
+        stacked = np.stack(arrays)
+        return Tensor(stacked, dtype=stacked.dtype)  # int64 labels stay int64, a bool mask bool (as PyTorch)
     if isinstance(elem, str):
         return list(batch)
     if isinstance(elem, Mapping):
@@ -297,7 +299,7 @@ class DataLoader:
             changed = np.asarray(fn(before))
             if changed.shape != before.shape:
                 raise ValueError(f"DataLoader: {fn!r} changed a batch's shape from {before.shape} to {changed.shape}")
-            parts[i] = Tensor(changed) if isinstance(parts[i], Tensor) else changed
+            parts[i] = Tensor(changed, dtype=changed.dtype) if isinstance(parts[i], Tensor) else changed
         return tuple(parts)
 
     def _untransformed(self) -> Iterator[Any]:
@@ -310,7 +312,7 @@ class DataLoader:
                 sample = self.dataset[int(rows[0])]
                 yield self.collate_fn(sample) if self.collate_fn else default_convert(sample)
             elif fast:  # one fancy index per array rather than one lookup per sample
-                yield tuple(Tensor(a[rows]) for a in self.dataset.arrays)
+                yield tuple(Tensor(a[rows], dtype=a.dtype) for a in self.dataset.arrays)  # int labels stay int
             else:
                 yield (self.collate_fn or default_collate)([self.dataset[int(i)] for i in rows])
 
@@ -328,7 +330,7 @@ def default_convert(sample: Any) -> Any:
     Python numbers and strings stay as they are, tuples, lists and dicts are converted field by field,
     as PyTorch's default_convert (which returns lists where this keeps tuples)."""
     if isinstance(sample, (np.ndarray, np.generic)) and sample.dtype.kind in "biuf":
-        return Tensor(sample)
+        return Tensor(sample, dtype=sample.dtype)
     if isinstance(sample, Mapping):
         return {k: default_convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):

@@ -369,11 +369,10 @@ __all__ = [
     "gelu", "elu", "celu", "silu", "mish", "softplus", "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
     "pad",
     "conv2d", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
+    "batch_norm", "layer_norm", "rms_norm",
 ]
 
 from .attention import scaled_dot_product_attention  # noqa: E402  (F.scaled_dot_product_attention, as PyTorch)
+from .normalization import batch_norm, layer_norm, rms_norm  # noqa: E402  (nn.BatchNorm1d/2d call batch_norm)
 from .convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d,  # noqa: E402,F401
                           dropout2d, max_pool2d)
-
-
-from .normalization import layer_norm, rms_norm  # noqa: E402,F401  (F.layer_norm, F.rms_norm, as PyTorch)

@@ -39,10 +39,11 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     """The factor that keeps activations' scale through `nonlinearity` (PyTorch's table).
 
-    linear/sigmoid/identity: 1; tanh: 5/3; relu: sqrt(2); leaky_relu with slope a (0.01 if
-    not given): sqrt(2 / (1 + a^2)); selu: 3/4. Raises ValueError for other names.
+    linear, the convolutions (conv1d/2d/3d, conv_transpose1d/2d/3d), sigmoid, identity: 1;
+    tanh: 5/3; relu: sqrt(2); leaky_relu with slope a (0.01 if not given): sqrt(2 / (1 + a^2));
+    selu: 3/4. Raises ValueError for other names.
     """
-    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
+    if nonlinearity in _LINEAR or nonlinearity in ("identity", "sigmoid"):
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3
@@ -55,8 +56,12 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use linear, sigmoid, tanh, relu, "
-                     "leaky_relu or selu")
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use one of {', '.join(_LINEAR)}, "
+                     "sigmoid, tanh, relu, leaky_relu or selu")
+
+
+# The layers with no nonlinearity of their own: PyTorch's gain for each is 1.
+_LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
 
 def _fans(tensor: Tensor, op: str) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.ops.shape import dim as check_dim
 
 from . import functional as F
 from .checks import flag, float_dtype
@@ -166,9 +167,7 @@ class Flatten(Module):
         if n == 0:
             return x.reshape(1)
         start, end = self.start_dim, self.end_dim
-        if not -n <= start < n or not -n <= end < n:
-            raise ValueError(f"Flatten: dims {start}..{end} are out of range for input of shape {x.shape}")
-        start, end = start % n, end % n
+        start, end = check_dim(x, start, "Flatten"), check_dim(x, end, "Flatten")  # IndexError, as PyTorch
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
                              f"for input of shape {x.shape}")

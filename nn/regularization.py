@@ -17,6 +17,7 @@ from .checks import drop_probability, float_dtype
 from .convolution import dropout2d
 from .layers import _positive_int
 from .module import Module, Parameter
+from .normalization import batch_norm
 
 
 class Dropout(Module):
@@ -79,33 +80,19 @@ class BatchNorm1d(Module):
         if x.ndim not in self._ranks or x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}): expected input of shape "
                              f"{self._layout.format(c=self.num_features)}, got shape {x.shape}")
-        axes = (0,) + tuple(range(2, x.ndim))  # every axis but the features (channels)
-        shape = (self.num_features,) + (1,) * (x.ndim - 2)  # broadcasts per feature
         if self.training or not self.track_running_stats:
             count = x.numel() // self.num_features
             if count < 2:
                 raise ValueError(f"{name}({self.num_features}): expected more than 1 value per feature "
                                  f"when training, got input of shape {x.shape}")
-            mean = x.mean(axis=axes, keepdims=True)
-            var = x.var(axis=axes, keepdims=True, correction=0)  # normalizing uses the biased variance, as PyTorch
-            if self.training and self.track_running_stats:
-                self._update_running(mean.data.reshape(-1), var.data.reshape(-1) * count / (count - 1))
-            x_hat = (x - mean) / (var + self.eps).sqrt()
-        else:
-            mean = self.running_mean.reshape(shape).astype(x.dtype)
-            std = np.sqrt(self.running_var + self.eps).reshape(shape).astype(x.dtype)
-            x_hat = (x - mean) / std
-        if not self.affine:
-            return x_hat
-        if x.ndim == 2:
-            return x_hat * self.weight + self.bias
-        return x_hat * self.weight.reshape(shape) + self.bias.reshape(shape)
-
-    def _update_running(self, mean: np.ndarray, unbiased_var: np.ndarray) -> None:
-        self.num_batches_tracked[...] += 1
-        m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        self.running_mean[...] = (1 - m) * self.running_mean + m * mean
-        self.running_var[...] = (1 - m) * self.running_var + m * unbiased_var
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked[...] += 1
+            if momentum is None:  # a cumulative average of every batch seen
+                momentum = 1.0 / float(self.num_batches_tracked)
+        tracked = self.track_running_stats
+        return batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
+                          self.weight, self.bias, self.training or not tracked, momentum, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

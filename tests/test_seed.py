@@ -26,7 +26,7 @@ def a_run() -> dict:
     X, y = np.arange(30.0).reshape(10, 3), np.arange(10.0)
     loader = nn.data.DataLoader(nn.data.TensorDataset(X, y), batch_size=4, shuffle=True)
     return {
-        "factories": [cg.rand(3).data, cg.randn(2, 2).data, cg.randint(0, 10, (5,)), cg.randperm(6),
+        "factories": [cg.rand(3).data, cg.randn(2, 2).data, cg.randint(0, 10, (5,)).data, cg.randperm(6).data,
                       cg.rand_like(cg.zeros(2)).data, cg.randn_like(cg.zeros(2)).data,
                       cg.randint_like(cg.zeros(3), 7).data],
         "weights": [p.data.copy() for p in model.parameters()] + [weight.data],
@@ -104,13 +104,14 @@ def test_a_generator_of_its_own_is_not_touched_by_the_seed():
     a = cg.rand(3, generator=np.random.default_rng(4)).data
     cg.manual_seed(0)
     assert np.array_equal(cg.rand(3, generator=np.random.default_rng(4)).data, a)
-    assert np.array_equal(cg.randint(0, 5, (3,), generator=4), cg.randint(0, 5, (3,), generator=4))
-    assert np.array_equal(np.sort(cg.randperm(5, generator=np.random.default_rng(1))), np.arange(5))
+    assert np.array_equal(cg.randint(0, 5, (3,), generator=4).data, cg.randint(0, 5, (3,), generator=4).data)
+    assert np.array_equal(np.sort(cg.randperm(5, generator=np.random.default_rng(1)).data), np.arange(5))
 
 
 def test_randint_and_randperm_follow_pytorch_arguments():
     cg.manual_seed(3)
     x = cg.randint(3, 5, (200,))
+    assert isinstance(x, cg.Tensor) and isinstance(cg.randperm(3), cg.Tensor)  # LongTensors, as PyTorch's
     assert x.dtype == np.int64 and x.shape == (200,) and set(x.tolist()) == {3, 4}
     assert set(cg.randint(2, (50,)).tolist()) == {0, 1}  # randint(high, size) starts at 0
     assert sorted(cg.randperm(7).tolist()) == list(range(7))

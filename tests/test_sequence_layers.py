@@ -120,7 +120,7 @@ def test_scaled_dot_product_attention_matches_pytorch_with_mask():
     k, tk = as_pair(np.random.randn(2, 5, 3))
     v, tv = as_pair(np.random.randn(2, 5, 2))
     keep = np.tril(np.ones((4, 5), dtype=bool))
-    out = scaled_dot_product_attention(q, k, v, mask=keep)
+    out = scaled_dot_product_attention(q, k, v, attn_mask=keep)
     tout = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(keep))
     np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
     w = np.random.randn(*out.shape)
@@ -193,9 +193,9 @@ def test_multihead_attention_mask_shapes_are_pytorchs():
 def test_mask_that_does_not_broadcast():
     q = Tensor(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"mask of shape \(3,\) does not broadcast to the scores' shape \(4, 4\)"):
-        scaled_dot_product_attention(q, q, q, mask=np.ones(3, dtype=bool))
+        scaled_dot_product_attention(q, q, q, attn_mask=np.ones(3, dtype=bool))
     with pytest.raises(ValueError, match="hides every key"):
-        scaled_dot_product_attention(q, q, q, mask=np.zeros((4, 4), dtype=bool))
+        scaled_dot_product_attention(q, q, q, attn_mask=np.zeros((4, 4), dtype=bool))
     with pytest.raises(ValueError, match="num_heads"):
         MultiheadAttention(5, 2)
 

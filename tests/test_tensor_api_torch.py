@@ -221,8 +221,8 @@ def test_argmax_argmin_match_torch(torch, rng, fn, dim, keepdim):
     ours = getattr(Tensor(data), fn)(dim, keepdim)
     ref = getattr(torch.tensor(data), fn)(dim=dim, keepdim=keepdim) if dim is not None or keepdim else \
         getattr(torch.tensor(data), fn)()
-    assert isinstance(ours, np.ndarray) and ours.dtype == np.int64
-    np.testing.assert_array_equal(ours, ref.numpy())
+    assert isinstance(ours, Tensor) and ours.dtype == np.int64 and not ours.requires_grad
+    np.testing.assert_array_equal(ours.data, ref.numpy())
 
 
 # ---- the lead's dim/shape surface, spelled the same on both sides -----------------------------------
@@ -304,7 +304,9 @@ def test_out_of_range_dim_is_an_index_error_in_both(torch, call):
         "arange down", "linspace", "tensor", "zeros_like", "ones_like", "full_like"])
 def test_factories_match_torch(torch, call):
     ours, ref = call(cg), call(torch)
-    assert isinstance(ours, Tensor) and ours.dtype == np.float64 and ours.shape == tuple(ref.shape)
+    # the same kind as PyTorch's: int64 where PyTorch's is, float64 (circuitgrad's default) for its float32
+    assert isinstance(ours, Tensor) and ours.dtype == (np.float64 if ref.dtype.is_floating_point else np.int64)
+    assert ours.shape == tuple(ref.shape)
     np.testing.assert_allclose(ours.data, ref.numpy().astype(float), rtol=1e-15, atol=1e-15)
 
 

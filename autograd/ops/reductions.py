@@ -14,22 +14,23 @@ import numpy as np
 
 from ..graph import Op
 from .maths import broadcast_to, call, data, where
-from .shape import Flip
+from .shape import Flip, dim as check_dim
 
 
 def axes(t: Any, axis: Any, keepdims: bool, op: str) -> tuple:
-    """(normalized axes or None, keepdims), with IndexError for an axis the tensor lacks (as PyTorch)."""
-    if axis is None:
+    """(normalized axes or None for all, keepdims), as PyTorch reads a dim: `dim=()` (or `[]`) is
+    every dim (numpy's would be none); a 0-d tensor takes dim 0 or -1 (and reduces nothing);
+    IndexError for a dim the tensor lacks."""
+    if axis is None or (isinstance(axis, (tuple, list)) and len(axis) == 0):
         return None, bool(keepdims)
     raw = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in raw:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {axis!r}")
-        if not -t.ndim <= a < t.ndim or (t.ndim == 0):
-            raise IndexError(f"{op}: dim {a} is out of range for a tensor of shape {t.shape} "
-                             f"(expected to be in range of [{-max(t.ndim, 1)}, {max(t.ndim, 1) - 1}])")
-        out.append(int(a) % t.ndim)
+        out.append(check_dim(t, a, op))
+    if t.ndim == 0:
+        return (), bool(keepdims)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated dim in {axis!r}")
     return tuple(sorted(out)), bool(keepdims)

@@ -33,14 +33,20 @@ def new_shape(t: Any, shape: Sequence, op: str = "reshape") -> tuple:
 
 
 def dim(t: Any, d: Any, op: str, extra: int = 0) -> int:
-    """A dim index normalized to 0..ndim-1 (+extra), IndexError when out of range (as PyTorch)."""
+    """A dim index normalized to 0..ndim-1 (+extra), IndexError when out of range (as PyTorch); a 0-d
+    tensor counts as having one dim (0 or -1), as in PyTorch."""
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {d!r}")
-    n = t.ndim + extra
-    if not -max(n, 1) <= d < max(n, 1):
-        raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {t.shape} "
-                         f"(expected to be in range of [{-max(n, 1)}, {max(n, 1) - 1}])")
-    return int(d) % max(n, 1)
+    n = max(t.ndim + extra, 1)
+    if not -n <= d < n:
+        raise IndexError(out_of_range(op, d, t.shape, n))
+    return int(d) % n
+
+
+def out_of_range(op: str, d: int, shape: tuple, n: int) -> str:
+    """The IndexError's message for a dim a tensor lacks, ending in PyTorch's own words."""
+    return (f"{op}: dim {d} is out of range for a tensor of shape {shape}: Dimension out of range "
+            f"(expected to be in range of [{-n}, {n - 1}], but got {d})")
 
 
 def permutation(t: Any, axes: Sequence, op: str = "permute") -> tuple:
@@ -75,18 +81,28 @@ def unsqueezed(t: Any, axis: Any) -> tuple:
 
 
 def clean_index(index: Any) -> Any:
-    """An index with Tensors replaced by their arrays (float ones holding whole numbers become ints)."""
+    """An index with Tensors replaced by their arrays: an integer tensor picks entries, a bool one
+    masks (as PyTorch). A float tensor is an IndexError, as in PyTorch: `tensor([1., 0.])` could
+    mean rows or a mask, and either reading would be a silent guess."""
     def plain(i):
         if isinstance(i, Node):
             d = i.data
-            return d.astype(np.intp) if d.dtype.kind == "f" and np.all(d == np.round(d)) else d
+            if d.dtype.kind not in "biu":
+                raise IndexError(f"[]: tensors used as indices must be long, int or bool tensors, got {d.dtype} "
+                                 "(use .long() for positions, .bool() or a comparison for a mask)")
+            return d
         return i
 
     return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
 
 
 def _show(index: Any) -> str:
-    text = repr(index)
+    """An index as a diagram label reads it: an index array by its kind and shape, not its entries."""
+    def part(i):
+        if isinstance(i, np.ndarray) and i.ndim:
+            return f"{'mask' if i.dtype == bool else 'idx'}{tuple(i.shape)}"
+        return repr(i)
+    text = ", ".join(part(i) for i in index) if isinstance(index, tuple) else part(index)
     return text if len(text) < 80 else text[:77] + "..."
 
 

@@ -11,14 +11,16 @@ import numpy as np
 
 from ..graph import Op
 from .maths import exp
+from .shape import out_of_range
 
 
 def check_axis(t: Any, axis: Any, op: str) -> int:
-    """`axis` as an int, with IndexError for one the tensor lacks (as PyTorch)."""
+    """`axis` as an int, with IndexError for one the tensor lacks (a 0-d tensor takes 0 or -1, as PyTorch)."""
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {axis!r}")
-    if t.ndim == 0 or not -t.ndim <= axis < t.ndim:
-        raise IndexError(f"{op}: dim {axis} is out of range for a tensor of shape {t.shape}")
+    n = max(t.ndim, 1)
+    if not -n <= axis < n:
+        raise IndexError(out_of_range(op, axis, t.shape, n))
     return int(axis)
 
 
