@@ -15,6 +15,7 @@ here imports.
 from __future__ import annotations
 
 import os as _os
+from typing import Any as _Any
 
 # Run from a checkout that was never installed, `circuitgrad.autograd` (and nn, viz) are the
 # folders beside this one; installed, they sit inside it and this line changes nothing.
@@ -26,13 +27,38 @@ if not _os.path.isdir(_os.path.join(__path__[0], "autograd")) and \
 
 __version__ = "0.2.0"
 
-from . import autograd, nn, viz  # noqa: E402
+# The engine loads with the package; nn and viz (and, through viz, graphviz) load on first use
+# (PEP 562), so `import circuitgrad` and `import circuitgrad.autograd` load the engine only and
+# the command line starts fast. A lazy name is "module" or ("module", "attribute").
+from . import autograd  # noqa: E402
 from .autograd import (Tensor, Value, enable_grad, gradcheck, is_grad_enabled,  # noqa: E402
                        no_grad)
 from .autograd.factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
                                  rand_like, randn, randn_like, tensor, zeros, zeros_like)
 
+_LAZY = {
+    "nn": "circuitgrad.nn",
+    "viz": "circuitgrad.viz",
+}
+
 __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck",
-           "autograd", "nn", "viz",
-           "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
-           "ones_like", "full_like", "rand_like", "randn_like"]
+           "autograd", "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn",
+           "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", *_LAZY]
+
+
+def __getattr__(name: str) -> _Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'circuitgrad' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = (where, None) if isinstance(where, str) else where
+    value = importlib.import_module(module)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value  # loaded once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
