@@ -10,7 +10,7 @@ forms for every module at once (`register_module_forward_pre_hook`,
 `register_module_forward_hook`) are process-wide, as PyTorch's are, and run before a module's
 own hooks. Observers (`nn.trace_modules`, the explanations in `nn.explain`) are built on these
 hooks, so a module runs the same code whether or not someone is watching; with no hook
-registered, calling a module costs one check of three empty dicts.
+registered, calling a module costs a check of four empty dicts (about 40 ns a call).
 """
 from __future__ import annotations
 
