@@ -68,7 +68,9 @@ class Node:
     # (building the 100,000-term sum of products with gc on: 751M instructions in the collector,
     # not 997M, by callgrind), and 104 bytes a node, not 144. In time, micrograd's demo step written
     # on Value takes 101 ms instead of 156 with gc on (bench (a)). Read the operands as `node.parents`.
-    __slots__ = ("data", "grad", "_a", "_b", "_rest", "fn", "ctx", "label", "requires_grad")
+    # `__weakref__` (8 bytes) lets an observer such as `nn.trace_modules` hold nodes without keeping
+    # a graph alive.
+    __slots__ = ("data", "grad", "_a", "_b", "_rest", "fn", "ctx", "label", "requires_grad", "__weakref__")
 
     # What an interior node's `grad` holds when no gradient reached it; subclasses override.
     _grad_init: Any = None

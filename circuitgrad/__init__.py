@@ -15,6 +15,7 @@ here imports.
 from __future__ import annotations
 
 import os as _os
+from typing import Any as _Any
 
 # Run from a checkout that was never installed, `circuitgrad.autograd` (and nn, viz) are the
 # folders beside this one; installed, they sit inside it and this line changes nothing.
@@ -26,16 +27,24 @@ if not _os.path.isdir(_os.path.join(__path__[0], "autograd")) and \
 
 __version__ = "0.2.0"
 
-from . import autograd, nn, viz  # noqa: E402
+# The engine loads with the package; nn and viz (and, through viz, graphviz) load on first use
+# (PEP 562), so `import circuitgrad` and `import circuitgrad.autograd` load the engine only and
+# the command line starts fast. A lazy name is "module" or ("module", "attribute").
+from . import autograd  # noqa: E402
 from .autograd import (Tensor, Value, enable_grad, gradcheck, is_grad_enabled,  # noqa: E402
                        no_grad)
 from .autograd.factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
                                  rand_like, randn, randn_like, tensor, zeros, zeros_like)
 
+_LAZY = {  # loaded on first use (PEP 562): `import circuitgrad` loads the engine only
+    "nn": "circuitgrad.nn",
+    "viz": "circuitgrad.viz",
+    "optim": "circuitgrad.nn.optim",  # torch.optim
+}
+
 __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck",
-           "autograd", "nn", "viz",
-           "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like",
-           "ones_like", "full_like", "rand_like", "randn_like"]
+           "autograd", "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn",
+           "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", *_LAZY]
 from .autograd import (get_rng_state, initial_seed, manual_seed, randint, randint_like, randperm,  # noqa: E402
                        seed, set_rng_state)
 __all__ += ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm",
@@ -54,7 +63,6 @@ from .autograd.functional import (amax, amin, argmax, argmin, argsort, cat, exp,
                                   matmul, max, maximum, mean, min, minimum, mm, relu, sigmoid, softmax, sort, sqrt,
                                   stack, sum, tanh, topk, where)
 from .device import device  # noqa: E402
-from .nn import optim  # noqa: E402
 
 float = _dtypes.NAMES["float"]  # noqa: A001
 int = _dtypes.NAMES["int"]  # noqa: A001
@@ -62,9 +70,27 @@ bool = _dtypes.NAMES["bool"]  # noqa: A001
 
 # `float`, `int`, `bool`, `sum`, `max` and `min` are left out of __all__: `from circuitgrad import *`
 # must not replace Python's builtins in the importer's namespace.
-__all__ += ["accelerator", "cuda", "device", "optim", "return_types", "from_numpy", "get_default_dtype", "set_default_dtype",
-            "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16", "short", "int32",
+__all__ += ["accelerator", "cuda", "device", "return_types", "from_numpy", "get_default_dtype",
+            "set_default_dtype", "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16", "short", "int32",
             "int64", "long",
             "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "logsumexp",
             "matmul", "mm", "mean", "amax", "amin", "maximum", "minimum", "argmax", "argmin",
             "sort", "argsort", "topk"]
+
+
+def __getattr__(name: str) -> _Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'circuitgrad' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = (where, None) if isinstance(where, str) else where
+    value = importlib.import_module(module)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value  # loaded once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

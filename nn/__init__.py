@@ -13,9 +13,11 @@ Layers on `Tensor`: `Linear`, activations (from Sigmoid to GELU and Hardswish), 
 tied-weight autoencoders; for images `Conv2d`, `Conv1d`, `ConvTranspose2d`, `MaxPool2d`,
 `AvgPool2d`, `AdaptiveAvgPool2d`, `BatchNorm2d`, `Dropout2d`, `Flatten`, and the regularizers
 `DropConnect` and `DisturbLabel`. Losses, `nn.optim` (optimizers and lr schedulers), `nn.init`,
-`nn.functional`, `nn.data` (`Dataset`, `DataLoader`, samplers, splits), `nn.datasets` (generated
-sets, shapes, digits), `nn.text` (names and a character tokenizer), `nn.transforms` (image
-augmentation, DisturbLabel), `nn.utils` (gradient clipping), `fit`, `save`/`load`.
+`nn.functional`, `nn.explain` (saliency, integrated gradients, Grad-CAM, CAM, activation
+maximization, feature maps), module hooks (`register_forward_hook`), `nn.data` (`Dataset`,
+`DataLoader`, samplers, splits), `nn.datasets` (generated sets, shapes, digits), `nn.text` (names
+and a character tokenizer), `nn.transforms` (image augmentation, DisturbLabel), `nn.utils`
+(gradient clipping), `fit`, `save`/`load`.
 """
 
 if __name__ == "nn":  # this folder imported as a top-level package, e.g. from the repository root
@@ -35,6 +37,8 @@ from .layers import (SELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReL
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, trace_modules
 from .normalization import LayerNorm, RMSNorm
+from . import explain, hooks  # noqa: F401
+from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -46,6 +50,7 @@ from .transforms import DisturbLabel
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "trace_modules",
+    "register_module_forward_pre_hook", "register_module_forward_hook", "RemovableHandle", "explain", "hooks",
     "Neuron", "Layer", "MLP", "Perceptron",
     "Linear", "Identity", "Flatten", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "SELU", "Step", "Softmax",
     "LogSoftmax", "GELU", "ELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "ReLU6", "Hardtanh",

@@ -5,8 +5,9 @@ networks, a leaf `Value`) or another module to an attribute registers it, so
 `parameters()` can collect the whole tree in a stable order without duplicates, and
 `state_dict()` can name every number the model has learned.
 
-`trace_modules()` (from `nn.trace`, re-exported here) records which module's forward made
-each node, for diagrams that draw a box around every layer; it is off unless used.
+Hooks (`register_forward_pre_hook`, `register_forward_hook`, from `nn.hooks`) let an observer
+see each call; `trace_modules()` (from `nn.trace`, re-exported here) is built on them and
+records which module's forward made each node, for diagrams that box every layer.
 """
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from circuitgrad.autograd import Tensor, Value
 from circuitgrad.autograd.graph import Node
 from circuitgrad.autograd.tensor_inplace import increment_version
 
-from . import serialization
+from . import hooks, serialization
 from .checks import flag
-from . import trace as _trace
+from .hooks import RemovableHandle, global_forward_hooks, global_forward_pre_hooks
 from .trace import ModuleCall, ModuleTrace, trace_modules
 
 __all__ = ["Module", "Parameter", "trace_modules", "ModuleTrace", "ModuleCall", "IncompatibleKeys"]
@@ -82,6 +83,8 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_modules"] = OrderedDict()
         d["training"] = True
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
 
     # ---- registration ---------------------------------------------------------------------------
 
@@ -163,11 +166,25 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, x)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run `forward` (recording the call when a `trace_modules()` block is active)."""
-        trace = _trace.active
-        if trace is None:
-            return self.forward(*args, **kwargs)
-        return trace._call(self, args, kwargs)
+        """Run `forward`, with the hooks registered on this module and on every module around it."""
+        if self._forward_pre_hooks or self._forward_hooks or global_forward_pre_hooks or global_forward_hooks:
+            return hooks.call(self, args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Run `hook(module, args)` before each `forward`; a result other than None replaces the args
+        (a single value becomes the one arg). With `with_kwargs`: `hook(module, args, kwargs)`, returning
+        None or (args, kwargs). Hooks run in the order registered (`prepend`: first). Returns a handle
+        whose `remove()` unregisters it. Raises TypeError for a hook that is not callable."""
+        return hooks.add(self._forward_pre_hooks, "register_forward_pre_hook", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Run `hook(module, args, output)` after each `forward`; a result other than None replaces the
+        output. With `with_kwargs`: `hook(module, args, kwargs, output)`; with `always_call` it also runs
+        when forward raises (output None). Order and handle as `register_forward_pre_hook`."""
+        return hooks.add(self._forward_hooks, "register_forward_hook", hook, prepend, with_kwargs, always_call)
 
     # ---- the tree ---------------------------------------------------------------------------------
 

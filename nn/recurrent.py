@@ -18,7 +18,6 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 
-from . import trace as _trace
 from .module import Module, Parameter
 
 State = Union[Tensor, tuple]
@@ -238,10 +237,7 @@ class _Recurrent(Module):
             s = states[k]
             outputs = []
             for t, x_t in enumerate(inputs):
-                if _trace.active is not None:  # drawn as one box per time step
-                    s = TimeStep(self, k, t)(x_t, s)
-                else:
-                    s = self._step(k, x_t, s)
+                s = TimeStep(self, k, t)(x_t, s)  # a module call per step: a diagram boxes each one
                 outputs.append(s[0] if self.kind == "LSTM" else s)
             states[k] = s
             inputs = outputs
@@ -252,9 +248,9 @@ class _Recurrent(Module):
 
 
 class TimeStep(Module):
-    """One step of a recurrent layer, made only while `trace_modules()` is on, so that a diagram
-    of the unrolled layer puts each time step in a box of its own (and `collapse=True` draws
-    each step as one box). It owns no parameters: it runs its layer's step."""
+    """One step of a recurrent layer, called as a module so that hooks see each step and a diagram
+    of the unrolled layer (`trace_modules()`) puts each time step in a box of its own
+    (`collapse=True` draws each step as one box). It owns no parameters: it runs its layer's step."""
 
     def __init__(self, layer: "_Recurrent", k: int, t: int) -> None:
         super().__init__()

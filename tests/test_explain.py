@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from circuitgrad.autograd import Tensor, no_grad
-from circuitgrad.viz import integrated_gradients, plot_attributions, saliency
+from circuitgrad.nn.explain import integrated_gradients, saliency
+from circuitgrad.viz import plot_attributions
 
 
 def make_model(seed=0):

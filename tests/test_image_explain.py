@@ -7,7 +7,7 @@ import pytest
 
 from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor
-from circuitgrad.viz import cam as explain
+from circuitgrad.nn import explain
 
 
 def small_cnn(t, gap=False):
@@ -32,7 +32,7 @@ def test_grad_cam_matches_a_pytorch_implementation_of_the_formula(torch, rng, la
     theirs = copied(torch, ours)
     x = rng.uniform(0, 1, (4, 1, 6, 6))
     targets = np.array([0, 2, 1, 2])
-    cam = viz.grad_cam(ours, x, targets, str(layer))
+    cam = explain.grad_cam(ours, x, targets, str(layer))
     # PyTorch: the layer's output A, d score / dA by autograd, alpha = mean over the map, ReLU(sum alpha A).
     A = theirs[:layer + 1](torch.tensor(x))
     A.retain_grad()
@@ -50,40 +50,41 @@ def test_cam_of_a_gap_network_adds_up_to_the_score_and_agrees_with_grad_cam(rng)
     x = rng.uniform(0, 1, (3, 1, 6, 6))
     scores = model(Tensor(x)).data
     for c in range(3):
-        cam = viz.class_activation_map(model, x, c, layer=model[3], linear=model[6])
+        cam = explain.class_activation_map(model, x, c, layer=model[3], linear=model[6])
         np.testing.assert_allclose(cam.mean(axis=(1, 2)) + model[6].bias.data[c], scores[:, c], rtol=1e-10)
         # With global average pooling each map's gradient is w_ck / (h w) everywhere, so Grad-CAM is ReLU(CAM) / (h w).
-        np.testing.assert_allclose(viz.grad_cam(model, x, c, model[3]), np.maximum(cam, 0) / 36, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(explain.grad_cam(model, x, c, model[3]), np.maximum(cam, 0) / 36, rtol=1e-9, atol=1e-12)
 
 
 def test_explanations_leave_the_model_as_they_found_it(rng):
     model = small_cnn(nn)
     model[0].weight.requires_grad_(False)
-    viz.grad_cam(model, rng.uniform(0, 1, (2, 1, 6, 6)), 1, model[1])
+    explain.grad_cam(model, rng.uniform(0, 1, (2, 1, 6, 6)), 1, model[1])
     assert model.training and all(m.training for m in model.modules())
     assert [p.requires_grad for p in model.parameters()] == [False] + [True] * 5
     assert all(p.grad is None for p in model.parameters())  # frozen while explaining: no weight gradients
-    assert "forward" not in model[1].__dict__
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())  # the hook is removed
+    assert "forward" not in model[1].__dict__  # and no method was shadowed
 
 
 def test_grad_cam_errors(rng):
     model = small_cnn(nn)
     x = rng.uniform(0, 1, (2, 1, 6, 6))
     with pytest.raises(ValueError, match=r"grad_cam: the model has no layer named '9'; its layers are '0', '1'"):
-        viz.grad_cam(model, x, 0, "9")
+        explain.grad_cam(model, x, 0, "9")
     with pytest.raises(ValueError, match=r"grad_cam: Conv2d\(1, 4, .*\) is not a layer of this model"):
-        viz.grad_cam(model, x, 0, nn.Conv2d(1, 4, 3))
+        explain.grad_cam(model, x, 0, nn.Conv2d(1, 4, 3))
     with pytest.raises(ValueError, match=r"grad_cam: layer '5' \(Flatten\) outputs \(2, 54\), not feature maps "
                                          r"\(N, C, H, W\); choose a convolutional layer"):
-        viz.grad_cam(model, x, 0, "5")
+        explain.grad_cam(model, x, 0, "5")
     with pytest.raises(ValueError, match=r"grad_cam: target must be a class index in 0..2"):
-        viz.grad_cam(model, x, 3, "2")
+        explain.grad_cam(model, x, 3, "2")
     with pytest.raises(ValueError, match=r"grad_cam: expected images \(N, C, H, W\)"):
-        viz.grad_cam(model, np.ones((6, 6)), 0, "2")
+        explain.grad_cam(model, np.ones((6, 6)), 0, "2")
     with pytest.raises(TypeError, match="grad_cam: layer must be a module of the model or its name"):
-        viz.grad_cam(model, x, 0, 2)
+        explain.grad_cam(model, x, 0, 2)
     with pytest.raises(ValueError, match=r"class_activation_map: layer outputs 6 channels but Linear\(in_features=54"):
-        viz.class_activation_map(model, x, 0, "3", "6")
+        explain.class_activation_map(model, x, 0, "3", "6")
 
 
 def test_activation_maximization_finds_an_input_with_a_higher_score():
@@ -98,12 +99,12 @@ def test_activation_maximization_finds_an_input_with_a_higher_score():
     assert score(with_grad) > score(start)
     shrunk = explain.activation_maximization(model, (1, 6, 6), 2, steps=60, lr=0.5, l2=0.5)
     assert np.sum(shrunk ** 2) < np.sum(with_grad ** 2)  # the L2 penalty keeps the image small
-    unit = viz.activation_maximization(model, (1, 6, 6), 3, layer="1", steps=40, lr=0.5, l2=0.0)
+    unit = explain.activation_maximization(model, (1, 6, 6), 3, layer="1", steps=40, lr=0.5, l2=0.0)
     feature = lambda img: model[:2](Tensor(img)).data[0, 3].mean()  # noqa: E731
     assert feature(unit) > feature(start)
     with pytest.raises(ValueError, match=r"shape must be one image's \(C, H, W\)"):
         explain.activation_maximization(model, (6, 6), 0)
-    with pytest.raises(ValueError, match=r"layer '5' must output feature maps"):
+    with pytest.raises(ValueError, match=r"layer '5' \(Flatten\) outputs \(1, 54\), not feature maps"):
         explain.activation_maximization(model, (1, 6, 6), 0, layer="5", steps=1)
 
 
@@ -111,9 +112,9 @@ def test_saliency_and_integrated_gradients_work_on_images(rng):
     np.random.seed(3)
     model = small_cnn(nn).eval()
     x = rng.uniform(0, 1, (1, 1, 6, 6))
-    sal = viz.saliency(model, x, target=1)
+    sal = explain.saliency(model, x, target=1)
     assert sal.shape == x.shape and np.abs(sal).sum() > 0
-    ig = viz.integrated_gradients(model, x, target=1, steps=64)
+    ig = explain.integrated_gradients(model, x, target=1, steps=64)
     gain = model(Tensor(x)).data[0, 1] - model(Tensor(np.zeros_like(x))).data[0, 1]
     assert ig.shape == x.shape and abs(ig.sum() - gain) < 0.05 * abs(gain) + 1e-3  # completeness
 
@@ -129,12 +130,13 @@ def test_plot_filters_feature_maps_and_heatmaps_return_figures(rng, tmp_path):
     fig = viz.plot_filters(model[0])
     assert isinstance(fig, Figure) and len([a for a in fig.axes if a.images]) == 4 and len(fig.axes) == 5  # + colour bar
     assert isinstance(viz.plot_filters(model[2].weight.data, max_filters=3), Figure)
-    maps = viz.feature_maps(model, rng.uniform(0, 1, (1, 6, 6)))
+    maps = explain.feature_maps(model, rng.uniform(0, 1, (1, 6, 6)))
     assert [title for title, _ in maps] == ["0: Conv2d (4, 6, 6)", "1: ReLU (4, 6, 6)", "2: Conv2d (6, 6, 6)",
                                             "3: ReLU (6, 6, 6)", "4: MaxPool2d (6, 3, 3)"]
-    picked = viz.feature_maps(model, rng.uniform(0, 1, (1, 1, 6, 6)), layers=[model[4], "0"])
+    picked = explain.feature_maps(model, rng.uniform(0, 1, (1, 1, 6, 6)), layers=[model[4], "0"])
     assert [m.shape for _, m in picked] == [(4, 6, 6), (6, 3, 3)]
-    fig = viz.plot_feature_maps(model, rng.uniform(0, 1, (1, 6, 6)), max_maps=4)
+    image = rng.uniform(0, 1, (1, 6, 6))
+    fig = viz.plot_feature_maps(image, explain.feature_maps(model, image), max_maps=4)
     assert isinstance(fig, Figure) and len(fig.axes) == 5 * 5
     heat = viz.plot_heatmaps(rng.uniform(0, 1, (3, 1, 6, 6)), rng.uniform(0, 1, (3, 3, 3)), titles=["a", "b", "c"])
     assert isinstance(heat, Figure) and [a.get_title() for a in heat.axes] == ["a", "b", "c"]
@@ -146,18 +148,29 @@ def test_image_plot_errors(rng):
     model = small_cnn(nn)
     with pytest.raises(ValueError, match=r"plot_filters: expected a Conv2d .* got Linear with weight shape \(3, 54\)"):
         viz.plot_filters(model[6])
-    with pytest.raises(ValueError, match=r"plot_feature_maps: expected one image"):
-        viz.plot_feature_maps(model, rng.uniform(0, 1, (2, 1, 6, 6)))
+    with pytest.raises(ValueError, match=r"feature_maps: expected one image"):
+        explain.feature_maps(model, rng.uniform(0, 1, (2, 1, 6, 6)))
+    with pytest.raises(TypeError, match=r"feature_maps: expected an nn.Module, got function"):
+        explain.feature_maps(lambda x: x, rng.uniform(0, 1, (1, 6, 6)))
+    with pytest.raises(ValueError, match=r"plot_feature_maps: maps must be a non-empty list of \(title, array"):
+        viz.plot_feature_maps(np.ones((1, 6, 6)), [("0: Conv2d", np.ones((6, 6)))])
     with pytest.raises(ValueError, match="made image outputs in 1 of the 2 layers"):
-        viz.feature_maps(model, rng.uniform(0, 1, (1, 6, 6)), layers=["0", "6"])
+        explain.feature_maps(model, rng.uniform(0, 1, (1, 6, 6)), layers=["0", "6"])
     with pytest.raises(ValueError, match="plot_heatmaps: 2 images but 3 heatmaps"):
         viz.plot_heatmaps(np.ones((2, 6, 6)), np.ones((3, 3, 3)))
+
+
+def test_the_old_viz_names_say_where_they_moved():
+    for name in ("grad_cam", "class_activation_map", "activation_maximization", "feature_maps", "saliency",
+                 "integrated_gradients"):
+        with pytest.raises(AttributeError, match=rf"viz.{name} moved to nn.explain.{name}"):
+            getattr(viz, name)
 
 
 def test_grad_cam_works_inside_no_grad(rng):
     from circuitgrad.autograd import no_grad
     model = small_cnn(nn)
     x = rng.uniform(0, 1, (2, 1, 6, 6))
-    expected = viz.grad_cam(model, x, 1, "2")
+    expected = explain.grad_cam(model, x, 1, "2")
     with no_grad():
-        np.testing.assert_allclose(viz.grad_cam(model, x, 1, "2"), expected)
+        np.testing.assert_allclose(explain.grad_cam(model, x, 1, "2"), expected)

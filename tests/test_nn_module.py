@@ -326,36 +326,56 @@ def test_trace_names_modules_reached_through_a_module_list():
     mlp = nn.MLP(2, [2, 1])
     with trace_modules() as trace:
         out = mlp([1.0, 2.0])
-    assert trace.path_of(out) == "layers.1.neurons.0"
+    assert trace.path_of(out) == "layers.1"
     inputs = [n for n in trace.calls[1].nodes if n.label in ("x0", "x1")]
     assert len(inputs) == 2  # numbers became input leaves inside the first layer
-    first_neuron = trace.calls[2]
-    assert first_neuron.path == "layers.0.neurons.0"
-    assert [n.op for n in first_neuron.nodes][-1] == "relu"
+    first_layer = trace.calls[1]
+    assert first_layer.path == "layers.0"
+    assert [n.op for n in first_layer.nodes][-2:] == ["wx+b", "relu"]  # a layer's neurons fire inside its call
 
 
 def test_trace_is_off_by_default_and_restores_autograd_even_after_an_error():
     from circuitgrad.autograd.mode import grad_mode
+    from circuitgrad.nn import hooks
     assert grad_mode.recorders == ()
 
     class Failing(nn.Module):
         def forward(self, x):
             raise RuntimeError("boom")
 
+    outer = nn.Sequential(nn.Identity(), Failing())
     with pytest.raises(RuntimeError, match="boom"):
-        with trace_modules():
-            Failing()(Tensor([1.0]))
+        with trace_modules() as trace:
+            outer(Tensor([1.0]))
     assert grad_mode.recorders == ()  # the recording hook is gone again
-    assert nn.trace.active is None
-    with trace_modules() as trace:
-        with pytest.raises(RuntimeError, match="already active"):
-            with trace_modules():
-                pass
-    assert len(trace) == 0
+    assert not hooks.global_forward_pre_hooks and not hooks.global_forward_hooks  # and so are the module hooks
+    assert [c.title for c in trace.calls] == ["Sequential", "0: Identity", "1: Failing"]
+    assert trace._stack == []  # the failed calls were closed
 
 
-def test_trace_keeps_recorded_nodes_alive():
+def test_traces_nest_and_each_records_its_own_block():
+    lin, tanh = nn.Linear(2, 2), nn.Tanh()
+    x = Tensor(np.ones((1, 2)))
+    with trace_modules() as outer:
+        h = lin(x)
+        with trace_modules() as inner:
+            out = tanh(h)
+    assert outer.module_of(h) is lin and outer.module_of(out) is tanh
+    assert inner.module_of(h) is None and inner.module_of(out) is tanh
+    assert [c.title for c in inner.calls] == ["Tanh"]
+
+
+def test_trace_holds_nodes_only_while_the_caller_does():
+    import gc
     lin = nn.Linear(2, 2)
+    x = Tensor(np.ones((1, 2)))
     with trace_modules() as trace:
-        node_id = id(lin(Tensor(np.ones((1, 2)))))  # the result itself is dropped at once
-    assert node_id in {id(n) for n in trace.calls[0].nodes}
+        kept = lin(x)
+        dropped_id = id(lin(x))  # this result is dropped at once
+    gc.collect()
+    assert [id(n) for n in trace.calls[0].nodes] == [id(kept)] and trace.calls[0].output is kept
+    assert trace.calls[1].nodes == [] and trace.calls[1].output is None and trace.calls[1].inputs == (x,)
+    assert len(trace) == 1 and dropped_id not in trace.module_by_id
+    del kept
+    gc.collect()
+    assert len(trace) == 0 and trace.calls[0].output is None

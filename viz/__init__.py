@@ -22,8 +22,7 @@ if __name__ == "viz":  # this folder imported as a top-level package, e.g. from 
 
 from typing import Any
 
-from .cam import activation_maximization, class_activation_map, feature_maps, grad_cam
-from .explain import integrated_gradients, plot_attributions, saliency
+from .attributions import plot_attributions
 from .explore import Explorer, explore
 from .live import Live, live
 from .neurons import plot_neurons
@@ -33,9 +32,12 @@ from .steps import backprop_steps, save_steps, step_through
 _PLOTS = ("plot_history", "plot_decision_boundary", "plot_grad_flow", "plot_activations")
 _IMAGES = ("plot_filters", "plot_feature_maps", "plot_heatmaps", "plot_images")
 
+# Explaining a model is nn's work (viz draws arrays and never imports nn): these names moved.
+_MOVED = ("saliency", "integrated_gradients", "grad_cam", "class_activation_map", "activation_maximization",
+          "feature_maps")
+
 __all__ = ["draw", "render", "explore", "Explorer", "live", "Live", "plot_neurons", "backprop_steps", "save_steps",
-           "step_through", "GraphvizNotFound", "saliency", "integrated_gradients", "plot_attributions", "grad_cam",
-           "class_activation_map", "activation_maximization", "feature_maps", *_PLOTS, *_IMAGES]
+           "step_through", "GraphvizNotFound", "plot_attributions", *_PLOTS, *_IMAGES]
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +48,9 @@ def __getattr__(name: str) -> Any:
     if name in _IMAGES:
         from . import images
         return getattr(images, name)
+    if name in _MOVED:
+        raise AttributeError(f"viz.{name} moved to nn.explain.{name} (viz draws the arrays it returns): "
+                             f"from circuitgrad import nn; nn.explain.{name}(...)")
     raise AttributeError(f"module 'circuitgrad.viz' has no attribute {name!r}")
 
 

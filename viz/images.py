@@ -2,7 +2,7 @@
 
 Each function returns a `matplotlib.figure.Figure` built without pyplot (see `viz.plots`).
 The numbers behind the pictures (feature maps, Grad-CAM, CAM, activation maximization) come
-from `viz.cam`; this file only draws.
+from `nn.explain`; this file only draws arrays.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .cam import feature_maps
 from .fonts import korean_fallback
 
 
@@ -78,14 +77,20 @@ def plot_filters(conv: Any, max_filters: int = 32, max_channels: int = 8, title:
 
 
 @korean_fallback
-def plot_feature_maps(model: Any, x: Any, layers: Optional[Sequence[Any]] = None, max_maps: int = 8) -> Figure:
-    """What each convolution, activation and pooling layer makes of one image: its first
-    `max_maps` channels, one row per layer, the input in the first column.
+def plot_feature_maps(x: Any, maps: Sequence[tuple], max_maps: int = 8) -> Figure:
+    """What each convolution, activation and pooling layer makes of one image `x`: the first
+    `max_maps` channels of each layer's maps, one row per layer, the input in the first column.
 
+    `maps` is [(title, array (C, H, W))], as `nn.explain.feature_maps(model, x)` returns it.
     Early rows look like the digit with edges picked out; later rows are coarser and more
-    abstract. Dark is a large activation. See `feature_maps` for `layers` and errors.
+    abstract. Dark is a large activation. Raises ValueError for an empty list or a map that
+    is not (C, H, W).
     """
-    maps = feature_maps(model, x, layers)
+    maps = [(str(title), np.asarray(m, dtype=float)) for title, m in maps]
+    if not maps or any(m.ndim != 3 for _, m in maps):
+        raise ValueError("plot_feature_maps: maps must be a non-empty list of (title, array (C, H, W)), as "
+                         "nn.explain.feature_maps returns; got "
+                         f"{[m.shape for _, m in maps] if maps else 'an empty list'}")
     image = _planes(x)[0]  # the first input channel
     cols = 1 + min(max_maps, max(m.shape[0] for _, m in maps))
     fig = Figure(figsize=(1.2 * cols + 0.5, 1.3 * len(maps) + 0.5), layout="constrained")
@@ -116,7 +121,7 @@ def plot_heatmaps(images: Any, heatmaps: Any, titles: Optional[Sequence[str]] = 
                   title: str = "Grad-CAM") -> Figure:
     """Each image (N, H, W) in grey with its heatmap (N, h, w) over it, stretched to the image's size.
 
-    For Grad-CAM and CAM maps (`viz.grad_cam`, `viz.class_activation_map`): red where the model looked. Raises ValueError
+    For Grad-CAM and CAM maps (`nn.explain.grad_cam`, `nn.explain.class_activation_map`): red where the model looked. Raises ValueError
     when the counts differ.
     """
     imgs, maps = _planes(images), _planes(heatmaps)

@@ -105,11 +105,9 @@ def check_trace(trace: Any) -> None:
                         f"(an object with call_of(node)), got {type(trace).__name__}")
 
 
-def _direct_parameters(module: Any) -> list:
+def _parameters(module: Any) -> list:
     named = getattr(module, "named_parameters", None)
-    if not callable(named):
-        return []
-    return [p for name, p in named() if "." not in name]
+    return [p for _, p in named()] if callable(named) else []
 
 
 def plan(view: GraphView, trace: Any = None,
@@ -153,19 +151,22 @@ def plan(view: GraphView, trace: Any = None,
     for i, call in enumerate(calls):
         if call is not None:
             group_of[i] = group_for(call)
-    # Parameters were made in __init__, not in forward: put each in the group of the first
-    # call of the module that owns it, so a layer's weights sit inside the layer's box.
+    # Parameters were made in __init__, not in forward: put each in the group of the first call
+    # of the innermost module that owns it, so a layer's weights sit inside the layer's box (and
+    # the weights of a scalar Layer's neurons, which are not called as modules, inside the Layer's).
     owner: dict = {}
     asked: set = set()  # a module called once per sample is asked for its parameters once
     for g_index, g in enumerate(list(groups)):
         if id(g.call.module) in asked:
             continue
         asked.add(id(g.call.module))
-        for p in _direct_parameters(g.call.module):
-            owner.setdefault(id(p), g_index)
+        depth = _depth(groups, g_index)
+        for p in _parameters(g.call.module):
+            if id(p) not in owner or owner[id(p)][1] < depth:
+                owner[id(p)] = (g_index, depth)
     for i, nv in enumerate(view.nodes):
         if group_of[i] is None and nv.is_leaf and id(nv.node) in owner:
-            group_of[i] = owner[id(nv.node)]
+            group_of[i] = owner[id(nv.node)][0]
     for i, g in enumerate(group_of):
         if g is not None:
             groups[g].members.append(i)
@@ -173,6 +174,13 @@ def plan(view: GraphView, trace: Any = None,
     _mark_collapsed(groups, collapse)
     mode, box_of = _hide(view, groups, group_of)
     return Layout(groups, group_of, mode, box_of)
+
+
+def _depth(groups: list, g: int) -> int:
+    depth = 0
+    while groups[g].parent is not None:
+        g, depth = groups[g].parent, depth + 1
+    return depth
 
 
 def _mark_collapsed(groups: list, collapse: Union[bool, Iterable[Any], None]) -> None:
