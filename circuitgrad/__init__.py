@@ -71,8 +71,8 @@ bool = _dtypes.NAMES["bool"]  # noqa: A001
 # `float`, `int`, `bool`, `sum`, `max` and `min` are left out of __all__: `from circuitgrad import *`
 # must not replace Python's builtins in the importer's namespace.
 __all__ += ["accelerator", "cuda", "device", "return_types", "from_numpy", "get_default_dtype",
-            "set_default_dtype", "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16", "short", "int32",
-            "int64", "long",
+            "set_default_dtype", "float16", "half", "float32", "float64", "double", "uint8", "int8", "int16",
+            "short", "int32", "int64", "long",
             "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "logsumexp",
             "matmul", "mm", "mean", "amax", "amin", "maximum", "minimum", "argmax", "argmin",
             "sort", "argsort", "topk"]
