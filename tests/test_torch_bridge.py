@@ -1,4 +1,4 @@
-"""model.to_torch() and nn.Module.from_torch(): every layer with a twin, both ways, same outputs;
+"""nn.to_torch(model) and nn.from_torch(): every layer with a twin, both ways, same outputs;
 and weights through .safetensors into PyTorch and back."""
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def assert_same(a, b, atol):
 def test_to_torch_gives_the_same_outputs(rng, name, make, inputs):
     np.random.seed(0)
     ours = make()
-    theirs = ours.to_torch()
+    theirs = nn.to_torch(ours)
     assert type(theirs).__name__ == type(ours).__name__ and theirs.training == ours.training
     xs = inputs(rng)
     assert_same(ours_out(ours, xs), theirs_out(theirs, xs), atol=1e-12)
@@ -93,8 +93,8 @@ def test_to_torch_gives_the_same_outputs(rng, name, make, inputs):
 @pytest.mark.parametrize("name,make,inputs", LAYERS, ids=[case[0] for case in LAYERS])
 def test_from_torch_in_float32_gives_the_same_outputs(rng, name, make, inputs):
     np.random.seed(0)
-    theirs = make().to_torch().float()  # a float32 PyTorch module, as PyTorch makes them by default
-    ours = nn.Module.from_torch(theirs)
+    theirs = nn.to_torch(make()).float()  # a float32 PyTorch module, as PyTorch makes them by default
+    ours = nn.from_torch(theirs)
     assert all(p.dtype == np.float32 for p in ours.parameters())
     xs = inputs(rng)
     assert_same(ours_out(ours, xs, np.float32), theirs_out(theirs, xs, np.float32), atol=1e-6)
@@ -104,7 +104,7 @@ def test_round_trip_keeps_every_number():
     np.random.seed(1)
     model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.BatchNorm1d(5), nn.Dropout(0.1), nn.Linear(5, 2))
     _run_once(model[2])
-    back = nn.Module.from_torch(model.to_torch())
+    back = nn.from_torch(nn.to_torch(model))
     assert list(back.state_dict()) == list(model.state_dict())
     for key, value in model.state_dict().items():
         assert np.array_equal(back.state_dict()[key], value) and back.state_dict()[key].dtype == value.dtype
@@ -118,29 +118,29 @@ def test_containers_and_sequential_subclasses_convert():
 
     np.random.seed(2)
     model = nn.Sequential(OrderedDict(body=Tower(), head=nn.Sigmoid()))
-    theirs = model.to_torch()
+    theirs = nn.to_torch(model)
     assert isinstance(theirs.body, torch.nn.Sequential) and list(dict(theirs.named_children())) == ["body", "head"]
     x = np.random.default_rng(0).normal(size=(4, 2))
     assert_same(model(Tensor(x)), theirs(torch.from_numpy(x)), 1e-12)
     layers = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])
-    converted = layers.to_torch()
+    converted = nn.to_torch(layers)
     assert isinstance(converted, torch.nn.ModuleList) and len(converted) == 2
-    assert isinstance(nn.Module.from_torch(converted), nn.ModuleList)
+    assert isinstance(nn.from_torch(converted), nn.ModuleList)
 
 
 def test_frozen_parameters_stay_frozen():
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     model[0].requires_grad_(False)
-    theirs = model.to_torch()
+    theirs = nn.to_torch(model)
     assert [p.requires_grad for p in theirs.parameters()] == [False, False, True, True]
-    assert [p.requires_grad for p in nn.Module.from_torch(theirs).parameters()] == [False, False, True, True]
+    assert [p.requires_grad for p in nn.from_torch(theirs).parameters()] == [False, False, True, True]
 
 
 def test_recurrent_layers_without_bias_convert_both_ways(rng):
     x = rng.normal(size=(4, 2, 3))
     for make in (lambda: nn.GRU(3, 2, bias=False), lambda: nn.LSTMCell(3, 2, bias=False)):
-        theirs = make().to_torch()
-        back = nn.Module.from_torch(theirs)
+        theirs = nn.to_torch(make())
+        back = nn.from_torch(theirs)
         assert not [k for k in back.state_dict() if "bias" in k]
         inp = x if isinstance(theirs, torch.nn.GRU) else x[0]
         assert_same(back(Tensor(inp)), theirs(torch.from_numpy(inp)), 1e-12)
@@ -148,19 +148,19 @@ def test_recurrent_layers_without_bias_convert_both_ways(rng):
 
 def test_eval_mode_carries_over():
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).eval()
-    theirs = model.to_torch()
+    theirs = nn.to_torch(model)
     assert not theirs.training and not theirs[1].training
-    assert not nn.Module.from_torch(theirs)[1].training
+    assert not nn.from_torch(theirs)[1].training
 
 
 def test_losses_convert_with_their_arguments(rng):
     x, y = rng.normal(size=(6, 3)), np.array([0, 2, 1, -100, 2, 0])
     loss = nn.CrossEntropyLoss(weight=[1.0, 2.0, 0.5], label_smoothing=0.1)
-    theirs = loss.to_torch()
+    theirs = nn.to_torch(loss)
     assert theirs.label_smoothing == 0.1 and theirs.ignore_index == -100
     np.testing.assert_allclose(loss(Tensor(x), y).item(), theirs(torch.from_numpy(x), torch.from_numpy(y)).item(),
                                rtol=1e-12)
-    back = nn.Module.from_torch(torch.nn.NLLLoss(ignore_index=1, reduction="sum"))
+    back = nn.from_torch(torch.nn.NLLLoss(ignore_index=1, reduction="sum"))
     assert isinstance(back, nn.NLLLoss) and back.ignore_index == 1 and back.reduction == "sum"
 
 
@@ -173,7 +173,7 @@ def test_training_continues_in_pytorch_where_it_stopped(rng):
         opt.zero_grad()
         nn.CrossEntropyLoss()(model(Tensor(X)), y).backward()
         opt.step()
-    theirs = model.to_torch()
+    theirs = nn.to_torch(model)
     topt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
     state = opt.state_dict()  # the momentum buffers carry over too: same layout, same parameter order
     topt.load_state_dict({"state": {i: {"momentum_buffer": torch.from_numpy(s["momentum_buffer"])}
@@ -215,7 +215,7 @@ def test_an_optimizer_moves_to_pytorch_with_its_state(rng, name, kwargs):
 
     for _ in range(3):
         step()
-    theirs = model.to_torch()
+    theirs = nn.to_torch(model)
     topt = opt.to_torch(theirs.parameters())
     assert type(topt) is getattr(torch.optim, name) and [g["lr"] for g in topt.param_groups] == [kwargs["lr"], 0.05]
     for _ in range(3):
@@ -241,7 +241,7 @@ def test_a_pytorch_optimizers_state_loads_here(rng, name, kwargs):
 
     for _ in range(3):
         torch_step()
-    model = nn.Module.from_torch(theirs)
+    model = nn.from_torch(theirs)
     opt = getattr(nn.optim, name)(model.parameters(), lr=1.0)
     opt.load_state_dict(topt.state_dict())
     assert opt.param_groups[0]["lr"] == kwargs["lr"]
@@ -257,13 +257,13 @@ def test_a_pytorch_optimizers_state_loads_here(rng, name, kwargs):
 def test_pytorch_options_circuitgrad_lacks_are_refused():
     theirs = torch.nn.Linear(2, 2).double()
     topt = torch.optim.SGD(theirs.parameters(), lr=0.1, maximize=True)
-    opt = nn.optim.SGD(nn.Module.from_torch(theirs).parameters(), lr=0.1)
+    opt = nn.optim.SGD(nn.from_torch(theirs).parameters(), lr=0.1)
     with pytest.raises(ValueError, match=r"SGD.load_state_dict: parameter group 0 turns on PyTorch options "
                                          r"circuitgrad does not have: \{'maximize': True\}"):
         opt.load_state_dict(topt.state_dict())
     adamw = torch.optim.AdamW(theirs.parameters())
     with pytest.raises(ValueError, match=r"Adam.load_state_dict.*\{'decoupled_weight_decay': True\}"):
-        nn.optim.Adam(nn.Module.from_torch(theirs).parameters()).load_state_dict(adamw.state_dict())
+        nn.optim.Adam(nn.from_torch(theirs).parameters()).load_state_dict(adamw.state_dict())
 
 
 def test_optimizer_to_torch_checks_the_parameters():
@@ -295,7 +295,7 @@ class Residual(nn.Module):
 ])
 def test_modules_without_a_twin_are_named(model, match):
     with pytest.raises(TypeError, match=match):
-        model.to_torch()
+        nn.to_torch(model)
 
 
 def test_subclasses_that_add_parameters_are_refused():
@@ -305,7 +305,7 @@ def test_subclasses_that_add_parameters_are_refused():
             self.scale = nn.Parameter([2.0])
 
     with pytest.raises(TypeError, match=r"Scaled holds parameters of its own \(\['scale'\]\)"):
-        Scaled().to_torch()
+        nn.to_torch(Scaled())
 
 
 class TorchResidual(torch.nn.Module):
@@ -319,7 +319,14 @@ class TorchResidual(torch.nn.Module):
 
 @pytest.mark.parametrize("module,match", [
     (TorchResidual(), r"from_torch: TorchResidual has no circuitgrad twin"),
-    (torch.nn.Sequential(torch.nn.Conv1d(1, 1, 3)), r"from_torch: Conv1d \(at '0'\) has no circuitgrad twin"),
+    (torch.nn.Sequential(torch.nn.MaxPool1d(3)), r"from_torch: MaxPool1d \(at '0'\) has no circuitgrad twin"),
+    (torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.LayerNorm(2)), r"LayerNorm \(at '1'\) has no circuitgrad"),
+    (torch.nn.Conv2d(1, 2, 3, padding_mode="reflect"), "Conv2d with padding_mode='reflect' has no circuitgrad twin"),
+    (torch.nn.Conv1d(1, 2, 4, padding="same"), r"Conv1d\(padding='same'\) with kernel_size \(4,\).*pads one side"),
+    (torch.nn.MaxPool2d(2, ceil_mode=True), "MaxPool2d with ceil_mode=True has no circuitgrad twin"),
+    (torch.nn.MaxPool2d(2, return_indices=True), "MaxPool2d with return_indices=True"),
+    (torch.nn.AvgPool2d(2, divisor_override=3), "AvgPool2d with divisor_override=3"),
+    (torch.nn.BatchNorm2d(3, bias=False), "BatchNorm2d with bias=False"),
     (torch.nn.LSTM(3, 4, bidirectional=True), "LSTM with bidirectional=True has no circuitgrad twin"),
     (torch.nn.GRU(3, 4, num_layers=2, dropout=0.5), "GRU with dropout=0.5 has no circuitgrad twin"),
     (torch.nn.Embedding(5, 2, padding_idx=0), "Embedding with padding_idx"),
@@ -329,7 +336,7 @@ class TorchResidual(torch.nn.Module):
 ])
 def test_torch_modules_without_a_twin_are_named(module, match):
     with pytest.raises(TypeError, match=match):
-        nn.Module.from_torch(module)
+        nn.from_torch(module)
 
 
 def test_wrong_types_are_named():
@@ -372,8 +379,8 @@ def test_the_activation_layers_cross_to_pytorch_and_back():
     for layer in (A.GELU(), A.GELU(approximate="tanh"), A.ELU(0.5), A.CELU(2.0), A.SiLU(), A.Mish(),
                   A.Softplus(beta=2.0, threshold=10.0), A.Softsign(), A.ReLU6(), A.Hardtanh(-2.0, 3.0),
                   A.Hardswish(), A.Hardsigmoid()):
-        twin = layer.to_torch()
+        twin = nn.to_torch(layer)
         assert type(twin).__name__ == type(layer).__name__
         np.testing.assert_allclose(twin(torch.from_numpy(x)).numpy(), layer(Tensor(x)).data, rtol=1e-7, atol=1e-7)
-        back = nn.Module.from_torch(twin)
+        back = nn.from_torch(twin)
         assert type(back) is type(layer) and repr(back) == repr(layer)
