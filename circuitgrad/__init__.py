@@ -31,6 +31,7 @@ from .autograd import (Tensor, Value, enable_grad, gradcheck, is_grad_enabled,  
                        no_grad)
 from .autograd.factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand,  # noqa: E402
                                  rand_like, randn, randn_like, tensor, zeros, zeros_like)
+from .nn.torch_save import load, save  # noqa: E402  (torch.save/torch.load of a state dict, never a pickle)
 
 __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck",
            "autograd", "nn", "viz",
