@@ -159,17 +159,16 @@ def _to(torch: Any, m: Module, path: str) -> Any:
         return out
     twin = TWINS[kind]
     kwargs = twin.to_kwargs(m)
-    for key in ("weight", "pos_weight"):
+    for key in ("weight", "pos_weight"):  # a loss's weights are constructor arguments too
         if kwargs.get(key) is not None:
-            kwargs[key] = torch.from_numpy(np.array(kwargs[key], dtype=np.float64))
-    if m.parameters() or m._buffers:
+            kwargs[key] = torch.from_numpy(np.array(kwargs[key]))
+    if m.parameters() or (m._buffers and not isinstance(m, losses._Loss)):
         kwargs["dtype"] = _dtype_of(torch, m)
     out = getattr(torch.nn, twin.name)(**kwargs)
-    if not isinstance(m, losses._Loss):  # a loss's weight is an argument, already given
-        if list(m.state_dict()) != list(out.state_dict()):
-            raise TypeError(f"to_torch: {type(m).__name__}{_at(path)} has the parameters {list(m.state_dict())}, "
-                            f"its PyTorch twin {list(out.state_dict())}; a subclass that adds parameters has no twin")
-        _copy_into_torch(torch, m, out, "to_torch")
+    if list(m.state_dict()) != list(out.state_dict()):
+        raise TypeError(f"to_torch: {type(m).__name__}{_at(path)} has the parameters {list(m.state_dict())}, "
+                        f"its PyTorch twin {list(out.state_dict())}; a subclass that adds parameters has no twin")
+    _copy_into_torch(torch, m, out, "to_torch")
     _copy_modes((out.get_submodule(p), sub) for p, sub in m.named_modules() if _has(out, p))
     return out
 
@@ -253,11 +252,10 @@ def _from(torch: Any, tm: Any, path: str) -> Module:
     if twin.takes_dtype and floats:
         kwargs["dtype"] = floats[0].dtype
     out = kind(**kwargs)
-    if not isinstance(out, losses._Loss):
-        for name, p in out.named_parameters():
-            p.data = state[name]
-        for name, b in out.named_buffers():
-            b[...] = state[name]
-        _copy_frozen(tm, out)
+    for name, p in out.named_parameters():
+        p.data = state[name]
+    for name, b in out.named_buffers():
+        b[...] = state[name]
+    _copy_frozen(tm, out)
     _copy_modes((sub, tm.get_submodule(p)) for p, sub in out.named_modules() if _has(tm, p))
     return out

@@ -1,5 +1,6 @@
-"""nn.to_torch(model) and nn.from_torch(): every layer with a twin, both ways, same outputs;
-and weights through .safetensors into PyTorch and back."""
+"""nn.to_torch(model) and nn.from_torch(): every layer with a twin, both ways, same outputs and gradients;
+a CNN trained here continues in PyTorch; state_dict in PyTorch's order; a custom class's numbers cross
+with into=; weights through cg.save/cg.load and .safetensors into PyTorch and back."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -46,12 +47,68 @@ LAYERS = [
     ("GRU", lambda: nn.GRU(3, 4, num_layers=2, batch_first=True), lambda r: [r.normal(size=(2, 5, 3))]),
     ("MultiheadAttention", lambda: nn.MultiheadAttention(4, 2),
      lambda r: [r.normal(size=(3, 2, 4)), r.normal(size=(5, 2, 4)), r.normal(size=(5, 2, 4))]),
+    ("Conv1d", lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2),
+     lambda r: [r.normal(size=(2, 4, 11))]),
+    ("Conv1d-nobias", lambda: nn.Conv1d(2, 3, 4, bias=False), lambda r: [r.normal(size=(2, 2, 9))]),
+    ("Conv2d", lambda: nn.Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2),
+     lambda r: [r.normal(size=(2, 2, 7, 8))]),
+    ("Conv2d-nobias", lambda: nn.Conv2d(3, 2, 3, bias=False), lambda r: [r.normal(size=(1, 3, 5, 5))]),
+    ("ConvTranspose2d", lambda: nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1, groups=2),
+     lambda r: [r.normal(size=(2, 4, 3, 4))]),
+    ("ConvTranspose2d-dilated", lambda: nn.ConvTranspose2d(2, 3, 2, bias=False, dilation=2),
+     lambda r: [r.normal(size=(1, 2, 3, 3))]),
+    ("MaxPool2d", lambda: nn.MaxPool2d(3, stride=2, padding=1, dilation=1), lambda r: [r.normal(size=(2, 3, 7, 6))]),
+    ("MaxPool2d-dilated", lambda: nn.MaxPool2d(2, dilation=2), lambda r: [r.normal(size=(1, 2, 6, 6))]),
+    ("AvgPool2d", lambda: nn.AvgPool2d(2), lambda r: [r.normal(size=(2, 3, 6, 5))]),
+    ("AvgPool2d-pad", lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+     lambda r: [r.normal(size=(2, 1, 7, 7))]),
+    ("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d((2, 3)), lambda r: [r.normal(size=(2, 3, 7, 8))]),
+    ("AdaptiveAvgPool2d-global", lambda: nn.AdaptiveAvgPool2d(1), lambda r: [r.normal(size=(2, 3, 5, 5))]),
+    ("BatchNorm2d", lambda: nn.BatchNorm2d(3, eps=1e-3, momentum=0.2), lambda r: [r.normal(size=(4, 3, 2, 3))]),
+    ("BatchNorm2d-eval", lambda: _run_once(nn.BatchNorm2d(3)).eval(), lambda r: [r.normal(size=(2, 3, 2, 2))]),
+    ("BatchNorm2d-plain", lambda: nn.BatchNorm2d(3, affine=False, track_running_stats=False),
+     lambda r: [r.normal(size=(2, 3, 2, 2))]),
+    ("Dropout2d-eval", lambda: nn.Dropout2d(0.4).eval(), lambda r: [r.normal(size=(2, 3, 2, 2))]),
+    ("Dropout2d-p0", lambda: nn.Dropout2d(0.0), lambda r: [r.normal(size=(2, 3, 2, 2))]),
+    ("Flatten-dims", lambda: nn.Flatten(0, 1), lambda r: [r.normal(size=(2, 3, 4))]),
+    ("GELU", lambda: nn.GELU(approximate="tanh"), lambda r: [r.normal(size=(2, 3))]),
+    ("ELU", lambda: nn.ELU(0.5), lambda r: [r.normal(size=(2, 3))]),
+    ("CELU", lambda: nn.CELU(2.0), lambda r: [r.normal(size=(2, 3))]),
+    ("SiLU", lambda: nn.SiLU(), lambda r: [r.normal(size=(2, 3))]),
+    ("Mish", lambda: nn.Mish(), lambda r: [r.normal(size=(2, 3))]),
+    ("Softplus", lambda: nn.Softplus(beta=2.0, threshold=1.0), lambda r: [r.normal(size=(2, 3))]),
+    ("Softsign", lambda: nn.Softsign(), lambda r: [r.normal(size=(2, 3))]),
+    ("ReLU6", lambda: nn.ReLU6(), lambda r: [3 * r.normal(size=(2, 3))]),
+    ("Hardtanh", lambda: nn.Hardtanh(-2.0, 3.0), lambda r: [3 * r.normal(size=(2, 3))]),
+    ("Hardswish", lambda: nn.Hardswish(), lambda r: [3 * r.normal(size=(2, 3))]),
+    ("Hardsigmoid", lambda: nn.Hardsigmoid(), lambda r: [3 * r.normal(size=(2, 3))]),
+    ("MSELoss", lambda: nn.MSELoss(reduction="sum"), lambda r: [r.normal(size=(3, 2)), r.normal(size=(3, 2))]),
+    ("L1Loss", lambda: nn.L1Loss(), lambda r: [r.normal(size=(3, 2)), r.normal(size=(3, 2))]),
+    ("BCELoss", lambda: nn.BCELoss(weight=[1.0, 2.0]),
+     lambda r: [r.uniform(0.1, 0.9, size=(3, 2)), r.integers(0, 2, size=(3, 2)).astype(float)]),
+    ("BCEWithLogitsLoss", lambda: nn.BCEWithLogitsLoss(pos_weight=[0.5, 3.0]),
+     lambda r: [r.normal(size=(3, 2)), r.integers(0, 2, size=(3, 2)).astype(float)]),
+    ("CrossEntropyLoss", lambda: nn.CrossEntropyLoss(label_smoothing=0.1),
+     lambda r: [r.normal(size=(4, 3)), r.integers(0, 3, size=4)]),
+    ("NLLLoss", lambda: nn.NLLLoss(reduction="sum"), lambda r: [r.normal(size=(4, 3)), r.integers(0, 3, size=4)]),
+    ("Sequential-CNN", lambda: _cnn(p=0.0), lambda r: [r.normal(size=(3, 1, 8, 8))]),
+    ("Sequential-CNN-eval", lambda: _run_once(_cnn(p=0.3)).eval(), lambda r: [r.normal(size=(3, 1, 8, 8))]),
 ]
 
 
-def _run_once(bn):
-    bn(Tensor(np.random.default_rng(0).normal(size=(8, bn.num_features)) * 2 + 1))  # running stats not 0 and 1
-    return bn
+def _cnn(p=0.0):
+    """A small CNN of every kind of image layer (dropout p=0 where outputs are compared in training mode)."""
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 3, stride=2, padding=1), nn.BatchNorm2d(6, momentum=None), nn.Tanh(),
+                         nn.Dropout2d(p), nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(p), nn.Linear(6, 3))
+
+
+def _run_once(model):
+    """One training forward, so that the running statistics are not 0 and 1 (and num_batches_tracked 1)."""
+    shape = (8, model.num_features) if isinstance(model, nn.BatchNorm1d) and not isinstance(model, nn.BatchNorm2d) \
+        else (8, model.num_features, 3, 3) if isinstance(model, nn.BatchNorm2d) else (8, 1, 8, 8)
+    model(Tensor(np.random.default_rng(0).normal(size=shape) * 2 + 1))
+    return model
 
 
 def ours_out(model, inputs, dtype=np.float64):
@@ -78,16 +135,85 @@ def assert_same(a, b, atol):
         np.testing.assert_allclose(x, y, rtol=atol, atol=atol)
 
 
+def nodes(out):
+    """Every output node: a Tensor, a torch tensor, or (nested) tuples of them."""
+    return [a for o in out for a in nodes(o)] if isinstance(out, (tuple, list)) else [out]
+
+
+def outputs_and_gradients(model, xs, weights=None):
+    """The outputs, and the gradients of sum(weights * outputs) for the float inputs (a loss's first only) and
+    every parameter by name, from circuitgrad or PyTorch alike."""
+    theirs = not isinstance(model, nn.Module)
+    wanted = xs[:1] if "Loss" in type(model).__name__ else xs
+    ins = []
+    for x in xs:
+        grad = x.dtype.kind == "f" and any(x is w for w in wanted)
+        ins.append((torch.tensor(x, requires_grad=grad) if theirs else Tensor(x, requires_grad=grad))
+                   if x.dtype.kind == "f" else (torch.from_numpy(x) if theirs else x))
+    outs = nodes(model(*ins))
+    weights = weights or [np.random.default_rng(1).normal(size=tuple(o.shape)) for o in outs]
+    total = sum(((o * torch.from_numpy(w)) if theirs else (o * Tensor(w))).sum() for o, w in zip(outs, weights))
+    total.backward()
+    arrays = [o.detach().numpy() if theirs else o.data for o in outs]
+    grads = [np.asarray(x.grad) for x in ins if getattr(x, "requires_grad", False)]
+    params = {k: (p.grad.numpy() if theirs else np.asarray(p.grad)) for k, p in model.named_parameters()
+              if p.requires_grad}
+    return arrays, grads, params, weights
+
+
 @pytest.mark.parametrize("name,make,inputs", LAYERS, ids=[case[0] for case in LAYERS])
-def test_to_torch_gives_the_same_outputs(rng, name, make, inputs):
+def test_to_torch_gives_the_same_outputs_and_gradients(rng, name, make, inputs):
     np.random.seed(0)
     ours = make()
     theirs = nn.to_torch(ours)
-    assert type(theirs).__name__ == type(ours).__name__ and theirs.training == ours.training
+    assert type(theirs).__name__ == type(ours).__name__
+    assert [m.training for m in theirs.modules()] == [m.training for m in ours.modules()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # the same keys in the same order
+    for key, value in ours.state_dict().items():  # copied exactly, dtype kept (num_batches_tracked int64)
+        assert theirs.state_dict()[key].numpy().dtype == value.dtype
+        assert np.array_equal(theirs.state_dict()[key].numpy(), value)
     xs = inputs(rng)
-    assert_same(ours_out(ours, xs), theirs_out(theirs, xs), atol=1e-12)
+    out, grads, params, weights = outputs_and_gradients(ours, xs)
+    t_out, t_grads, t_params, _ = outputs_and_gradients(theirs, xs, weights)
+    # PyTorch's hardsigmoid/hardswish backward uses the float32 constant 1/6 even in float64
+    rtol = 1e-7 if name in ("Hardsigmoid", "Hardswish") else 1e-10
+    for a, b in zip(out + grads, t_out + t_grads):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
+    assert list(params) == list(t_params)
+    for key in params:
+        np.testing.assert_allclose(params[key], t_params[key], rtol=1e-10, atol=1e-12, err_msg=key)
     for key, value in ours.state_dict().items():  # buffers updated alike by the training forward
-        assert np.allclose(value, theirs.state_dict()[key.replace("out_proj_", "out_proj.")].numpy(), atol=1e-12)
+        np.testing.assert_allclose(value, theirs.state_dict()[key].numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,make,inputs", LAYERS, ids=[case[0] for case in LAYERS])
+def test_the_round_trip_changes_nothing(rng, name, make, inputs):
+    np.random.seed(0)
+    ours = make()
+    back = nn.from_torch(nn.to_torch(ours))
+    assert type(back) is type(ours) and repr(back) == repr(ours)  # every hyperparameter the repr shows
+    assert [m.training for m in back.modules()] == [m.training for m in ours.modules()]
+    before = ours.state_dict()
+    assert list(back.state_dict()) == list(before)
+    for key, value in back.state_dict().items():
+        assert value.dtype == before[key].dtype and np.array_equal(value, before[key]), key
+    xs = inputs(rng)
+    np.random.seed(1)
+    out, grads, params, weights = outputs_and_gradients(ours, xs)
+    np.random.seed(1)
+    b_out, b_grads, b_params, _ = outputs_and_gradients(back, xs, weights)
+    for a, b in zip(out + grads + list(params.values()), b_out + b_grads + list(b_params.values())):
+        assert np.array_equal(a, b)  # the same code on the same numbers
+
+
+@pytest.mark.parametrize("name,make,inputs", LAYERS, ids=[case[0] for case in LAYERS])
+def test_float32_crosses_bit_for_bit(name, make, inputs):
+    np.random.seed(0)
+    theirs = nn.to_torch(make()).float()
+    twice = nn.to_torch(nn.from_torch(theirs))
+    for key, value in theirs.state_dict().items():
+        assert twice.state_dict()[key].dtype == value.dtype and torch.equal(twice.state_dict()[key], value), key
 
 
 @pytest.mark.parametrize("name,make,inputs", LAYERS, ids=[case[0] for case in LAYERS])
