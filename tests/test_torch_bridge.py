@@ -401,6 +401,204 @@ def test_optimizer_to_torch_checks_the_parameters():
         opt.to_torch([torch.zeros(3, 2, requires_grad=True), torch.zeros(2, requires_grad=True)])
 
 
+# ---- every layer is accounted for --------------------------------------------------------------------
+
+def _layer_classes():
+    """Every public Module class of circuitgrad.nn (a new layer lands here by being defined)."""
+    found, stack = set(), [nn.Module]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return sorted((c for c in found if c.__module__.startswith("circuitgrad.nn.") and not c.__name__.startswith("_")),
+                  key=lambda c: c.__name__)
+
+
+def test_every_layer_has_a_twin_tested_above_or_a_stated_refusal():
+    from circuitgrad.nn.torch_twins import NO_TWIN, twin_classes
+    twins, tested = twin_classes(), {type(make()) for _, make, _ in LAYERS}
+    tested |= {nn.ModuleList, nn.Linear}  # ModuleList: test_containers_and_sequential_subclasses_convert
+    classes = _layer_classes()
+    assert len(classes) > 50
+    for cls in classes:
+        if cls in twins:
+            assert cls in tested, f"{cls.__name__} has a twin but no case in LAYERS"
+        else:
+            assert any(c.__name__ in NO_TWIN for c in cls.__mro__), \
+                f"{cls.__name__} has neither a PyTorch twin in nn.torch_twins nor a reason in NO_TWIN"
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: nn.Step(), "Step has no PyTorch twin: torch.nn has no step layer"),
+    (lambda: nn.DropConnect(nn.Linear(2, 2)), r"DropConnect has no PyTorch twin.*nn.to_torch\(layer.module\)"),
+    (lambda: nn.TiedAutoencoder(4, 2), "TiedAutoencoder has no PyTorch twin: its forward.. uses one weight twice"),
+    (lambda: nn.DenoisingAutoencoder(4, 2), "DenoisingAutoencoder has no PyTorch twin: its forward.. uses one"),
+    (lambda: nn.Neuron(2), "Neuron has no PyTorch twin: a scalar network holds one Value per weight"),
+    (lambda: nn.Perceptron(2), "Perceptron has no PyTorch twin: a scalar network"),
+    (lambda: nn.Layer(2, 2), "Layer has no PyTorch twin: a scalar network"),
+    (lambda: nn.Sequential(nn.Linear(2, 2), nn.MLP(2, [2, 1])), r"MLP \(at '1'\) has no PyTorch twin: a scalar"),
+])
+def test_layers_pytorch_lacks_are_refused_with_the_reason(make, match):
+    with pytest.raises(TypeError, match=match):
+        nn.to_torch(make())
+
+
+def test_batchnorm_crosses_with_every_setting_and_buffer():
+    np.random.seed(6)
+    ours = _run_once(nn.BatchNorm2d(3, eps=1e-3, momentum=None, dtype=np.float32))
+    theirs = nn.to_torch(ours)
+    assert type(theirs) is torch.nn.BatchNorm2d and theirs.weight.dtype == torch.float32
+    assert (theirs.eps, theirs.momentum, theirs.affine, theirs.track_running_stats) == (1e-3, None, True, True)
+    assert theirs.num_batches_tracked.dtype == torch.int64 and int(theirs.num_batches_tracked) == 1
+    plain = nn.to_torch(nn.BatchNorm1d(2, affine=False, track_running_stats=False, dtype=np.float32))
+    assert not plain.affine and not plain.track_running_stats and plain.running_mean is None
+
+
+# ---- a CNN trained here continues in PyTorch ------------------------------------------------------
+
+def test_a_cnn_trained_here_continues_in_pytorch_with_the_same_losses(rng):
+    X, y = rng.normal(size=(6, 1, 8, 8)), rng.integers(0, 3, size=6)
+    np.random.seed(7)
+    model = _cnn(p=0.0)
+    start = nn.to_torch(model)  # the same weights, to run the whole way in PyTorch
+    opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(Tensor(X)), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    theirs = nn.to_torch(model)
+    topt = opt.to_torch(theirs.parameters())
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(3):
+        topt.zero_grad()
+        loss = torch.nn.CrossEntropyLoss()(theirs(Xt), yt)
+        loss.backward()
+        topt.step()
+        losses.append(loss.item())
+    ropt, reference = torch.optim.SGD(start.parameters(), lr=0.05, momentum=0.9), []
+    for _ in range(6):
+        ropt.zero_grad()
+        loss = torch.nn.CrossEntropyLoss()(start(Xt), yt)
+        loss.backward()
+        ropt.step()
+        reference.append(loss.item())
+    np.testing.assert_allclose(losses, reference, rtol=1e-9)
+    assert losses[-1] < losses[0]
+    for key, value in start.state_dict().items():  # weights and running statistics alike
+        np.testing.assert_allclose(theirs.state_dict()[key].numpy(), value.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- state_dict in PyTorch's order, and PyTorch's state_dict here ------------------------------------
+
+class Net(nn.Module):
+    """A custom class: its own forward, a shared layer, a container, buffers in the middle."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.bn = nn.BatchNorm2d(2)
+        self.body = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2))
+        self.head = nn.Linear(8, 3)
+        self.again = self.head  # the same layer twice: PyTorch lists its keys under both names
+
+    def forward(self, x):
+        x = self.bn(self.conv(x)).relu()
+        x = (x + self.body(x)).relu()
+        return self.head(x.reshape(x.shape[0], -1)[:, :8])
+
+
+class TorchNet(torch.nn.Module):
+    def __init__(self, stride=1):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 2, 3, padding=1, stride=stride)
+        self.bn = torch.nn.BatchNorm2d(2)
+        self.body = torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, padding=1), torch.nn.BatchNorm2d(2))
+        self.head = torch.nn.Linear(8, 3)
+        self.again = self.head
+
+    def forward(self, x):
+        x = self.bn(self.conv(x)).relu()
+        x = (x + self.body(x)).relu()
+        return self.head(x.reshape(x.shape[0], -1)[:, :8])
+
+
+def test_state_dict_keys_are_in_pytorchs_order():
+    np.random.seed(8)
+    assert list(Net().state_dict()) == list(TorchNet().state_dict())
+    cnn = _cnn()
+    assert list(cnn.state_dict()) == list(nn.to_torch(cnn).state_dict())
+    assert list(cnn.state_dict())[:7] == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                                          "1.running_var", "1.num_batches_tracked"]
+
+
+def test_a_pytorch_state_dict_loads_here_key_for_key(rng):
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                                 torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(64, 3)).double()
+    x = torch.from_numpy(rng.normal(size=(5, 1, 8, 8)))
+    theirs(x)  # running statistics that are not 0 and 1
+    theirs.eval()
+    ours = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(64, 3)).eval()
+    assert ours.load_state_dict(theirs.state_dict()) == ([], [])
+    assert ours[1].num_batches_tracked.dtype == np.int64 and int(ours[1].num_batches_tracked) == 1
+    np.testing.assert_allclose(ours(Tensor(x.numpy())).data, theirs(x).detach().numpy(), rtol=1e-10, atol=1e-12)
+    mine, yours = Net(), TorchNet().double()  # a custom class with a shared layer, key for key
+    mine.load_state_dict(yours.state_dict())
+    for key, value in yours.state_dict().items():
+        assert np.array_equal(mine.state_dict()[key], value.numpy())
+
+
+# ---- a custom class: its numbers cross into a twin you write ------------------------------------------
+
+def test_a_custom_class_crosses_into_its_pytorch_twin_and_back(rng):
+    np.random.seed(9)
+    ours = Net()
+    ours.bn.eval()
+    ours.conv.weight.requires_grad = False
+    with pytest.raises(TypeError, match=r"to_torch: Net has no PyTorch twin.*What crosses is its numbers.*into="):
+        nn.to_torch(ours)
+    theirs = nn.to_torch(ours, into=TorchNet().double())
+    assert isinstance(theirs, TorchNet) and not theirs.bn.training and theirs.body.training
+    assert not theirs.conv.weight.requires_grad and theirs.conv.bias.requires_grad
+    xs = [rng.normal(size=(2, 1, 2, 2))]
+    out, grads, params, weights = outputs_and_gradients(ours, xs)
+    t_out, t_grads, t_params, _ = outputs_and_gradients(theirs, xs, weights)
+    for a, b in zip(out + grads + list(params.values()), t_out + t_grads + list(t_params.values())):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(TypeError, match=r"from_torch: TorchNet has no circuitgrad twin.*into=model"):
+        nn.from_torch(theirs)
+    back = nn.from_torch(theirs, into=Net())
+    for key, value in ours.state_dict().items():
+        assert np.array_equal(back.state_dict()[key], value)
+    assert not back.bn.training and not back.conv.weight.requires_grad
+
+
+def test_into_refuses_a_twin_that_would_compute_something_else():
+    np.random.seed(10)
+    with pytest.raises(ValueError, match=r"to_torch: the two models differ in hyperparameters.*conv.stride: \(1, 1\) "
+                                         r"here, \(2, 2\) in PyTorch"):
+        nn.to_torch(Net(), into=TorchNet(stride=2))
+    with pytest.raises(ValueError, match=r"from_torch: the two models differ.*conv.stride"):
+        nn.from_torch(TorchNet(stride=2), into=Net())
+    with pytest.raises(TypeError, match="to_torch: body.1 is BatchNorm2d here and BatchNorm1d in PyTorch"):
+        wrong = TorchNet()
+        wrong.body[1] = torch.nn.BatchNorm1d(2)
+        nn.to_torch(Net(), into=wrong)
+    with pytest.raises(ValueError, match=r"keys only in PyTorch's: \['extra.weight', 'extra.bias'\]"):
+        more = TorchNet()
+        more.extra = torch.nn.Linear(2, 2)
+        nn.to_torch(Net(), into=more)
+    with pytest.raises(TypeError, match="to_torch: into must be a torch.nn.Module, got Net"):
+        nn.to_torch(Net(), into=Net())
+    with pytest.raises(TypeError, match="from_torch: into must be a circuitgrad nn.Module, got TorchNet"):
+        nn.from_torch(TorchNet(), into=TorchNet())
+
+
 # ---- what has no twin --------------------------------------------------------------------------------
 
 class Residual(nn.Module):
@@ -510,3 +708,65 @@ def test_the_activation_layers_cross_to_pytorch_and_back():
         np.testing.assert_allclose(twin(torch.from_numpy(x)).numpy(), layer(Tensor(x)).data, rtol=1e-7, atol=1e-7)
         back = nn.from_torch(twin)
         assert type(back) is type(layer) and repr(back) == repr(layer)
+
+
+# ---- cg.save / cg.load: PyTorch's tutorial lines, never a pickle ---------------------------------------
+
+def test_save_and_load_a_state_dict_as_pytorchs_tutorial_does(tmp_path, rng):
+    import circuitgrad as cg
+    np.random.seed(11)
+    model = _run_once(_cnn(p=0.3)).eval()
+    path = tmp_path / "model.pth"
+    assert cg.save(model.state_dict(), path) is None
+    assert path.read_bytes()[:4] == b"PK\x03\x04" and not list(tmp_path.glob("*.npz"))  # our .npz, under its name
+    fresh = _cnn(p=0.3).eval()
+    fresh.load_state_dict(cg.load(path, weights_only=True))
+    for key, value in model.state_dict().items():
+        assert fresh.state_dict()[key].dtype == value.dtype and np.array_equal(fresh.state_dict()[key], value)
+    x = rng.normal(size=(2, 1, 8, 8))
+    assert np.array_equal(fresh(Tensor(x)).data, model(Tensor(x)).data)
+    assert list(cg.load(str(path), map_location="cpu")) == list(model.state_dict())
+    cg.save(nn.to_torch(model).state_dict(), tmp_path / "from_torch.pt")  # PyTorch tensors are saved as arrays
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in cg.load(tmp_path / "from_torch.pt").items())
+
+
+def test_save_and_load_refuse_what_would_need_pickle(tmp_path):
+    import circuitgrad as cg
+    model = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"save: got a Linear; save its numbers with cg.save\(model.state_dict\(\)"):
+        cg.save(model, tmp_path / "m.pth")
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(TypeError, match="save: 'state' holds a dict; cg.save writes one flat dict of named arrays"):
+        cg.save(opt.state_dict(), tmp_path / "opt.pth")
+    with pytest.raises(TypeError, match="save: expected a file name"):
+        cg.save(model.state_dict(), 3)
+    torch.save(nn.to_torch(model).state_dict(), tmp_path / "torch.pth")
+    with pytest.raises(ValueError, match=r"load: .*torch.pth' was written by torch.save.*never reads one; save it "
+                                         r"from PyTorch as safetensors instead: from safetensors.torch import"):
+        cg.load(tmp_path / "torch.pth")
+    torch.save(nn.to_torch(model).state_dict(), tmp_path / "old.pth", _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match="was written by torch.save"):
+        cg.load(tmp_path / "old.pth")
+    cg.save(model.state_dict(), tmp_path / "m.pth")
+    with pytest.raises(ValueError, match="load: weights_only=False asks to unpickle"):
+        cg.load(tmp_path / "m.pth", weights_only=False)
+    with pytest.raises(ValueError, match="load: circuitgrad computes with numpy on the CPU; map_location 'cuda:0'"):
+        cg.load(tmp_path / "m.pth", map_location="cuda:0")
+    with pytest.raises(FileNotFoundError):
+        cg.load(tmp_path / "missing.pth")
+    (tmp_path / "text.pth").write_text("hello")
+    with pytest.raises(ValueError, match="not an .npz weights file"):
+        cg.load(tmp_path / "text.pth")
+
+
+def test_save_as_safetensors_loads_in_pytorch(tmp_path):
+    st = pytest.importorskip("safetensors.torch", reason="the optional safetensors package is not installed")
+    import circuitgrad as cg
+    np.random.seed(12)
+    model = _run_once(_cnn()).eval()
+    cg.save(model.state_dict(), tmp_path / "model.safetensors")
+    theirs = nn.to_torch(_cnn()).eval()
+    theirs.load_state_dict(st.load_file(str(tmp_path / "model.safetensors")))
+    for key, value in model.state_dict().items():
+        assert np.array_equal(theirs.state_dict()[key].numpy(), value)
+    assert set(cg.load(tmp_path / "model.safetensors")) == set(model.state_dict())  # safetensors sorts its keys
