@@ -102,8 +102,9 @@ def _check_twins(ours: Module, theirs: Any, torch: Any, op: str) -> None:
 
 
 def _copy_modes(pairs: Any) -> None:
-    for ours, theirs in pairs:
-        ours.training = bool(theirs.training)
+    """train/eval mode, module by module ((target, source) pairs): one Dropout may be in eval alone."""
+    for target, source in pairs:
+        target.training = bool(source.training)
 
 
 # ---- circuitgrad -> PyTorch ---------------------------------------------------------------------

@@ -187,7 +187,8 @@ TWINS: "OrderedDict[type, Twin]" = OrderedDict([
 ])
 CONTAINERS = {Sequential: "Sequential", ModuleList: "ModuleList"}
 
-# The layers of circuitgrad.nn that PyTorch has no twin for, by class name, and what to do instead.
+# The layers of circuitgrad.nn that PyTorch has no twin for, and what to do instead (by class name, so that a
+# class moved or removed elsewhere leaves this table importable).
 NO_TWIN = {
     "Step": "torch.nn has no step layer (the perceptron's threshold, whose gradient is 0 everywhere); "
             "use a layer with a twin such as nn.Sigmoid",
