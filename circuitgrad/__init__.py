@@ -40,6 +40,8 @@ _LAZY = {  # loaded on first use (PEP 562): `import circuitgrad` loads the engin
     "nn": "circuitgrad.nn",
     "viz": "circuitgrad.viz",
     "optim": "circuitgrad.nn.optim",  # torch.optim
+    "save": ("circuitgrad.nn.torch_save", "save"),  # torch.save / torch.load of a state dict, never a pickle
+    "load": ("circuitgrad.nn.torch_save", "load"),
 }
 
 __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck",

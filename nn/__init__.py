@@ -17,15 +17,14 @@ tied-weight autoencoders; for images `Conv2d`, `Conv1d`, `ConvTranspose2d`, `Max
 maximization, feature maps), module hooks (`register_forward_hook`), `nn.data` (`Dataset`,
 `DataLoader`, samplers, splits), `nn.datasets` (generated sets, shapes, digits), `nn.text` (names
 and a character tokenizer), `nn.transforms` (image augmentation, DisturbLabel), `nn.utils`
-(gradient clipping), `fit`, `save`/`load`.
+(gradient clipping), `fit`, `save`/`load`, and `to_torch`/`from_torch` to cross to PyTorch and back.
 """
 
 if __name__ == "nn":  # this folder imported as a top-level package, e.g. from the repository root
     raise ImportError("circuitgrad's nn folder was imported as 'nn'; import it as "
                       "'circuitgrad.nn' (PyPI has unrelated top-level packages of that name)")
 
-from . import (data, datasets, functional, init, lr_scheduler, optim, text, torch_bridge,  # noqa: F401
-               transforms, utils)  # (torch_bridge: see Module.to_torch)
+from . import data, datasets, functional, init, lr_scheduler, optim, text, transforms, utils  # noqa: F401
 from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus,
                           Softsign)
 from .attention import MultiheadAttention
@@ -45,6 +44,7 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .regularization import BatchNorm1d, BatchNorm2d, DropConnect, Dropout, Dropout2d
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .serialization import load, save
+from .torch_bridge import from_torch, to_torch
 from .train import EarlyStopping, History, evaluate, fit
 from .transforms import DisturbLabel
 
@@ -59,6 +59,6 @@ __all__ = [
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding", "MultiheadAttention",
     "TiedAutoencoder", "DenoisingAutoencoder",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-    "fit", "evaluate", "EarlyStopping", "History", "save", "load",
+    "fit", "evaluate", "EarlyStopping", "History", "save", "load", "to_torch", "from_torch",
     "data", "datasets", "text", "transforms", "functional", "init", "optim", "lr_scheduler", "utils",
 ]

@@ -96,11 +96,30 @@ def _finish(scores: Tensor, v: Tensor) -> tuple:
     return weights @ v, weights
 
 
+class _OutProjection(Module):
+    """MultiheadAttention's `out_proj`: y = x W^T + b, as nn.Linear, which this file cannot import
+    (nn.layers imports nn.functional, which imports this file). PyTorch's is a Linear too."""
+
+    def __init__(self, embed_dim: int) -> None:
+        super().__init__()
+        self.in_features = self.out_features = embed_dim
+        bound = 1 / math.sqrt(embed_dim)  # uniform in +-1/sqrt(E) and a zero bias, as PyTorch
+        self.weight = Parameter(np.random.uniform(-bound, bound, (embed_dim, embed_dim)), label="out_proj.weight")
+        self.bias = Parameter(np.zeros(embed_dim), label="out_proj.bias")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weight.T + self.bias
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias=True"
+
+
 class MultiheadAttention(Module):
     """PyTorch's multi-head attention: project q, k, v, attend per head, join, project out.
 
-    Parameters as PyTorch: `in_proj_weight` (3E, E), `in_proj_bias` (3E,), `out_proj_weight`
-    (E, E), `out_proj_bias` (E,). Inputs are (L, N, E), or (N, L, E) with batch_first.
+    Parameters as PyTorch, under its names: `in_proj_weight` (3E, E), `in_proj_bias` (3E,), and
+    the linear layer `out_proj` (`out_proj.weight` (E, E), `out_proj.bias` (E,)), so a PyTorch state
+    dict loads key for key. Inputs are (L, N, E), or (N, L, E) with batch_first.
     Returns (output, attention weights averaged over heads).
     """
 
@@ -116,10 +135,7 @@ class MultiheadAttention(Module):
         self.in_proj_weight = Parameter(np.random.uniform(-bound, bound, (3 * embed_dim, embed_dim)),
                                         label="in_proj_weight")
         self.in_proj_bias = Parameter(np.zeros(3 * embed_dim), label="in_proj_bias")
-        out_bound = 1 / math.sqrt(embed_dim)
-        self.out_proj_weight = Parameter(np.random.uniform(-out_bound, out_bound, (embed_dim, embed_dim)),
-                                         label="out_proj_weight")
-        self.out_proj_bias = Parameter(np.zeros(embed_dim), label="out_proj_bias")
+        self.out_proj = _OutProjection(embed_dim)
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}" + (", batch_first=True" if self.batch_first else "")
@@ -167,7 +183,7 @@ class MultiheadAttention(Module):
         attended, weights = _attend(qh, kh, vh, keep, "MultiheadAttention")
         n, _, length, _ = qh.shape
         joined = attended.transpose(0, 2, 1, 3).reshape(n, length, e)
-        out = joined @ self.out_proj_weight.T + self.out_proj_bias
+        out = self.out_proj(joined)
         if not self.batch_first:
             out = out.transpose(1, 0, 2)
         return out, weights.mean(axis=1)

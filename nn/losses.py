@@ -24,6 +24,14 @@ class _Loss(Module):
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
+    def _weight_buffer(self, name: str, weight: Any) -> None:
+        """A class or entry weight is a buffer, as in PyTorch: in state_dict(), never learned; None is no buffer."""
+        array = _weight(type(self).__name__, weight)
+        if array is None:
+            setattr(self, name, None)
+        else:
+            self.register_buffer(name, array)
+
 
 def _weight(owner: str, weight: Any) -> Optional[np.ndarray]:
     if weight is None:
@@ -31,7 +39,7 @@ def _weight(owner: str, weight: Any) -> Optional[np.ndarray]:
     array = np.asarray(weight.data if isinstance(weight, Node) else weight)
     if array.dtype == bool or array.dtype.kind not in "iuf":
         raise TypeError(f"{owner}: weight must be real numbers, got {array.dtype} {array.tolist()!r:.60}")
-    array = array.astype(float)
+    array = np.array(array, dtype=array.dtype if array.dtype.kind == "f" else np.float64)  # a copy, float kept
     if not np.isfinite(array).all() or (array < 0).any():
         raise ValueError(f"{owner}: weight must be finite and non-negative, got {array}")
     return array
@@ -59,7 +67,7 @@ class BCELoss(_Loss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.weight = _weight("BCELoss", weight)
+        self._weight_buffer("weight", weight)
 
     def forward(self, input: Any, target: Any) -> Node:
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
@@ -73,8 +81,8 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(reduction)
-        self.weight = _weight("BCEWithLogitsLoss", weight)
-        self.pos_weight = _weight("BCEWithLogitsLoss", pos_weight)
+        self._weight_buffer("weight", weight)
+        self._weight_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Any, target: Any) -> Node:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
@@ -94,7 +102,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Any = None, reduction: str = "mean", label_smoothing: float = 0.0,
                  ignore_index: int = -100) -> None:
         super().__init__(reduction)
-        self.weight = _weight("CrossEntropyLoss", weight)
+        self._weight_buffer("weight", weight)
         self.label_smoothing = real("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
         self.ignore_index = F._ignore_index("CrossEntropyLoss", ignore_index)
 
@@ -118,7 +126,7 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean", ignore_index: int = -100) -> None:
         super().__init__(reduction)
-        self.weight = _weight("NLLLoss", weight)
+        self._weight_buffer("weight", weight)
         self.ignore_index = F._ignore_index("NLLLoss", ignore_index)
 
     def forward(self, input: Any, target: Any) -> Node:

@@ -290,7 +290,7 @@ class Module:
                 dtype = arg
         if device is not None and str(device) != "cpu":
             raise ValueError(f"to: circuitgrad computes with numpy on the CPU; device {str(device)!r} is not "
-                             "available (use to_torch() to run the model on it in PyTorch)")
+                             "available (use nn.to_torch(model) to run the model on it in PyTorch)")
         if dtype is None:
             return self
         name = str(dtype)[len("torch."):] if str(dtype).startswith("torch.") else dtype
@@ -324,18 +324,21 @@ class Module:
     # ---- saving and loading ----------------------------------------------------------------------
 
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Every parameter and buffer by dotted name, as copies (so a snapshot stays a snapshot)."""
-        state = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = np.array(p.data, copy=True)
-        for name, b in self.named_buffers():
-            state[name] = np.array(b, copy=True)
-        return state
+        """Every parameter and buffer by dotted name, as copies (so a snapshot stays a snapshot).
+
+        The order is PyTorch's: this module's parameters, then its buffers, then each child's
+        in registration order, recursively; a parameter two modules share is listed under both
+        names, as PyTorch lists it. So `list(model.state_dict())` equals the keys of the PyTorch
+        twin and a PyTorch state dict loads here key for key.
+        """
+        return OrderedDict((name, np.array(v.data if isinstance(v, Node) else v, copy=True))
+                           for name, v in _named_state(self))
 
     def load_state_dict(self, state: Union[dict, str, PathLike], strict: bool = True) -> IncompatibleKeys:
         """Copy numbers from `state` into the parameters and buffers, in place.
 
-        `state` is a dict of arrays, or the path of a file `save` wrote: that is read with
+        `state` is a dict of arrays (numpy arrays, Tensors, or the CPU tensors of a PyTorch
+        `state_dict()`, key for key), or the path of a file `save` wrote: that is read with
         `nn.load(path, shapes=self)`, so a shape unlike this model's is refused before any
         data is read. Checks everything before changing anything: with `strict`, missing and
         unexpected keys are errors; a wrong shape always is, and so is a number the target
@@ -350,8 +353,7 @@ class Module:
             raise TypeError(f"load_state_dict: expected a dict of arrays (or a weights file name), "
                             f"got {type(state).__name__}")
         strict = flag("load_state_dict", "strict", strict)
-        targets = dict(self.named_parameters())
-        targets.update(self.named_buffers())
+        targets = OrderedDict(_named_state(self))
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
         problems = []
@@ -394,24 +396,6 @@ class Module:
         """Write `state_dict()` to a `.npz` file (numbers only, no pickle); returns the path written."""
         return serialization.save(self.state_dict(), path)
 
-    # ---- PyTorch --------------------------------------------------------------------------------------
-
-    # nn.torch_bridge sets this when circuitgrad.nn is imported: the bridge needs every layer class
-    # and the layers need Module, so Module cannot import the bridge without an import circle.
-    _torch_bridge: Any = None
-
-    def to_torch(self) -> Any:
-        """The equivalent `torch.nn.Module` with copies of the weights (see nn.torch_bridge for the rule on
-        your own subclasses). Raises TypeError naming a module without a PyTorch twin, ImportError
-        without PyTorch."""
-        return Module._torch_bridge.to_torch(self)
-
-    @staticmethod
-    def from_torch(torch_module: Any) -> "Module":
-        """The circuitgrad module equivalent to `torch_module`, with copies of its weights:
-        `nn.Module.from_torch(torch_model)`. Raises TypeError naming a module without a twin."""
-        return Module._torch_bridge.from_torch(torch_module)
-
     # ---- printing -----------------------------------------------------------------------------------
 
     def extra_repr(self) -> str:
@@ -427,6 +411,19 @@ class Module:
             child = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child}")
         return "\n".join(lines) + "\n)"
+
+
+def _named_state(module: Module) -> Iterator[tuple[str, Any]]:
+    """(dotted name, parameter or buffer) in PyTorch's state_dict order: a module's parameters, its buffers,
+    then its children depth first in registration order; nothing is skipped for being shared."""
+    stack = [("", module)]
+    while stack:
+        prefix, m = stack.pop()
+        for name, p in m._parameters.items():
+            yield prefix + name, p
+        for name, b in m._buffers.items():
+            yield prefix + name, b
+        stack.extend(reversed([(f"{prefix}{name}.", child) for name, child in m._modules.items()]))
 
 
 def _cannot_hold(target: Any, raw: np.ndarray) -> str:

@@ -274,7 +274,7 @@ class Optimizer:
     def to_torch(self, params: Any) -> Any:
         """This optimizer in PyTorch, over `params` (`torch_model.parameters()`, in the same order as
         here), with its state: training continues exactly. Needs PyTorch; see nn.torch_bridge."""
-        from .torch_bridge import optimizer_to_torch
+        from .torch_optimizer import optimizer_to_torch
         return optimizer_to_torch(self, params)
 
     def __repr__(self) -> str:

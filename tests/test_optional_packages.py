@@ -16,9 +16,9 @@ from crafted_safetensors import safetensors_bytes
 def test_without_torch_the_error_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
     with pytest.raises(ImportError, match="to_torch needs PyTorch.*pip install torch"):
-        nn.Linear(2, 2).to_torch()
+        nn.to_torch(nn.Linear(2, 2))
     with pytest.raises(ImportError, match="from_torch needs PyTorch"):
-        nn.Module.from_torch(object())
+        nn.from_torch(object())
     with pytest.raises(ImportError, match="optimizer.to_torch needs PyTorch"):
         nn.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1).to_torch([])
 

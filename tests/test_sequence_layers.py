@@ -145,8 +145,8 @@ def test_multihead_attention_matches_pytorch(batch_first, per_head):
     with torch.no_grad():
         ref.in_proj_weight.copy_(torch.from_numpy(ours.in_proj_weight.data))
         ref.in_proj_bias.copy_(torch.from_numpy(ours.in_proj_bias.data))
-        ref.out_proj.weight.copy_(torch.from_numpy(ours.out_proj_weight.data))
-        ref.out_proj.bias.copy_(torch.from_numpy(ours.out_proj_bias.data))
+        ref.out_proj.weight.copy_(torch.from_numpy(ours.out_proj.weight.data))
+        ref.out_proj.bias.copy_(torch.from_numpy(ours.out_proj.bias.data))
     x, tx = as_pair(np.random.randn(2, 3, 4) if batch_first else np.random.randn(3, 2, 4))  # seq 3, batch 2
     hide = np.triu(np.ones((3, 3), dtype=bool), k=1)  # causal: True = may not attend
     if per_head:  # one mask per (batch item, head), item-major as PyTorch: each hides a different key
@@ -160,7 +160,7 @@ def test_multihead_attention_matches_pytorch(batch_first, per_head):
     (out * out).sum().backward()
     (tout * tout).sum().backward()
     np.testing.assert_allclose(ours.in_proj_weight.grad, ref.in_proj_weight.grad.numpy(), atol=1e-10)
-    np.testing.assert_allclose(ours.out_proj_weight.grad, ref.out_proj.weight.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(ours.out_proj.weight.grad, ref.out_proj.weight.grad.numpy(), atol=1e-10)
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-10)
 
 
