@@ -23,6 +23,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .embedding import Embedding
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .normalization import LayerNorm, RMSNorm
 from .regularization import BatchNorm1d, BatchNorm2d, Dropout, Dropout2d
 
 __all__ = ["Twin", "TWINS", "CONTAINERS", "NO_TWIN", "twin_classes", "twin_names"]
@@ -168,6 +169,16 @@ TWINS: "OrderedDict[type, Twin]" = OrderedDict([
     (Dropout2d, _twin("Dropout2d", "p")),
     (BatchNorm1d, _twin("BatchNorm1d", *_NORM, from_kwargs=_batchnorm_from, takes_dtype=True)),
     (BatchNorm2d, _twin("BatchNorm2d", *_NORM, from_kwargs=_batchnorm_from, takes_dtype=True)),
+    (LayerNorm, Twin("LayerNorm", lambda m: dict(normalized_shape=m.normalized_shape, eps=m.eps,
+                                                 elementwise_affine=m.elementwise_affine, bias=m.bias is not None),
+                     lambda t: dict(normalized_shape=tuple(t.normalized_shape), eps=t.eps,
+                                    elementwise_affine=t.elementwise_affine, bias=t.bias is not None),
+                     takes_dtype=True)),
+    (RMSNorm, Twin("RMSNorm", lambda m: dict(normalized_shape=m.normalized_shape, eps=m.eps,
+                                             elementwise_affine=m.elementwise_affine),
+                   lambda t: dict(normalized_shape=tuple(t.normalized_shape), eps=t.eps,
+                                  elementwise_affine=t.elementwise_affine),
+                   takes_dtype=True)),
     (Embedding, _twin("Embedding", "num_embeddings", "embedding_dim", from_kwargs=_embedding_from)),
     (RNNCell, _twin("RNNCell", *_CELL, "nonlinearity")),
     (LSTMCell, _twin("LSTMCell", *_CELL)),
