@@ -13,7 +13,8 @@ if __name__ == "autograd":  # this folder imported as a top-level package, e.g. 
                       "'circuitgrad.autograd' (PyPI has unrelated top-level packages of that name)")
 
 from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
-                        randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+                        multinomial, randint_like, randn, randn_like, randperm, tensor, zeros,
+                        zeros_like)
 from .functional import (cat, celu, clamp, cos, cumsum, elu, erf, exp, exp2, expm1, flip, gelu, hardsigmoid,
                          hardswish, hardtanh, leaky_relu, log, log1p, log2, log10, log_softmax, maximum, minimum,
                          mish, reciprocal, relu, relu6, rsqrt, selu, sigmoid, sign, silu, sin, softmax, softplus,
@@ -38,5 +39,5 @@ __all__ = [
     "maximum", "minimum", "log2", "log10", "log1p", "expm1", "exp2", "square", "rsqrt", "reciprocal", "sin", "cos",
     "erf", "sign", "clamp", "cumsum", "flip", "tril", "triu", "gelu", "elu", "celu", "silu", "mish", "softplus",
     "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
-    "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm", "randint_like",
+    "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm", "randint_like", "multinomial",
 ]

@@ -208,6 +208,44 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> Tensor:
     return Tensor._constant(order)
 
 
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+    """Indices drawn from the categorical distribution(s) whose weights are `input`, as
+    torch.multinomial: `input` (k,) gives (num_samples,) indices, (n, k) gives (n, num_samples), an
+    int64 Tensor. The weights need not sum to 1; without `replacement` an index is drawn at most
+    once. From circuitgrad's random state (`cg.manual_seed`), or `generator`. Raises ValueError for
+    negative or non-finite weights, a row of zeros, or more samples than nonzero weights without
+    replacement."""
+    weights = np.asarray(input.data if isinstance(input, Node) else input, dtype=np.float64)
+    if weights.ndim not in (1, 2) or weights.shape[-1] == 0:
+        raise ValueError(f"multinomial: input must be weights of shape (k,) or (n, k), got shape {weights.shape}")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("multinomial: weights must be finite and >= 0 (probabilities, or scores after softmax)")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be an int >= 1, got {num_samples!r}")
+    rows = weights.reshape(-1, weights.shape[-1])
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise ValueError("multinomial: a row of weights sums to 0; nothing can be drawn from it")
+    if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
+        raise ValueError(f"multinomial: {num_samples} samples without replacement, but a row has only "
+                         f"{int((rows > 0).sum(axis=1).min())} nonzero weights (pass replacement=True)")
+    rng = _generator("multinomial", generator)
+    uniform = rng.random if isinstance(rng, np.random.Generator) else rng.random_sample
+    out = np.empty((rows.shape[0], int(num_samples)), dtype=np.int64)
+    for r, row in enumerate(rows):
+        left = row.copy()
+        for j in range(int(num_samples)):
+            cumulative = np.cumsum(left)
+            # the first index whose running total passes a uniform draw scaled to the total
+            pick = int(np.searchsorted(cumulative, uniform() * cumulative[-1], side="right"))
+            if pick >= row.size:  # the draw rounded up to the total: the last index that has weight
+                pick = int(np.flatnonzero(left)[-1])
+            out[r, j] = pick
+            if not replacement:
+                left[out[r, j]] = 0.0
+    return Tensor._constant(out.reshape(weights.shape[:-1] + (int(num_samples),)))
+
+
 # ---- shaped like another tensor (its dtype unless dtype= is given) ------------------------------
 
 def zeros_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -248,4 +286,5 @@ def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, gen
 
 
 __all__ = ["zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "from_numpy", "rand", "randn",
-           "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "randperm", "randint_like"]
+           "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "randperm", "randint_like",
+           "multinomial"]

@@ -47,10 +47,10 @@ _LAZY = {  # loaded on first use (PEP 562): `import circuitgrad` loads the engin
 __all__ = ["__version__", "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck",
            "autograd", "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn",
            "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", *_LAZY]
-from .autograd import (get_rng_state, initial_seed, manual_seed, randint, randint_like, randperm,  # noqa: E402
-                       seed, set_rng_state)
+from .autograd import (get_rng_state, initial_seed, manual_seed, multinomial, randint,  # noqa: E402
+                       randint_like, randperm, seed, set_rng_state)
 __all__ += ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm",
-            "randint_like"]
+            "randint_like", "multinomial"]
 
 # ---- PyTorch's top-level names (issue 22 item 8): `import circuitgrad as torch` runs a beginner
 # tutorial. The dtype names are numpy dtypes (`cg.float32 == np.float32`); `cg.float`, `cg.int`,

@@ -19,6 +19,8 @@ from typing import Any, Iterable, List, Optional, Sequence
 
 import numpy as np
 
+from circuitgrad.autograd import multinomial
+
 __all__ = ["CharTokenizer", "names", "sample_next"]
 
 BOS = "<BOS>"
@@ -97,8 +99,9 @@ def sample_next(logits: Any, temperature: float = 1.0, top_k: Optional[int] = No
     row of (T, vocab)): softmax(logits / temperature), kept to the `top_k` highest when given.
 
     A temperature below 1 sharpens the distribution (0.5 is microgpt's), above 1 flattens it.
-    `generator` is a numpy Generator for a repeatable draw (None: numpy's global one).
-    Raises ValueError for a temperature that is not > 0 or a top_k outside 1..vocab.
+    The draw is `cg.multinomial`'s: from circuitgrad's random state (`cg.manual_seed(n)` repeats
+    it), or from `generator` (a numpy Generator or an int seed). Raises ValueError for a
+    temperature that is not > 0 or a top_k outside 1..vocab.
     """
     scores = np.asarray(getattr(logits, "data", logits), dtype=np.float64)
     if scores.ndim == 2:
@@ -116,10 +119,8 @@ def sample_next(logits: Any, temperature: float = 1.0, top_k: Optional[int] = No
         cut = np.sort(scores)[-int(top_k)]
         scores = np.where(scores >= cut, scores, -np.inf)
     z = scores / temperature
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    draw = (generator if generator is not None else np.random).random()
-    return int(min(np.searchsorted(np.cumsum(p), draw, side="right"), scores.size - 1))
+    p = np.exp(z - z.max())  # softmax, without its division: multinomial takes unnormalized weights
+    return int(multinomial(p, 1, generator=generator).item())
 
 
 def names(lang: str = "en") -> List[str]:

@@ -142,3 +142,32 @@ def test_bad_state_and_factory_arguments_raise():
         cg.randperm(-1)
     with pytest.raises(TypeError, match="randperm: sizes must be ints"):
         cg.randperm(2.5)
+
+
+def test_multinomial_draws_as_pytorch_does():
+    """torch.multinomial's shapes, dtype and rules; frequencies follow the weights; seeded, it repeats."""
+    cg.manual_seed(11)
+    weights = cg.tensor([1.0, 0.0, 3.0, 4.0])
+    draws = cg.multinomial(weights, 20000, replacement=True)
+    assert isinstance(draws, cg.Tensor) and draws.dtype == np.int64 and draws.shape == (20000,)
+    np.testing.assert_allclose(np.bincount(draws.data, minlength=4) / 20000, [0.125, 0.0, 0.375, 0.5], atol=0.015)
+    rows = cg.multinomial(cg.tensor([[1.0, 1.0, 1.0], [0.0, 2.0, 5.0]]), 2)  # without replacement: distinct
+    assert rows.shape == (2, 2) and all(len(set(r)) == 2 for r in rows.data.tolist())
+    assert set(rows.data[1].tolist()) == {1, 2}  # a weight of 0 is never drawn
+    cg.manual_seed(5)
+    a = cg.multinomial(weights, 6, replacement=True).data
+    cg.manual_seed(5)
+    assert np.array_equal(a, cg.multinomial(weights, 6, replacement=True).data)
+    assert np.array_equal(cg.multinomial(weights, 3, generator=7).data, cg.multinomial(weights, 3, generator=7).data)
+
+
+@pytest.mark.parametrize("weights, n, kwargs, words", [
+    ([0.5, -0.1], 1, {}, "weights must be finite and >= 0"),
+    ([0.0, 0.0], 1, {}, "a row of weights sums to 0"),
+    ([1.0, 0.0, 2.0], 3, {}, "3 samples without replacement, but a row has only 2 nonzero weights"),
+    ([1.0, 2.0], 0, {}, "num_samples must be an int >= 1, got 0"),
+    ([[[1.0]]], 1, {}, r"input must be weights of shape \(k,\) or \(n, k\), got shape \(1, 1, 1\)"),
+])
+def test_multinomial_refuses_what_pytorch_refuses(weights, n, kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        cg.multinomial(cg.tensor(weights), n, **kwargs)
