@@ -178,6 +178,7 @@ class InplaceMethods:
     def __isub__(self, other: Any) -> Any: return self.sub_(other)  # noqa: E704
     def __imul__(self, other: Any) -> Any: return self.mul_(other)  # noqa: E704
     def __itruediv__(self, other: Any) -> Any: return self.div_(other)  # noqa: E704
+    def __ipow__(self, other: Any) -> Any: return self.pow_(other)  # noqa: E704
 
     def add_(self, other: Any, alpha: float = 1) -> Any:
         """x += alpha * other, in place (PyTorch's `add_`; `p.add_(g, alpha=-lr)` is an SGD step)."""
@@ -194,6 +195,10 @@ class InplaceMethods:
     def div_(self, other: Any) -> Any:
         """x /= other, in place."""
         return self._inplace("div_", O.Div, self._lift("div_", other))
+
+    def pow_(self, exponent: Any) -> Any:
+        """x **= exponent, in place."""
+        return self._inplace("pow_", O.Pow, self._lift("pow_", exponent))
 
     def clamp_(self, min: Optional[float] = None, max: Optional[float] = None) -> Any:
         """x limited to [min, max], in place (the gradient passes where no limit was hit)."""

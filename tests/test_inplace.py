@@ -85,7 +85,7 @@ def test_a_model_parameters_loop_trains_a_module():
     lambda w: w.__iadd__(1.0), lambda w: w.__isub__(1.0), lambda w: w.__imul__(2.0), lambda w: w.__itruediv__(2.0),
     lambda w: w.add_(1.0), lambda w: w.sub_(1.0), lambda w: w.mul_(2.0), lambda w: w.div_(2.0), lambda w: w.zero_(),
     lambda w: w.fill_(1.0), lambda w: w.copy_(np.ones(3)), lambda w: w.clamp_(0, 1), lambda w: w.normal_(),
-    lambda w: w.uniform_(), lambda w: w.__setitem__(0, 5.0),
+    lambda w: w.uniform_(), lambda w: w.__setitem__(0, 5.0), lambda w: w.__ipow__(2.0), lambda w: w.pow_(2.0),
 ])
 def test_every_in_place_op_on_a_leaf_that_requires_grad_raises_pytorchs_error(change):
     w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -172,6 +172,25 @@ def test_every_name_for_a_tensor_sees_its_in_place_change():
     assert view._version == x._version == 2
 
 
+def test_an_indexed_part_is_a_view_as_in_pytorch(torch):
+    for lib in ("cg", "torch"):
+        make = Tensor if lib == "cg" else torch.tensor
+        x = make([1.0, 2.0, 3.0])
+        row, one = x[1:], x[0]
+        x += 10  # seen through the parts taken before
+        row *= 2  # and a change of a part is a change of x
+        one -= 1
+        got = [t.tolist() for t in (x, row, one)]
+        assert got == [[10.0, 24.0, 26.0], [24.0, 26.0], 10.0], lib
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    first = w[0]
+    s = first * first
+    with no_grad():
+        w -= 1  # the part shares w's version counter
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        s.backward()
+
+
 def test_an_interior_tensor_changed_in_place_is_the_same_object_with_the_right_gradient(torch):
     for lib in ("cg", "torch"):
         make = (lambda v: Tensor(v, requires_grad=True)) if lib == "cg" else \
@@ -228,6 +247,8 @@ CASES = {
     "+=": lambda h, o: h.__iadd__(o),
     "-=": lambda h, o: h.__isub__(o),
     "*=": lambda h, o: h.__imul__(o),
+    "**=": lambda h, o: h.__ipow__(2.0),
+    "pow_": lambda h, o: h.clamp_(0.2, 2.0).pow_(o * o + 1.0),
     "/=": lambda h, o: h.__itruediv__(o + 3.0),
     "add_ alpha": lambda h, o: h.add_(o, alpha=-0.5),
     "sub_ alpha": lambda h, o: h.sub_(o, alpha=2.0),
