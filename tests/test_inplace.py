@@ -86,6 +86,7 @@ def test_a_model_parameters_loop_trains_a_module():
     lambda w: w.add_(1.0), lambda w: w.sub_(1.0), lambda w: w.mul_(2.0), lambda w: w.div_(2.0), lambda w: w.zero_(),
     lambda w: w.fill_(1.0), lambda w: w.copy_(np.ones(3)), lambda w: w.clamp_(0, 1), lambda w: w.normal_(),
     lambda w: w.uniform_(), lambda w: w.__setitem__(0, 5.0), lambda w: w.__ipow__(2.0), lambda w: w.pow_(2.0),
+    lambda w: w.relu_(), lambda w: w.masked_fill_(np.array([True, False, True]), 0.0),
 ])
 def test_every_in_place_op_on_a_leaf_that_requires_grad_raises_pytorchs_error(change):
     w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -255,6 +256,8 @@ CASES = {
     "mul_": lambda h, o: h.mul_(o),
     "div_": lambda h, o: h.div_(o * o + 1.0),
     "clamp_": lambda h, o: h.clamp_(-0.8, 1.1),
+    "relu_": lambda h, o: h.relu_(),
+    "masked_fill_": lambda h, o: h.masked_fill_(o > 0, 0.5),
     "[] = slice": lambda h, o: h.__setitem__((slice(None), slice(1, 3)), o[:, :2] * 2.0),
     "[] = list": lambda h, o: h.__setitem__([0, 2], o[0]),
     "[] = number": lambda h, o: h.__setitem__((1, 0), 7.0),
@@ -318,6 +321,26 @@ def test_random_fills_replace_every_entry_and_send_no_gradient_to_the_old_value(
     assert ((h.data >= 5) & (h.data < 6)).all()
     (h * x).sum().backward()
     np.testing.assert_array_equal(x.grad, h.data)  # only through the product: the fills cut the old path
+
+
+def test_detach_in_place_cuts_the_graph_as_pytorch(torch):
+    for lib in ("cg", "torch"):
+        x = Tensor([1.0, 2.0], requires_grad=True) if lib == "cg" else torch.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 2
+        h.detach_()
+        assert h.is_leaf and not h.requires_grad and h.grad_fn is None
+        h += 1  # now an ordinary tensor
+        assert h.tolist() == [3.0, 5.0]
+
+
+def test_masked_fill_in_place_wants_a_boolean_mask_of_a_fitting_shape():
+    x = Tensor(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="masked_fill_: mask must be boolean"):
+        x.masked_fill_(np.ones((2, 3)), 1.0)
+    with pytest.raises(ValueError, match=r"masked_fill_: mask of shape \(2,\) does not broadcast to \(2, 3\)"):
+        x.masked_fill_(np.array([True, False]), 1.0)
+    x.masked_fill_(np.array([True, False, True]), -np.inf)  # attention's causal mask
+    assert x.data.tolist() == [[-np.inf, 0.0, -np.inf]] * 2
 
 
 # ---- clear errors ------------------------------------------------------------------------------------------
