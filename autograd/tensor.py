@@ -142,7 +142,17 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         out._counter = None
         if data.base is not None or data is inputs[0].data:  # a view (reshape, transpose) shares the count
             share_counter(out, inputs)
-        out._saw = None if out.fn is None else versions_seen(out, inputs)
+        if out.fn is None:
+            out._saw = None
+        else:  # versions_seen inlined for the usual case, no tensor ever changed in place (a tenth of an op's time)
+            out._saw = None
+            for x in inputs:
+                if x._counter is not None:
+                    out._saw = versions_seen(out, inputs)
+                    break
+            else:
+                if out._counter is not None:
+                    out._saw = versions_seen(out, inputs)
         return out
 
     _apply = apply  # the name the ops below use

@@ -178,6 +178,7 @@ class InplaceMethods:
     def __isub__(self, other: Any) -> Any: return self.sub_(other)  # noqa: E704
     def __imul__(self, other: Any) -> Any: return self.mul_(other)  # noqa: E704
     def __itruediv__(self, other: Any) -> Any: return self.div_(other)  # noqa: E704
+    def __ipow__(self, other: Any) -> Any: return self.pow_(other)  # noqa: E704
 
     def add_(self, other: Any, alpha: float = 1) -> Any:
         """x += alpha * other, in place (PyTorch's `add_`; `p.add_(g, alpha=-lr)` is an SGD step)."""
@@ -195,9 +196,37 @@ class InplaceMethods:
         """x /= other, in place."""
         return self._inplace("div_", O.Div, self._lift("div_", other))
 
+    def pow_(self, exponent: Any) -> Any:
+        """x **= exponent, in place."""
+        return self._inplace("pow_", O.Pow, self._lift("pow_", exponent))
+
     def clamp_(self, min: Optional[float] = None, max: Optional[float] = None) -> Any:
         """x limited to [min, max], in place (the gradient passes where no limit was hit)."""
         return self._inplace("clamp_", O.Clip, ctx=self._clip_limits("clamp_", min, max, ("min", "max")))
+
+    def relu_(self) -> Any:
+        """max(x, 0), in place (what PyTorch's `nn.ReLU(inplace=True)` calls)."""
+        return self._inplace("relu_", O.ReLU)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Any:
+        """The entries where the bool `mask` (broadcast to this shape) holds become `value` (attention's
+        `scores.masked_fill_(mask, float("-inf"))`)."""
+        cond = np.asarray(getattr(mask, "data", mask))
+        if cond.dtype != bool:
+            raise TypeError(f"masked_fill_: mask must be boolean (e.g. x > 0), got dtype {cond.dtype}")
+        try:
+            cond = np.broadcast_to(cond, self.shape)
+        except ValueError:
+            raise ValueError(f"masked_fill_: mask of shape {cond.shape} does not broadcast to {tuple(self.shape)}")                 from None
+        return self._assign("masked_fill_", cond, value)
+
+    def detach_(self) -> Any:
+        """Cut this tensor from its graph in place: it becomes a leaf that does not require grad."""
+        self._a = self._b = self._rest = None
+        self.fn = self.ctx = None
+        self.requires_grad = False
+        self._saw = None
+        return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """x[index] = value: the entries at `index` become `value` (broadcast), with a gradient for both."""

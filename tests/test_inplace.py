@@ -85,7 +85,8 @@ def test_a_model_parameters_loop_trains_a_module():
     lambda w: w.__iadd__(1.0), lambda w: w.__isub__(1.0), lambda w: w.__imul__(2.0), lambda w: w.__itruediv__(2.0),
     lambda w: w.add_(1.0), lambda w: w.sub_(1.0), lambda w: w.mul_(2.0), lambda w: w.div_(2.0), lambda w: w.zero_(),
     lambda w: w.fill_(1.0), lambda w: w.copy_(np.ones(3)), lambda w: w.clamp_(0, 1), lambda w: w.normal_(),
-    lambda w: w.uniform_(), lambda w: w.__setitem__(0, 5.0),
+    lambda w: w.uniform_(), lambda w: w.__setitem__(0, 5.0), lambda w: w.__ipow__(2.0), lambda w: w.pow_(2.0),
+    lambda w: w.relu_(), lambda w: w.masked_fill_(np.array([True, False, True]), 0.0),
 ])
 def test_every_in_place_op_on_a_leaf_that_requires_grad_raises_pytorchs_error(change):
     w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -172,6 +173,25 @@ def test_every_name_for_a_tensor_sees_its_in_place_change():
     assert view._version == x._version == 2
 
 
+def test_an_indexed_part_is_a_view_as_in_pytorch(torch):
+    for lib in ("cg", "torch"):
+        make = Tensor if lib == "cg" else torch.tensor
+        x = make([1.0, 2.0, 3.0])
+        row, one = x[1:], x[0]
+        x += 10  # seen through the parts taken before
+        row *= 2  # and a change of a part is a change of x
+        one -= 1
+        got = [t.tolist() for t in (x, row, one)]
+        assert got == [[10.0, 24.0, 26.0], [24.0, 26.0], 10.0], lib
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    first = w[0]
+    s = first * first
+    with no_grad():
+        w -= 1  # the part shares w's version counter
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        s.backward()
+
+
 def test_an_interior_tensor_changed_in_place_is_the_same_object_with_the_right_gradient(torch):
     for lib in ("cg", "torch"):
         make = (lambda v: Tensor(v, requires_grad=True)) if lib == "cg" else \
@@ -228,12 +248,16 @@ CASES = {
     "+=": lambda h, o: h.__iadd__(o),
     "-=": lambda h, o: h.__isub__(o),
     "*=": lambda h, o: h.__imul__(o),
+    "**=": lambda h, o: h.__ipow__(2.0),
+    "pow_": lambda h, o: h.clamp_(0.2, 2.0).pow_(o * o + 1.0),
     "/=": lambda h, o: h.__itruediv__(o + 3.0),
     "add_ alpha": lambda h, o: h.add_(o, alpha=-0.5),
     "sub_ alpha": lambda h, o: h.sub_(o, alpha=2.0),
     "mul_": lambda h, o: h.mul_(o),
     "div_": lambda h, o: h.div_(o * o + 1.0),
     "clamp_": lambda h, o: h.clamp_(-0.8, 1.1),
+    "relu_": lambda h, o: h.relu_(),
+    "masked_fill_": lambda h, o: h.masked_fill_(o > 0, 0.5),
     "[] = slice": lambda h, o: h.__setitem__((slice(None), slice(1, 3)), o[:, :2] * 2.0),
     "[] = list": lambda h, o: h.__setitem__([0, 2], o[0]),
     "[] = number": lambda h, o: h.__setitem__((1, 0), 7.0),
@@ -297,6 +321,26 @@ def test_random_fills_replace_every_entry_and_send_no_gradient_to_the_old_value(
     assert ((h.data >= 5) & (h.data < 6)).all()
     (h * x).sum().backward()
     np.testing.assert_array_equal(x.grad, h.data)  # only through the product: the fills cut the old path
+
+
+def test_detach_in_place_cuts_the_graph_as_pytorch(torch):
+    for lib in ("cg", "torch"):
+        x = Tensor([1.0, 2.0], requires_grad=True) if lib == "cg" else torch.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 2
+        h.detach_()
+        assert h.is_leaf and not h.requires_grad and h.grad_fn is None
+        h += 1  # now an ordinary tensor
+        assert h.tolist() == [3.0, 5.0]
+
+
+def test_masked_fill_in_place_wants_a_boolean_mask_of_a_fitting_shape():
+    x = Tensor(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="masked_fill_: mask must be boolean"):
+        x.masked_fill_(np.ones((2, 3)), 1.0)
+    with pytest.raises(ValueError, match=r"masked_fill_: mask of shape \(2,\) does not broadcast to \(2, 3\)"):
+        x.masked_fill_(np.array([True, False]), 1.0)
+    x.masked_fill_(np.array([True, False, True]), -np.inf)  # attention's causal mask
+    assert x.data.tolist() == [[-np.inf, 0.0, -np.inf]] * 2
 
 
 # ---- clear errors ------------------------------------------------------------------------------------------

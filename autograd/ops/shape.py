@@ -106,6 +106,10 @@ def _show(index: Any) -> str:
     return text if len(text) < 80 else text[:77] + "..."
 
 
+def _as_tuple(index: Any) -> tuple:
+    return index if isinstance(index, tuple) else (index,)
+
+
 def _is_basic(index: Any) -> bool:
     """Ints, slices, None and ... only: no entry can be picked twice."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -150,7 +154,12 @@ class Index(Op):
 
     @staticmethod
     def forward(index, x):
+        # Ints and slices give a view of x's memory, as PyTorch's indexing does, so an in-place change
+        # of x shows through it (and the two share a version counter); a single entry is a 0-d view.
         try:
+            if _is_basic(index):
+                part = x[index]
+                return part if isinstance(part, np.ndarray) else x[(*_as_tuple(index), Ellipsis)]
             return np.array(x[index])
         except IndexError as e:
             raise IndexError(f"[]: index {_show(index)} does not fit a tensor of shape {x.shape}: {e}") from None
