@@ -34,6 +34,7 @@ import numpy as np
 
 from . import ops as O
 from .mode import grad_mode
+from .random import generator as default_generator
 
 _new = object.__new__
 
@@ -245,7 +246,7 @@ class InplaceMethods:
         return self._assign("copy_", Ellipsis, src)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
-        """Entries drawn from N(mean, std^2), in place (numpy's global RNG unless a Generator is given)."""
+        """Entries drawn from N(mean, std^2), in place (circuitgrad's random state unless a Generator is given)."""
         return self._assign("normal_", Ellipsis, _rng(generator).normal(mean, std, self.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
@@ -278,9 +279,10 @@ class InplaceMethods:
 
 
 def _rng(generator: Any) -> Any:
-    """numpy's global RNG for None, else the np.random.Generator given (as the factories take it)."""
+    """circuitgrad's random state for None (`cg.manual_seed`; autograd/random.py), else the
+    np.random.Generator given (as the factories take it)."""
     if generator is None:
-        return np.random
+        return default_generator()
     if isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(f"generator must be a np.random.Generator, got {type(generator).__name__}")
