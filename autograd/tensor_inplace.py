@@ -246,7 +246,8 @@ class InplaceMethods:
         return self._assign("copy_", Ellipsis, src)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
-        """Entries drawn from N(mean, std^2), in place (circuitgrad's random state unless a Generator is given)."""
+        """Entries drawn from N(mean, std^2), in place (from circuitgrad's random state unless a
+        Generator is given)."""
         return self._assign("normal_", Ellipsis, _rng(generator).normal(mean, std, self.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
