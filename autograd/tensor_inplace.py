@@ -218,7 +218,8 @@ class InplaceMethods:
         try:
             cond = np.broadcast_to(cond, self.shape)
         except ValueError:
-            raise ValueError(f"masked_fill_: mask of shape {cond.shape} does not broadcast to {tuple(self.shape)}")                 from None
+            raise ValueError(f"masked_fill_: mask of shape {cond.shape} does not broadcast to {tuple(self.shape)}") \
+                from None
         return self._assign("masked_fill_", cond, value)
 
     def detach_(self) -> Any:
