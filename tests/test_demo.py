@@ -1,4 +1,7 @@
 """The demo (the README's main command) writes its pictures and retraces the seed tutorial's XOR curve."""
+import json
+import re
+
 import matplotlib
 
 from circuitgrad import demo
