@@ -248,38 +248,31 @@ def torch_gpt(weights: Dict[str, np.ndarray], torch: Any) -> Any:
     return TorchGPT()
 
 
-def train_tensor(model: TensorGPT, tokenizer: Any, names: Sequence[str], num_steps: int,
-                 total_steps: Optional[int] = None) -> List[float]:
-    """`num_steps` steps of Adam with microgpt's schedule over `total_steps`; the loss of each step."""
+def train(params: list, loss_of: Callable[[List[int]], Any], tokenizer: Any, names: Sequence[str],
+          num_steps: int, total_steps: Optional[int] = None) -> List[float]:
+    """`num_steps` steps of circuitgrad's Adam with microgpt's schedule over `total_steps`, one name
+    a step; the loss of each step. The same loop for the Tensor model (its parameters) and the
+    scalar one (its Values)."""
     total = total_steps or num_steps
-    opt = nn.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS)
+    opt = nn.optim.Adam(params, lr=LR, betas=BETAS, eps=EPS)
     schedule = nn.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / total)
     losses = []
     for step in range(num_steps):
-        loss = model.loss(tokenizer.encode(names[step % len(names)]))
+        loss = loss_of(tokenizer.encode(names[step % len(names)]))
         opt.zero_grad()
         loss.backward()
         opt.step()
         schedule.step()
-        losses.append(loss.item())
+        losses.append(float(loss.data))
     return losses
 
 
-def train_scalar(model: ScalarGPT, tokenizer: Any, names: Sequence[str], num_steps: int,
-                 total_steps: Optional[int] = None) -> List[float]:
-    """The same training on the scalar model, with circuitgrad's Adam on its Values."""
-    total = total_steps or num_steps
-    opt = nn.optim.Adam(model.params, lr=LR, betas=BETAS, eps=EPS)
-    schedule = nn.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / total)
-    losses = []
-    for step in range(num_steps):
-        loss = model.loss(tokenizer.encode(names[step % len(names)]))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        schedule.step()
-        losses.append(loss.data)
-    return losses
+def train_tensor(model: TensorGPT, *args: Any, **kwargs: Any) -> List[float]:
+    return train(model.parameters(), model.loss, *args, **kwargs)
+
+
+def train_scalar(model: ScalarGPT, *args: Any, **kwargs: Any) -> List[float]:
+    return train(model.params, model.loss, *args, **kwargs)
 
 
 # ---- the bench -------------------------------------------------------------------------------------
