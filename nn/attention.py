@@ -146,10 +146,16 @@ class MultiheadAttention(Module):
         y = x @ w.T + b
         return y.reshape(n, length, self.num_heads, self.embed_dim // self.num_heads).transpose(0, 2, 1, 3)
 
-    def forward(self, query: Any, key: Any, value: Any, attn_mask: Any = None) -> tuple:
+    def forward(self, query: Any, key: Any, value: Any, attn_mask: Any = None, is_causal: bool = False) -> tuple:
         """Attend from `query` to `key`/`value`; `attn_mask` is boolean, True where a query may NOT
         look at a key (PyTorch's convention for this module), of shape (L, S) or, one per batch
-        item and head, (batch * num_heads, L, S)."""
+        item and head, (batch * num_heads, L, S). For a decoder, the causal mask is
+        `np.triu(np.ones((L, L), dtype=bool), k=1)`; `is_causal=True` is PyTorch's hint that the
+        mask given is that one, and, as in PyTorch, is refused without a mask (ValueError)."""
+        if is_causal and attn_mask is None:
+            raise ValueError("MultiheadAttention: is_causal=True is a hint that attn_mask is the causal mask; give "
+                             "the mask too: attn_mask=np.triu(np.ones((L, L), dtype=bool), k=1) (True = may not "
+                             "attend), as PyTorch asks")
         q, k, v = (_as_tensor(t) for t in (query, key, value))
         for name, t in (("query", q), ("key", k), ("value", v)):
             if t.ndim != 3 or t.shape[-1] != self.embed_dim:

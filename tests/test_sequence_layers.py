@@ -240,3 +240,23 @@ def test_inputs_and_initial_states_are_named_in_a_diagram():
     assert ">const<" not in source
     lstm_state = nn.LSTM(2, 2, num_layers=2)._initial(x, None, (1,))
     assert [(h.label, c.label) for h, c in lstm_state] == [("h0", "c0"), ("h0 l1", "c0 l1")]
+
+
+def test_multihead_attention_is_causal_is_pytorchs_hint(torch):
+    """is_causal=True with the causal mask equals the mask alone (and PyTorch); without a mask it is
+    refused, as PyTorch refuses it, rather than silently attending everywhere."""
+    np.random.seed(3)
+    ours = MultiheadAttention(4, 2, batch_first=True)
+    ref = torch.nn.MultiheadAttention(4, 2, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            p.copy_(torch.from_numpy(dict(ours.named_parameters())[name].data))
+    x = np.random.randn(2, 3, 4)
+    hide = np.triu(np.ones((3, 3), dtype=bool), k=1)
+    out, _ = ours(Tensor(x), Tensor(x), Tensor(x), attn_mask=hide, is_causal=True)
+    tout, _ = ref(*(torch.tensor(x),) * 3, attn_mask=torch.tensor(hide), is_causal=True)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    with pytest.raises(RuntimeError, match="Need attn_mask"):
+        ref(*(torch.tensor(x),) * 3, is_causal=True)
+    with pytest.raises(ValueError, match=r"is_causal=True is a hint that attn_mask is the causal mask; give the mask"):
+        ours(Tensor(x), Tensor(x), Tensor(x), is_causal=True)
