@@ -116,8 +116,10 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
 
     echo(f"2. The XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1), {epochs} epochs")
     start = time.perf_counter()
-    from circuitgrad.viz.live import live  # the training as an animated page: neurons, boundary, loss
-    model, history, X, y = train_xor(epochs, progress=progress, callbacks=[live(path=folder / "xor_training.html")])
+    from circuitgrad import nn
+    from circuitgrad.viz.live import live  # the training as a page: neurons, boundary, loss, one sample's graph
+    model, history, X, y = train_xor(epochs, progress=progress,
+                                     callbacks=[live(path=folder / "xor_training.html", loss=nn.BCELoss())])
     seconds = time.perf_counter() - start
     written(folder / "xor_training.html")
     losses = history["loss"]

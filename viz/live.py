@@ -26,7 +26,8 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .explore import ASSETS, script_json
-from .neurons import colour_range, colours, neuron_maps
+from .live_graph import pack, parameters, replay_spec, unpack
+from .neurons import colour_range, colours, neuron_maps, plane
 
 CELL = 30          # px between neuron centres in a column
 NEURON = 26        # px of a neuron's heat map
@@ -51,6 +52,15 @@ def _image(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png(rgb)).decode("ascii")
 
 
+def ticks(lo: float, hi: float) -> tuple:
+    """Labels for the top and bottom of a log10 axis, with as many digits as it takes to tell them apart."""
+    for digits in range(2, 8):
+        top, bottom = f"{10 ** hi:.{digits}g}", f"{10 ** lo:.{digits}g}"
+        if top != bottom:
+            return top, bottom
+    return top, bottom
+
+
 def _curve(values: list, log: bool, colour: str, label: str) -> str:
     v = np.asarray(values, dtype=float)
     if log:
@@ -65,13 +75,33 @@ def _curve(values: list, log: bool, colour: str, label: str) -> str:
     xs = 46 + (CURVE_W - 52) * idx / max(len(v) - 1, 1)
     ys = 8 + (CURVE_H - 24) * (1 - (v[idx] - lo) / span)
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist()))
-    top, bottom = (f"{10 ** hi:.2g}", f"{10 ** lo:.2g}") if log else ("1", "0")
-    return (f'<svg width="{CURVE_W}" height="{CURVE_H}" style="display:block">'
+    top, bottom = ticks(lo, hi) if log else ("1", "0")
+    grid = ""
+    if log and hi - lo >= 1:  # a faint line at each power of ten between the ends, labelled
+        for d in range(math.ceil(lo), math.floor(hi) + 1):
+            gy = 8 + (CURVE_H - 24) * (1 - (d - lo) / span)
+            if 14 < gy < CURVE_H - 26:
+                grid += (f'<line x1="46" y1="{gy:.1f}" x2="{CURVE_W - 6}" y2="{gy:.1f}" stroke="#eeeeee"/>'
+                         f'<text x="2" y="{gy + 3:.1f}" font-size="9" fill="#9e9e9e">1e{d}</text>')
+    return (f'<svg width="{CURVE_W}" height="{CURVE_H}" style="display:block">{grid}'
             f'<text x="2" y="14" font-size="10" fill="#616161">{top}</text>'
             f'<text x="2" y="{CURVE_H - 14}" font-size="10" fill="#616161">{bottom}</text>'
             f'<line x1="46" y1="{CURVE_H - 16}" x2="{CURVE_W - 6}" y2="{CURVE_H - 16}" stroke="#bdbdbd"/>'
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"/>'
             f'<text x="46" y="{CURVE_H - 2}" font-size="11" fill="#424242">{html.escape(label)}</text></svg>')
+
+
+def _swatch(colour: str) -> str:
+    return (f'<span style="display:inline-block;width:11px;height:11px;background:{colour};'
+            'border:1px solid #9e9e9e;vertical-align:-1px;margin:0 3px 0 8px"></span>')
+
+
+# One palette for every picture on the page: the neurons, the output and the points.
+LEGEND = ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
+          f'{_swatch("#f59322")}low: class 0, or below 0{_swatch("#f6f6f6")}middle'
+          f'{_swatch("#0877bd")}high: class 1, or above 0<br>'
+          '<span style="margin-left:8px">a sigmoid\'s map runs 0 to 1; others are symmetric about 0. '
+          'Lines: weights (blue +, orange \u2212)</span></div>')
 
 
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
@@ -113,11 +143,13 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     x0, x1, y0, y1 = extent
     dots = ""
     if y is not None:
-        for (px, py), label in zip(X, y):
+        for i, ((px, py), label) in enumerate(zip(X, y)):
             cx, cy = (px - x0) / (x1 - x0) * BOUNDARY, (y1 - py) / (y1 - y0) * BOUNDARY
             fill = "#0877bd" if label > 0.5 else "#f59322"
-            dots += f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" stroke="#212121" stroke-width="1.5"/>'
-    boundary = (f'<svg width="{BOUNDARY}" height="{BOUNDARY}" style="display:block;border:1px solid #bdbdbd">'
+            dots += (f'<circle class="cg-point" data-i="{i}" cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" '
+                     'stroke="#212121" stroke-width="1.5"/>')
+    boundary = (f'<svg class="cg-boundary" width="{BOUNDARY}" height="{BOUNDARY}" '
+                'style="display:block;border:1px solid #bdbdbd">'
                 f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(colours(out, lo, hi))}"/>'
                 f'{dots}</svg>')
     curves = ""
@@ -131,7 +163,8 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,sans-serif;'
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
-            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}</div>'
+            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}'
+            f'{LEGEND}</div>'
             f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
             f'{curves}</div></div>')
 
@@ -156,7 +189,8 @@ class Live:
     """The callback `viz.live()` returns; see the module docstring."""
 
     def __init__(self, X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None,
-                 resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> None:
+                 resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150,
+                 loss: Any = None) -> None:
         if not (isinstance(budget, (int, float)) and 0 < budget <= 1):
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
@@ -165,6 +199,8 @@ class Live:
             raise ValueError(f"live: max_frames must be an int >= 2, got {max_frames!r}")
         self.X, self.y, self.path = X, y, None if path is None else Path(path)
         self.resolution, self.budget, self.interval, self.max_frames = resolution, budget, interval, max_frames
+        self.loss = loss
+        self.spec: Optional[dict] = None  # the layers and loss the page replays (with loss=)
         self.frames: list = []
         self.history: dict = {}
         self.cost = 0.0          # seconds spent drawing
@@ -183,6 +219,9 @@ class Live:
             raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
                              "the run as an animated page")
         neuron_maps(model, self._X, self.resolution, owner="live")  # a model it cannot draw fails before training
+        self.spec = None if self.loss is None else replay_spec(model, self.loss)  # and one the page cannot replay
+        if self.spec is not None and self._y is None:
+            raise ValueError("live: the sample's graph needs the labels: give y= with X=")
         self.frames, self.history, self.cost, self._interval, self._rows = [], {}, 0.0, self.interval, []
         self._start = self._last = time.perf_counter()
 
@@ -221,8 +260,8 @@ class Live:
                 self._handle = display(HTML(text), display_id=True)
             else:
                 self._handle.update(HTML(text))
-        if self.path is not None:
-            self.frames.append(text)
+        if self.path is not None:  # the weights of this epoch, bit for bit, for the sample's graph
+            self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model)})
             if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
                 self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
                 self._interval = max(self._interval * 2, 1e-3)
@@ -234,10 +273,33 @@ class Live:
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
         page = (ASSETS / "live.html").read_text(encoding="utf-8")
-        data = script_json(self.frames)  # no text, a metric's name included, can end the page's script
+        run: dict = {"frames": self.frames, "graph": None}
+        if self.spec is not None:
+            X = self._X
+            run["graph"] = dict(self.spec, X=X.tolist(), y=self._y.tolist(), extent=list(plane(X, 2)[1]),
+                                dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
+        data = script_json(run)  # no text, a metric's name included, can end the page's script
+        script = (ASSETS / "live.js").read_text(encoding="utf-8")
         path = Path(path)
-        path.write_text(page.replace("/*FRAMES*/", data), encoding="utf-8")
+        path.write_text(page.replace("/*JS*/", script).replace("/*RUN*/", data), encoding="utf-8")
         return path
+
+    @property
+    def epochs(self) -> list:
+        """The epochs whose weights the page holds (with loss=), in order."""
+        return [f["epoch"] for f in self.frames if f["w"] is not None]
+
+    def restore(self, model: Any, epoch: int) -> None:
+        """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or
+        to look at the net as it was). Raises ValueError for an epoch not recorded (naming those that are)."""
+        for f in self.frames:
+            if f["epoch"] == epoch and f["w"] is not None:
+                for p, a in zip(parameters(model), unpack(f["w"], model)):
+                    p.data[...] = a
+                return
+        kept = self.epochs
+        raise ValueError(f"live: no weights recorded after epoch {epoch!r}; recorded: "
+                         f"{kept[:3] + ['...'] + kept[-3:] if len(kept) > 6 else kept} (pass loss= to record them)")
 
     @property
     def overhead(self) -> float:
@@ -246,14 +308,18 @@ class Live:
 
 
 def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None, resolution: int = 20,
-         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> Live:
+         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150, loss: Any = None) -> Live:
     """A callback for `nn.fit(..., callbacks=[viz.live()])` that draws the training as it runs.
 
     `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
     a stack of Linear layers and activations with 2 inputs. In Jupyter the frame updates in place;
     `path=` writes the run as an animated page at the end (outside Jupyter it is required).
     `budget`: the largest share of the training time spent drawing; `interval`: at most one frame
-    per this many seconds; `max_frames` kept for the page (evenly thinned). Raises ValueError for
-    bad options, and at the start of training for a model or data it cannot draw.
+    per this many seconds; `max_frames` kept for the page (evenly thinned, the first and last kept).
+    `loss`: the loss fit trains with (BCELoss, MSELoss or CrossEntropyLoss); with it each frame
+    also records the weights (float64, bit for bit) and the page draws the graph of one sample
+    (click a point) with every value and gradient, recomputed in the browser. Raises ValueError
+    for bad options, and at the start of training for a model, data or loss it cannot draw.
     """
-    return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames)
+    return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames,
+                loss=loss)
