@@ -34,6 +34,7 @@ NEURON = 26        # px of a neuron's heat map
 COLUMN_GAP = 78    # px between columns
 BOUNDARY = 220     # px of the output's heat map
 CURVE_W, CURVE_H = 250, 96
+MAX_LINES = 400    # weights drawn as lines between the heat maps, the largest first
 
 
 def png(rgb: np.ndarray) -> bytes:
@@ -80,7 +81,7 @@ def _curve(values: list, log: bool, colour: str, label: str) -> str:
     if log and hi - lo >= 1:  # a faint line at each power of ten between the ends, labelled
         for d in range(math.ceil(lo), math.floor(hi) + 1):
             gy = 8 + (CURVE_H - 24) * (1 - (d - lo) / span)
-            if 14 < gy < CURVE_H - 26:
+            if 20 < gy < CURVE_H - 32:  # clear of the labelled ends
                 grid += (f'<line x1="46" y1="{gy:.1f}" x2="{CURVE_W - 6}" y2="{gy:.1f}" stroke="#eeeeee"/>'
                          f'<text x="2" y="{gy + 3:.1f}" font-size="9" fill="#9e9e9e">1e{d}</text>')
     return (f'<svg width="{CURVE_W}" height="{CURVE_H}" style="display:block">{grid}'
@@ -116,10 +117,15 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
         x = 4 + c * COLUMN_GAP + NEURON / 2
         centres.append([(x, 18 + height / 2 - 12 + (k - (n - 1) / 2) * CELL) for k in range(n)])
     scale = max(max(float(np.abs(w).max()) for w in weights), 1e-12)
+    sizes = np.concatenate([np.abs(w).ravel() for w in weights])
+    # a wide net draws only its MAX_LINES largest weights (thousands of lines cost the page seconds a frame)
+    least = float(np.partition(sizes, len(sizes) - MAX_LINES)[len(sizes) - MAX_LINES]) if len(sizes) > MAX_LINES else 0.0
     lines, images = [], []
     for c, w in enumerate(weights):
         for i in range(w.shape[0]):
             for j in range(w.shape[1]):
+                if abs(w[i, j]) < least:
+                    continue
                 (x0, y0), (x1, y1) = centres[c][j], centres[c + 1][i]
                 colour = "#0877bd" if w[i, j] > 0 else "#f59322"
                 lines.append(f'<line x1="{x0 + NEURON / 2:.1f}" y1="{y0:.1f}" x2="{x1 - NEURON / 2:.1f}" y2="{y1:.1f}" '
@@ -133,7 +139,12 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
                           f'href="{_image(rgb[k])}"/>'
                           f'<rect x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
                           'fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
-    heads = "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
+    if least:
+        heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">the {MAX_LINES} largest of '
+                 f'{len(sizes):,} weights</text>')
+    else:
+        heads = ""
+    heads += "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
                     f'{"inputs" if c == 0 else "output" if c == len(maps) - 1 else f"layer {c}"}</text>'
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'

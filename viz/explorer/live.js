@@ -13,11 +13,12 @@
   "use strict";
   var run = CG_RUN, frames = run.frames, G = run.graph;
   var SVG = "http://www.w3.org/2000/svg";
+  var PAINTED = 1500;  // wires drawn on the canvas of a wide net, the largest weights first
   var VALUE = "#2e7d32", GRAD = "#c62828", MUTED = "#616161", POS = "#0877bd", NEG = "#f59322";
   var $ = function (id) { return document.getElementById(id); };
   var slider = $("slider"), view = $("frame"), button = $("play"), count = $("count");
   var caption = $("sample-caption"), legend = $("sample-legend"), message = $("sample-message");
-  var svg = $("graph"), tip = $("tip");
+  var svg = $("graph"), canvas = $("wires"), tip = $("tip");
   var k = frames.length - 1, timer = null, sample = null, built = null, last = null;
 
   // ---- the recorded weights -------------------------------------------------------------------
@@ -125,7 +126,10 @@
     var widths = [2].concat(G.layers.map(function (s) { return s.out; }));
     var wires = 0;
     G.layers.forEach(function (s) { wires += s.in * s.out; });
-    var labels = wires <= 48, BW = 150, BH = 48, ROW = labels ? 64 : 56, GAP = labels ? 250 : 170;
+    // up to MANY wires each is an SVG line with its tooltip and numbers; beyond, all are painted on one
+    // canvas in a few strokes (width and sign buckets), so scrubbing stays fast; hover a neuron then
+    var many = wires > 300;
+    var labels = wires <= 48, BW = 150, BH = 48, ROW = labels ? 80 : many ? 50 : 56, GAP = labels ? 250 : 170;
     var tallest = Math.max.apply(null, widths), height = tallest * ROW + 30;
     var pos = widths.map(function (n, c) {
       var out = [];
@@ -136,9 +140,20 @@
     svg.setAttribute("width", lossX + BW + 20);
     svg.setAttribute("height", height);
     var wireLayer = el("g", {}, svg), nodeLayer = el("g", {}, svg);
-    var B = {wires: [], nodes: [], labels: labels};
+    var B = {wires: [], nodes: [], labels: labels, canvas: null, ends: []};
+    canvas.style.display = many ? "block" : "none";
+    if (many) {
+      canvas.width = lossX + BW + 20; canvas.height = height;
+      B.canvas = canvas;
+      G.layers.forEach(function (spec, l) {
+        B.ends[l] = [];
+        for (var o = 0; o < spec.out; o++) for (var i = 0; i < spec.in; i++)
+          B.ends[l].push([pos[l][i].x + BW, pos[l][i].y + BH / 2, pos[l + 1][o].x, pos[l + 1][o].y + BH / 2]);
+      });
+    }
     G.layers.forEach(function (spec, l) {
       B.wires[l] = [];
+      if (many) return;
       for (var o = 0; o < spec.out; o++) {
         B.wires[l][o] = [];
         for (var i = 0; i < spec.in; i++) {
@@ -149,7 +164,8 @@
           el("line", {x1: x0, y1: y0, x2: x1, y2: y1, "class": "cg-hit"}, g);
           var w = {g: g, line: line, l: l, o: o, i: i};
           if (labels) {  // on the wire, nearer its target, value above and gradient below (CS231n)
-            var t = 0.58 + 0.1 * ((i % 2) ? 1 : -1) * (spec.in > 1 ? 1 : 0);
+            // each source's labels at their own distance along the wires, so labels of crossing wires stay apart
+            var t = 0.4 + 0.2 * (i % 2);
             var lx = x0 + (x1 - x0) * t, ly = y0 + (y1 - y0) * t;
             w.value = text(g, lx, ly - 4, VALUE, 11); w.value.setAttribute("class", "cg-value");
             w.grad = text(g, lx, ly + 12, GRAD, 11); w.grad.setAttribute("class", "cg-grad");
@@ -208,6 +224,7 @@
     });
     var biggest = 1e-12;
     r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); }); }); });
+    if (built.canvas) paintWires(r, biggest);
     built.wires.forEach(function (layer, l) {
       layer.forEach(function (row, o) {
         row.forEach(function (w, i) {
@@ -223,6 +240,32 @@
     built.loss.textContent = fmt(r.loss);
     built.lossNode.setAttribute("data-value", String(r.loss));
     built.lossNode.setAttribute("data-grad", "1");
+  }
+
+  function paintWires(r, biggest) {  // one stroke per (sign, width) bucket, each path built in one pass
+    var ctx = built.canvas.getContext("2d"), BUCKETS = 4, paths = [], all = [];
+    for (var p = 0; p < 2 * BUCKETS; p++) paths.push(new Path2D());
+    // only the PAINTED largest weights: long diagonal strokes by the ten thousand take seconds to rasterize
+    r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { all.push(Math.abs(v)); }); }); });
+    var least = all.length > PAINTED ? Float64Array.from(all).sort()[all.length - PAINTED] : 0;
+    r.layers.forEach(function (L, l) {
+      var ends = built.ends[l], n = 0, ins = G.layers[l].in;
+      for (var o = 0; o < L.W.length; o++) {
+        var row = L.W[o];
+        for (var i = 0; i < ins; i++, n++) {
+          var v = row[i], e = ends[n];
+          if (Math.abs(v) < least) continue;
+          var path = paths[(v > 0 ? 0 : BUCKETS) + Math.min(BUCKETS - 1, Math.floor(BUCKETS * Math.abs(v) / biggest))];
+          path.moveTo(e[0], e[1]); path.lineTo(e[2], e[3]);
+        }
+      }
+    });
+    ctx.clearRect(0, 0, built.canvas.width, built.canvas.height);
+    ctx.globalAlpha = 0.45;
+    paths.forEach(function (path, p) {
+      ctx.strokeStyle = p < BUCKETS ? POS : NEG; ctx.lineWidth = 0.3 + 0.8 * (p % BUCKETS);
+      ctx.stroke(path);
+    });
   }
 
   // ---- hover: the maths with the numbers ------------------------------------------------------
@@ -277,6 +320,8 @@
   function marker() {  // a ring round the chosen input on the output map
     var box = view.querySelector(".cg-boundary");
     if (!box || !sample) return;
+    var old = box.querySelector(".cg-chosen");
+    if (old) old.parentNode.removeChild(old);
     var e = G.extent, w = +box.getAttribute("width"), h = +box.getAttribute("height");
     el("circle", {cx: (sample.x[0] - e[0]) / (e[1] - e[0]) * w, cy: (e[3] - sample.x[1]) / (e[3] - e[2]) * h, r: 10,
                   fill: "none", stroke: "#212121", "stroke-width": 2.2, "stroke-dasharray": "3 2", "class": "cg-chosen",
@@ -330,8 +375,13 @@
 
   slider.max = frames.length - 1;
   if (G) {
+    var wires = 0;
+    G.layers.forEach(function (s) { wires += s.in * s.out; });
     legend.textContent = "Green: the forward value. Red: its gradient, d loss of this sample / d value. " +
-      "Each neuron shows its pre-activation z and activation a; each wire its weight w and d loss / d w. Hover for the formula.";
+      "Each neuron shows its pre-activation z and activation a; " +
+      (wires > 300 ? "of its " + wires.toLocaleString("en") + " weights the " + Math.min(wires, PAINTED).toLocaleString("en") +
+                     " largest are drawn as lines (blue +, orange \u2212): hover a neuron for its weights and gradients."
+                   : "each wire its weight w and d loss / d w. Hover for the formula.");
     sample = {i: 0, x: G.X[0].slice(), y: G.y[0], near: 0};
   } else {
     message.textContent = "This run recorded no weights, so there is no sample graph: pass loss= (the loss fit trains " +
