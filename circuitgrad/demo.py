@@ -82,8 +82,9 @@ def _graph_of_one_pass(model, X, y, path: Path, written: Callable[[Path], None])
         loss = nn.BCELoss()(model(inputs), targets)
     model.zero_grad()
     loss.backward()
-    for suffix in (".svg", ".png"):  # the whole pass, every wire with its shape, values and gradients
-        written(render(loss, path.with_suffix(suffix), trace=trace, precision=4))
+    for suffix in (".svg", ".png"):  # the whole pass, every wire with its shape, values and gradients, top to
+        # bottom: left to right it was 8,254 px wide, cut off in exported HTML; top to bottom about half that
+        written(render(loss, path.with_suffix(suffix), trace=trace, precision=4, rankdir="TB"))
     for suffix in (".svg", ".png"):  # each layer as one box, top to bottom: the overview that fits a screen
         written(render(loss, path.with_name(path.name + "_layers").with_suffix(suffix), trace=trace,
                        collapse=True, precision=4, rankdir="TB"))

@@ -2,12 +2,15 @@
 
 Each frame shows the loss (log scale) and metric curves so far, the decision boundary over the
 input plane with the training points, and the network in the style of TensorFlow Playground:
-every neuron a small heat map of its activation over the plane (orange low, blue high) and
-every weight a line, its width the weight's size and its colour its sign. In Jupyter the
-frame updates in place (plain HTML and inline PNG, no widgets); with `path=` the frames are
-written at the end of training as one self-contained page that plays them back
-(play/pause, slider). Drawing is throttled to a share of the training time (`budget`), so
-watching costs little.
+every neuron a small heat map of its activation over the plane and every weight a line, its
+width the weight's size and its colour its sign. One palette for all of it, with its legend on
+the page: orange low (class 0, or below 0), near-white the middle, blue high (class 1, or above 0).
+In Jupyter the frame updates in place (plain HTML and inline PNG, no widgets); with `path=` the
+frames are written at the end of training as one self-contained page that plays them back
+(play/pause, a slider over the recorded epochs). With `loss=` (the loss fit trains with) each
+frame also records the weights, bit for bit, and the page draws the graph of one sample chosen by
+a click, every value and gradient recomputed in the browser (viz/live_graph.py says how).
+Drawing is throttled to a share of the training's CPU time (`budget`), so watching costs little.
 """
 from __future__ import annotations
 
@@ -214,8 +217,9 @@ class Live:
         self.spec: Optional[dict] = None  # the layers and loss the page replays (with loss=)
         self.frames: list = []
         self.history: dict = {}
-        self.cost = 0.0          # seconds spent drawing
-        self.elapsed = 0.0       # seconds from the start of training to its end
+        # CPU seconds (process_time), so other work on the machine does not buy the view more drawing
+        self.cost = 0.0          # CPU seconds spent drawing
+        self.elapsed = 0.0       # CPU seconds from the start of training to its end
         self._handle: Any = None
 
     # ---- the fit callback ----------------------------------------------------------------------
@@ -234,31 +238,31 @@ class Live:
         if self.spec is not None and self._y is None:
             raise ValueError("live: the sample's graph needs the labels: give y= with X=")
         self.frames, self.history, self.cost, self._interval, self._rows = [], {}, 0.0, self.interval, []
-        self._start = self._last = time.perf_counter()
+        self._start, self._last = time.process_time(), time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         # An epoch of the XOR net takes about 100 us, so this runs every epoch and must stay tiny:
         # the row is kept as it is and copied into the curves only when a frame is drawn.
         self._rows.append(logs)
-        now = time.perf_counter()
-        if now - self._last >= self._interval and self.cost <= self.budget * (now - self._start):
+        if (time.perf_counter() - self._last >= self._interval
+                and self.cost <= self.budget * (time.process_time() - self._start)):
             self._frame(epoch)
 
     def on_train_end(self, history: Any) -> None:
-        t = time.perf_counter()
+        t = time.process_time()
         epochs = len(self._rows)
         if epochs:
             self._frame(epochs - 1)
         if self.path is not None:
             self.save(self.path)
-        end = time.perf_counter()
-        self.cost += end - (self._last if epochs else t)  # writing the page counts too (_frame counted itself)
+        end = time.process_time()
+        self.cost += end - (self._drawn if epochs else t)  # writing the page counts too (_frame counted itself)
         self.elapsed = end - self._start
 
     # ---- frames ----------------------------------------------------------------------------------
 
     def _frame(self, epoch: int) -> None:
-        t = time.perf_counter()
+        t = time.process_time()
         done = len(self.history.get("loss", ()))
         for row in self._rows[done:]:
             for key, value in row.items():
@@ -276,8 +280,8 @@ class Live:
             if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
                 self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
                 self._interval = max(self._interval * 2, 1e-3)
-        self._last = time.perf_counter()
-        self.cost += self._last - t
+        self._last, self._drawn = time.perf_counter(), time.process_time()
+        self.cost += self._drawn - t
 
     def save(self, path: Union[str, PathLike]) -> Path:
         """Write the recorded frames as one self-contained page that plays them back; returns the path."""
@@ -325,7 +329,7 @@ def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = No
     `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
     a stack of Linear layers and activations with 2 inputs. In Jupyter the frame updates in place;
     `path=` writes the run as an animated page at the end (outside Jupyter it is required).
-    `budget`: the largest share of the training time spent drawing; `interval`: at most one frame
+    `budget`: the largest share of the training's CPU time spent drawing; `interval`: at most one frame
     per this many seconds; `max_frames` kept for the page (evenly thinned, the first and last kept).
     `loss`: the loss fit trains with (BCELoss, MSELoss or CrossEntropyLoss); with it each frame
     also records the weights (float64, bit for bit) and the page draws the graph of one sample
