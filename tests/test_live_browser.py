@@ -166,7 +166,7 @@ def test_the_page_shows_a_clicked_samples_values_and_gradients_exactly(browser, 
     watch, page = train(tmp_path, model, loss_fn, X, y, 300, "xor")
     open_page(browser, page)
     assert browser.execute_script("return window.cgLive.epochs()") == watch.epochs, "the slider offers recorded epochs only"
-    point = browser.find_element(By.CSS_SELECTOR, '.cg-point[data-i="2"]')
+    point = browser.find_element(By.CSS_SELECTOR, '.cg-shown .cg-point[data-i="2"]')
     ActionChains(browser).move_to_element(point).click().perform()
     shown = browser.execute_script(READ_JS)
     assert shown["current"]["epoch"] == 299 and shown["current"]["x"] == X[2].tolist()
@@ -183,7 +183,7 @@ def test_the_page_shows_a_clicked_samples_values_and_gradients_exactly(browser, 
     assert slider.get_attribute("max") == str(len(watch.epochs) - 1) and slider.get_attribute("step") == "1"
 
     # a position of the plane: the input is where one clicked, the label the nearest data point's
-    box = browser.find_element(By.CSS_SELECTOR, ".cg-boundary")
+    box = browser.find_element(By.CSS_SELECTOR, ".cg-shown .cg-boundary")  # the frames seen before stay, hidden
     ActionChains(browser).move_to_element_with_offset(box, 30, -40).click().perform()
     shown = browser.execute_script(READ_JS)
     x = np.array(shown["current"]["x"])

@@ -19,7 +19,7 @@
   var slider = $("slider"), view = $("frame"), button = $("play"), count = $("count");
   var caption = $("sample-caption"), legend = $("sample-legend"), message = $("sample-message");
   var svg = $("graph"), canvas = $("wires"), tip = $("tip");
-  var k = frames.length - 1, timer = null, sample = null, built = null, last = null;
+  var k = frames.length - 1, timer = null, sample = null, built = null, last = null, shown = [], current = null;
 
   // ---- the recorded weights -------------------------------------------------------------------
   function decode(text) {  // base64 of little-endian float64 bytes -> Float64Array, bit for bit
@@ -318,7 +318,7 @@
   }
   function label(v) { return G.loss.kind === "cross_entropy" ? Math.round(v) : v; }
   function marker() {  // a ring round the chosen input on the output map
-    var box = view.querySelector(".cg-boundary");
+    var box = current && current.querySelector(".cg-boundary");
     if (!box || !sample) return;
     var old = box.querySelector(".cg-chosen");
     if (old) old.parentNode.removeChild(old);
@@ -343,7 +343,17 @@
   }
   function show(i) {
     k = Math.max(0, Math.min(frames.length - 1, i));
-    view.innerHTML = frames[k].html;  // markup written by viz.live itself (its text escaped there)
+    // each frame parsed once (markup written by viz.live itself, its text escaped there) and kept, hidden,
+    // so scrubbing back shows it without parsing and decoding its pictures again
+    if (!shown[k]) {
+      shown[k] = document.createElement("div");
+      shown[k].innerHTML = frames[k].html;
+      view.appendChild(shown[k]);
+    }
+    if (current && current !== shown[k]) { current.style.display = "none"; current.className = ""; }
+    current = shown[k];
+    current.style.display = "";
+    current.className = "cg-shown";
     slider.value = k;
     update();
   }
