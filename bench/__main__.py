@@ -1,4 +1,4 @@
-"""`python -m bench [--quick]`: the scalar, tensor, CNN and GPT benches, the viz render bench, then the explorer.
+"""`python -m bench [--quick]`: the scalar, tensor, CNN and GPT benches, the viz render bench, then the explorer and the live circuit.
 
 Prints Markdown (paste-able into the README). `--quick` shrinks sizes and repeats for a smoke
 run of a few tens of seconds; its figures are rough. Exits 1 when the render bench cannot
@@ -50,6 +50,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     code = viz_render.main(["--quick"] if quick else [])
     from bench import explorer
     code = explorer.main(["--quick"] if quick else []) or code
+    from bench import live
+    code = live.main(["--quick"] if quick else []) or code
     print(f"\n(whole run: {fmt_time(clock() - start)})")
     return code
 

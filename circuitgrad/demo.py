@@ -82,8 +82,9 @@ def _graph_of_one_pass(model, X, y, path: Path, written: Callable[[Path], None])
         loss = nn.BCELoss()(model(inputs), targets)
     model.zero_grad()
     loss.backward()
-    for suffix in (".svg", ".png"):  # the whole pass, every wire with its shape, values and gradients
-        written(render(loss, path.with_suffix(suffix), trace=trace, precision=4))
+    for suffix in (".svg", ".png"):  # the whole pass, every wire with its shape, values and gradients, top to
+        # bottom: left to right it was 8,254 px wide, cut off in exported HTML; top to bottom about half that
+        written(render(loss, path.with_suffix(suffix), trace=trace, precision=4, rankdir="TB"))
     for suffix in (".svg", ".png"):  # each layer as one box, top to bottom: the overview that fits a screen
         written(render(loss, path.with_name(path.name + "_layers").with_suffix(suffix), trace=trace,
                        collapse=True, precision=4, rankdir="TB"))
@@ -116,8 +117,10 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
 
     echo(f"2. The XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1), {epochs} epochs")
     start = time.perf_counter()
-    from circuitgrad.viz.live import live  # the training as an animated page: neurons, boundary, loss
-    model, history, X, y = train_xor(epochs, progress=progress, callbacks=[live(path=folder / "xor_training.html")])
+    from circuitgrad import nn
+    from circuitgrad.viz.live import live  # the training as a page: neurons, boundary, loss, one sample's graph
+    model, history, X, y = train_xor(epochs, progress=progress,
+                                     callbacks=[live(path=folder / "xor_training.html", loss=nn.BCELoss())])
     seconds = time.perf_counter() - start
     written(folder / "xor_training.html")
     losses = history["loss"]

@@ -103,10 +103,11 @@ def test_live_writes_the_run_as_an_animated_page(tmp_path):
     nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=25, progress=False,
            metrics=["accuracy"], callbacks=[watch])
     text = path.read_text(encoding="utf-8")
-    frames = json.loads(re.search(r"var frames = (\[.*?\]);\n", text, re.S).group(1))
+    frames = json.loads(re.search(r"var CG_RUN = (\{.*?\});\n", text, re.S).group(1))["frames"]
     assert 5 <= len(frames) <= 10, "thinned to at most max_frames"
-    assert "<b>epoch 24</b>" in frames[-1], "the last frame is the end of training"
-    assert frames[-1].count("<image ") == 2 + 4 + 1 + 1  # every neuron, and the output over the plane
+    assert "<b>epoch 24</b>" in frames[-1]["html"] and frames[-1]["epoch"] == 24, "the last frame is the end of training"
+    assert frames[-1]["html"].count("<image ") == 2 + 4 + 1 + 1  # every neuron, and the output over the plane
+    assert frames[-1]["w"] is None, "without loss= no weights are recorded"
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", text)
     assert 0 < watch.overhead < 1
 
@@ -179,9 +180,64 @@ def test_no_text_in_a_frame_can_end_the_pages_script(tmp_path):
     `</script>` in it must stay text, not end the script that plays the frames."""
     watch = viz.live(path=tmp_path / "unused.html")
     nasty = 'accuracy <!--<script> </script><script>alert(1)</script> \u2028'
-    watch.frames = [f"<div>{nasty}</div>", "<b>epoch 1</b>"]
+    watch.frames = [{"epoch": 0, "html": f"<div>{nasty}</div>", "w": None}, {"epoch": 1, "html": "<b>epoch 1</b>", "w": None}]
     text = watch.save(tmp_path / "page.html").read_text(encoding="utf-8")
-    data = re.search(r"var frames = (\[.*?\]);\n", text, re.S).group(1)
+    data = re.search(r"var CG_RUN = (\{.*?\});\n", text, re.S).group(1)
     assert "<" not in data and "\u2028" not in data  # every < is \u003c inside the script
-    assert json.loads(data)[0] == f"<div>{nasty}</div>"
+    assert json.loads(data)["frames"][0]["html"] == f"<div>{nasty}</div>"
     assert text.count("</script>") == text.count("<script")  # no script closed early, none opened by the text
+
+
+# ---- the sample's graph: weights recorded bit for bit, and what the page cannot replay ----------
+
+def test_live_records_every_frames_weights_bit_for_bit(tmp_path):
+    model, X, y = xor_net()
+    watch = viz.live(path=tmp_path / "xor.html", loss=nn.BCELoss(), interval=0.0, budget=1.0, max_frames=8)
+    nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=40, progress=False,
+           callbacks=[watch])
+    epochs = watch.epochs
+    assert 4 <= len(epochs) <= 8 and epochs[0] == 0 and epochs[-1] == 39, "thinned evenly, first and last kept"
+    other, _, _ = xor_net(seed=1)
+    watch.restore(other, 39)
+    for a, b in zip(other.parameters(), model.parameters()):
+        assert a.data.tobytes() == b.data.tobytes(), "restored bit for bit"
+    watch.restore(other, 0)  # the first epoch's weights differ from the last's
+    assert other[0].weight.data.tobytes() != model[0].weight.data.tobytes()
+    with pytest.raises(ValueError, match=r"no weights recorded after epoch 41; recorded: \[0, "):
+        watch.restore(other, 41)
+    run = json.loads(re.search(r"var CG_RUN = (\{.*?\});\n", (tmp_path / "xor.html").read_text(encoding="utf-8"),
+                               re.S).group(1))
+    graph = run["graph"]
+    assert graph["layers"] == [{"in": 2, "out": 4, "bias": True, "act": "tanh", "slope": 0.0},
+                               {"in": 4, "out": 1, "bias": True, "act": "sigmoid", "slope": 0.0}]
+    assert graph["loss"]["kind"] == "bce" and graph["X"] == X.tolist() and graph["dtype"] == "float64"
+    assert [f["epoch"] for f in run["frames"]] == epochs
+
+
+@pytest.mark.parametrize("layers, loss, error", [
+    (lambda: [nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1), nn.Sigmoid()], nn.BCELoss(), "replays one of Sigmoid"),
+    (lambda: [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid()], nn.L1Loss(), "replays BCELoss, MSELoss"),
+    (lambda: [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)], nn.BCELoss(), "must end in Sigmoid"),
+    (lambda: [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2), nn.Sigmoid()], nn.CrossEntropyLoss(), "must end in a Linear"),
+    (lambda: [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid()], nn.BCELoss(reduction="none"), "must reduce"),
+    (lambda: [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid()], nn.BCELoss(weight=np.ones(1)), "without weight="),
+    (lambda: [nn.Linear(2, 250), nn.Tanh(), nn.Linear(250, 200), nn.Tanh(), nn.Linear(200, 1), nn.Sigmoid()],
+     nn.BCELoss(), "453 neurons, more than the 400"),
+    (lambda: [nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1), nn.Sigmoid()], nn.BCELoss(), "2 inputs"),
+])
+def test_live_refuses_before_training_what_the_page_cannot_replay(tmp_path, layers, loss, error):
+    np.random.seed(0)
+    model = nn.Sequential(*layers())
+    X, y = nn.data.xor()
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match=error):
+        nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=3, progress=False,
+               callbacks=[viz.live(path=tmp_path / "x.html", loss=loss)])
+    assert all((a == p.data).all() for a, p in zip(before, model.parameters())), "refused before any epoch"
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_loss_axis_labels_tell_its_ends_apart():
+    from circuitgrad.viz.live import ticks
+    assert ticks(np.log10(0.69248), np.log10(0.69314)) == ("0.693", "0.692")  # was "0.69" at both ends
+    assert ticks(-3.0, 0.0) == ("1", "0.001")

@@ -2,12 +2,15 @@
 
 Each frame shows the loss (log scale) and metric curves so far, the decision boundary over the
 input plane with the training points, and the network in the style of TensorFlow Playground:
-every neuron a small heat map of its activation over the plane (orange low, blue high) and
-every weight a line, its width the weight's size and its colour its sign. In Jupyter the
-frame updates in place (plain HTML and inline PNG, no widgets); with `path=` the frames are
-written at the end of training as one self-contained page that plays them back
-(play/pause, slider). Drawing is throttled to a share of the training time (`budget`), so
-watching costs little.
+every neuron a small heat map of its activation over the plane and every weight a line, its
+width the weight's size and its colour its sign. One palette for all of it, with its legend on
+the page: orange low (class 0, or below 0), near-white the middle, blue high (class 1, or above 0).
+In Jupyter the frame updates in place (plain HTML and inline PNG, no widgets); with `path=` the
+frames are written at the end of training as one self-contained page that plays them back
+(play/pause, a slider over the recorded epochs). With `loss=` (the loss fit trains with) each
+frame also records the weights, bit for bit, and the page draws the graph of one sample chosen by
+a click, every value and gradient recomputed in the browser (viz/live_graph.py says how).
+Drawing is throttled to a share of the training's CPU time (`budget`), so watching costs little.
 """
 from __future__ import annotations
 
@@ -26,13 +29,15 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .explore import ASSETS, script_json
-from .neurons import colour_range, colours, neuron_maps
+from .live_graph import pack, parameters, replay_spec, unpack
+from .neurons import colour_range, colours, neuron_maps, plane
 
 CELL = 30          # px between neuron centres in a column
 NEURON = 26        # px of a neuron's heat map
 COLUMN_GAP = 78    # px between columns
 BOUNDARY = 220     # px of the output's heat map
 CURVE_W, CURVE_H = 250, 96
+MAX_LINES = 400    # weights drawn as lines between the heat maps, the largest first
 
 
 def png(rgb: np.ndarray) -> bytes:
@@ -51,6 +56,15 @@ def _image(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png(rgb)).decode("ascii")
 
 
+def ticks(lo: float, hi: float) -> tuple:
+    """Labels for the top and bottom of a log10 axis, with as many digits as it takes to tell them apart."""
+    for digits in range(2, 8):
+        top, bottom = f"{10 ** hi:.{digits}g}", f"{10 ** lo:.{digits}g}"
+        if top != bottom:
+            return top, bottom
+    return top, bottom
+
+
 def _curve(values: list, log: bool, colour: str, label: str) -> str:
     v = np.asarray(values, dtype=float)
     if log:
@@ -65,13 +79,33 @@ def _curve(values: list, log: bool, colour: str, label: str) -> str:
     xs = 46 + (CURVE_W - 52) * idx / max(len(v) - 1, 1)
     ys = 8 + (CURVE_H - 24) * (1 - (v[idx] - lo) / span)
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist()))
-    top, bottom = (f"{10 ** hi:.2g}", f"{10 ** lo:.2g}") if log else ("1", "0")
-    return (f'<svg width="{CURVE_W}" height="{CURVE_H}" style="display:block">'
+    top, bottom = ticks(lo, hi) if log else ("1", "0")
+    grid = ""
+    if log and hi - lo >= 1:  # a faint line at each power of ten between the ends, labelled
+        for d in range(math.ceil(lo), math.floor(hi) + 1):
+            gy = 8 + (CURVE_H - 24) * (1 - (d - lo) / span)
+            if 20 < gy < CURVE_H - 32:  # clear of the labelled ends
+                grid += (f'<line x1="46" y1="{gy:.1f}" x2="{CURVE_W - 6}" y2="{gy:.1f}" stroke="#eeeeee"/>'
+                         f'<text x="2" y="{gy + 3:.1f}" font-size="9" fill="#9e9e9e">1e{d}</text>')
+    return (f'<svg width="{CURVE_W}" height="{CURVE_H}" style="display:block">{grid}'
             f'<text x="2" y="14" font-size="10" fill="#616161">{top}</text>'
             f'<text x="2" y="{CURVE_H - 14}" font-size="10" fill="#616161">{bottom}</text>'
             f'<line x1="46" y1="{CURVE_H - 16}" x2="{CURVE_W - 6}" y2="{CURVE_H - 16}" stroke="#bdbdbd"/>'
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"/>'
             f'<text x="46" y="{CURVE_H - 2}" font-size="11" fill="#424242">{html.escape(label)}</text></svg>')
+
+
+def _swatch(colour: str) -> str:
+    return (f'<span style="display:inline-block;width:11px;height:11px;background:{colour};'
+            'border:1px solid #9e9e9e;vertical-align:-1px;margin:0 3px 0 8px"></span>')
+
+
+# One palette for every picture on the page: the neurons, the output and the points.
+LEGEND = ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
+          f'{_swatch("#f59322")}low: class 0, or below 0{_swatch("#f6f6f6")}middle'
+          f'{_swatch("#0877bd")}high: class 1, or above 0<br>'
+          '<span style="margin-left:8px">a sigmoid\'s map runs 0 to 1; others are symmetric about 0. '
+          'Lines: weights (blue +, orange \u2212)</span></div>')
 
 
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
@@ -86,10 +120,15 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
         x = 4 + c * COLUMN_GAP + NEURON / 2
         centres.append([(x, 18 + height / 2 - 12 + (k - (n - 1) / 2) * CELL) for k in range(n)])
     scale = max(max(float(np.abs(w).max()) for w in weights), 1e-12)
+    sizes = np.concatenate([np.abs(w).ravel() for w in weights])
+    # a wide net draws only its MAX_LINES largest weights (thousands of lines cost the page seconds a frame)
+    least = float(np.partition(sizes, len(sizes) - MAX_LINES)[len(sizes) - MAX_LINES]) if len(sizes) > MAX_LINES else 0.0
     lines, images = [], []
     for c, w in enumerate(weights):
         for i in range(w.shape[0]):
             for j in range(w.shape[1]):
+                if abs(w[i, j]) < least:
+                    continue
                 (x0, y0), (x1, y1) = centres[c][j], centres[c + 1][i]
                 colour = "#0877bd" if w[i, j] > 0 else "#f59322"
                 lines.append(f'<line x1="{x0 + NEURON / 2:.1f}" y1="{y0:.1f}" x2="{x1 - NEURON / 2:.1f}" y2="{y1:.1f}" '
@@ -103,7 +142,12 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
                           f'href="{_image(rgb[k])}"/>'
                           f'<rect x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
                           'fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
-    heads = "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
+    if least:
+        heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">the {MAX_LINES} largest of '
+                 f'{len(sizes):,} weights</text>')
+    else:
+        heads = ""
+    heads += "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
                     f'{"inputs" if c == 0 else "output" if c == len(maps) - 1 else f"layer {c}"}</text>'
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
@@ -113,11 +157,13 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     x0, x1, y0, y1 = extent
     dots = ""
     if y is not None:
-        for (px, py), label in zip(X, y):
+        for i, ((px, py), label) in enumerate(zip(X, y)):
             cx, cy = (px - x0) / (x1 - x0) * BOUNDARY, (y1 - py) / (y1 - y0) * BOUNDARY
             fill = "#0877bd" if label > 0.5 else "#f59322"
-            dots += f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" stroke="#212121" stroke-width="1.5"/>'
-    boundary = (f'<svg width="{BOUNDARY}" height="{BOUNDARY}" style="display:block;border:1px solid #bdbdbd">'
+            dots += (f'<circle class="cg-point" data-i="{i}" cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" '
+                     'stroke="#212121" stroke-width="1.5"/>')
+    boundary = (f'<svg class="cg-boundary" width="{BOUNDARY}" height="{BOUNDARY}" '
+                'style="display:block;border:1px solid #bdbdbd">'
                 f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(colours(out, lo, hi))}"/>'
                 f'{dots}</svg>')
     curves = ""
@@ -131,7 +177,8 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,sans-serif;'
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
-            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}</div>'
+            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}'
+            f'{LEGEND}</div>'
             f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
             f'{curves}</div></div>')
 
@@ -156,7 +203,8 @@ class Live:
     """The callback `viz.live()` returns; see the module docstring."""
 
     def __init__(self, X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None,
-                 resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> None:
+                 resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150,
+                 loss: Any = None) -> None:
         if not (isinstance(budget, (int, float)) and 0 < budget <= 1):
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
@@ -165,10 +213,13 @@ class Live:
             raise ValueError(f"live: max_frames must be an int >= 2, got {max_frames!r}")
         self.X, self.y, self.path = X, y, None if path is None else Path(path)
         self.resolution, self.budget, self.interval, self.max_frames = resolution, budget, interval, max_frames
+        self.loss = loss
+        self.spec: Optional[dict] = None  # the layers and loss the page replays (with loss=)
         self.frames: list = []
         self.history: dict = {}
-        self.cost = 0.0          # seconds spent drawing
-        self.elapsed = 0.0       # seconds from the start of training to its end
+        # CPU seconds (process_time), so other work on the machine does not buy the view more drawing
+        self.cost = 0.0          # CPU seconds spent drawing
+        self.elapsed = 0.0       # CPU seconds from the start of training to its end
         self._handle: Any = None
 
     # ---- the fit callback ----------------------------------------------------------------------
@@ -183,32 +234,35 @@ class Live:
             raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
                              "the run as an animated page")
         neuron_maps(model, self._X, self.resolution, owner="live")  # a model it cannot draw fails before training
+        self.spec = None if self.loss is None else replay_spec(model, self.loss)  # and one the page cannot replay
+        if self.spec is not None and self._y is None:
+            raise ValueError("live: the sample's graph needs the labels: give y= with X=")
         self.frames, self.history, self.cost, self._interval, self._rows = [], {}, 0.0, self.interval, []
-        self._start = self._last = time.perf_counter()
+        self._start, self._last = time.process_time(), time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         # An epoch of the XOR net takes about 100 us, so this runs every epoch and must stay tiny:
         # the row is kept as it is and copied into the curves only when a frame is drawn.
         self._rows.append(logs)
-        now = time.perf_counter()
-        if now - self._last >= self._interval and self.cost <= self.budget * (now - self._start):
+        if (time.perf_counter() - self._last >= self._interval
+                and self.cost <= self.budget * (time.process_time() - self._start)):
             self._frame(epoch)
 
     def on_train_end(self, history: Any) -> None:
-        t = time.perf_counter()
+        t = time.process_time()
         epochs = len(self._rows)
         if epochs:
             self._frame(epochs - 1)
         if self.path is not None:
             self.save(self.path)
-        end = time.perf_counter()
-        self.cost += end - (self._last if epochs else t)  # writing the page counts too (_frame counted itself)
+        end = time.process_time()
+        self.cost += end - (self._drawn if epochs else t)  # writing the page counts too (_frame counted itself)
         self.elapsed = end - self._start
 
     # ---- frames ----------------------------------------------------------------------------------
 
     def _frame(self, epoch: int) -> None:
-        t = time.perf_counter()
+        t = time.process_time()
         done = len(self.history.get("loss", ()))
         for row in self._rows[done:]:
             for key, value in row.items():
@@ -221,23 +275,46 @@ class Live:
                 self._handle = display(HTML(text), display_id=True)
             else:
                 self._handle.update(HTML(text))
-        if self.path is not None:
-            self.frames.append(text)
+        if self.path is not None:  # the weights of this epoch, bit for bit, for the sample's graph
+            self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model)})
             if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
                 self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
                 self._interval = max(self._interval * 2, 1e-3)
-        self._last = time.perf_counter()
-        self.cost += self._last - t
+        self._last, self._drawn = time.perf_counter(), time.process_time()
+        self.cost += self._drawn - t
 
     def save(self, path: Union[str, PathLike]) -> Path:
         """Write the recorded frames as one self-contained page that plays them back; returns the path."""
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
         page = (ASSETS / "live.html").read_text(encoding="utf-8")
-        data = script_json(self.frames)  # no text, a metric's name included, can end the page's script
+        run: dict = {"frames": self.frames, "graph": None}
+        if self.spec is not None:
+            X = self._X
+            run["graph"] = dict(self.spec, X=X.tolist(), y=self._y.tolist(), extent=list(plane(X, 2)[1]),
+                                dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
+        data = script_json(run)  # no text, a metric's name included, can end the page's script
+        script = (ASSETS / "live.js").read_text(encoding="utf-8")
         path = Path(path)
-        path.write_text(page.replace("/*FRAMES*/", data), encoding="utf-8")
+        path.write_text(page.replace("/*JS*/", script).replace("/*RUN*/", data), encoding="utf-8")
         return path
+
+    @property
+    def epochs(self) -> list:
+        """The epochs whose weights the page holds (with loss=), in order."""
+        return [f["epoch"] for f in self.frames if f["w"] is not None]
+
+    def restore(self, model: Any, epoch: int) -> None:
+        """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or
+        to look at the net as it was). Raises ValueError for an epoch not recorded (naming those that are)."""
+        for f in self.frames:
+            if f["epoch"] == epoch and f["w"] is not None:
+                for p, a in zip(parameters(model), unpack(f["w"], model)):
+                    p.data[...] = a
+                return
+        kept = self.epochs
+        raise ValueError(f"live: no weights recorded after epoch {epoch!r}; recorded: "
+                         f"{kept[:3] + ['...'] + kept[-3:] if len(kept) > 6 else kept} (pass loss= to record them)")
 
     @property
     def overhead(self) -> float:
@@ -246,14 +323,18 @@ class Live:
 
 
 def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None, resolution: int = 20,
-         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150) -> Live:
+         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150, loss: Any = None) -> Live:
     """A callback for `nn.fit(..., callbacks=[viz.live()])` that draws the training as it runs.
 
     `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
     a stack of Linear layers and activations with 2 inputs. In Jupyter the frame updates in place;
     `path=` writes the run as an animated page at the end (outside Jupyter it is required).
-    `budget`: the largest share of the training time spent drawing; `interval`: at most one frame
-    per this many seconds; `max_frames` kept for the page (evenly thinned). Raises ValueError for
-    bad options, and at the start of training for a model or data it cannot draw.
+    `budget`: the largest share of the training's CPU time spent drawing; `interval`: at most one frame
+    per this many seconds; `max_frames` kept for the page (evenly thinned, the first and last kept).
+    `loss`: the loss fit trains with (BCELoss, MSELoss or CrossEntropyLoss); with it each frame
+    also records the weights (float64, bit for bit) and the page draws the graph of one sample
+    (click a point) with every value and gradient, recomputed in the browser. Raises ValueError
+    for bad options, and at the start of training for a model, data or loss it cannot draw.
     """
-    return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames)
+    return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames,
+                loss=loss)

@@ -1,0 +1,408 @@
+/* The live page of viz.live: the recorded frames (curves, neuron maps, the output over the plane)
+   with a slider over the recorded epochs, and the graph of one chosen sample, recomputed here from
+   the weights recorded at that epoch with circuitgrad's own formulas (float64):
+
+     forward   z = W a_prev + b,  a = f(z)              (f: sigmoid, tanh, relu, leaky_relu, or none)
+     loss      bce: (y - 1) max(log1p(-p), -100) - y max(log p, -100)
+               mse: (p - y)^2          cross_entropy: -log_softmax(z)[y]
+     backward  dz = da f'(z),  dW = dz a_prev^T,  db = dz,  da_prev = W^T dz
+
+   Every number is drawn as text (textContent), green for a value, red for its gradient
+   (d loss of this sample / d value), and kept in data-* attributes at full precision. */
+(function () {
+  "use strict";
+  var run = CG_RUN, frames = run.frames, G = run.graph;
+  var SVG = "http://www.w3.org/2000/svg";
+  var PAINTED = 1500;  // wires drawn on the canvas of a wide net, the largest weights first
+  var VALUE = "#2e7d32", GRAD = "#c62828", MUTED = "#616161", POS = "#0877bd", NEG = "#f59322";
+  var $ = function (id) { return document.getElementById(id); };
+  var slider = $("slider"), view = $("frame"), button = $("play"), count = $("count");
+  var caption = $("sample-caption"), legend = $("sample-legend"), message = $("sample-message");
+  var svg = $("graph"), canvas = $("wires"), tip = $("tip");
+  var k = frames.length - 1, timer = null, sample = null, built = null, last = null, shown = [], current = null;
+
+  // ---- the recorded weights -------------------------------------------------------------------
+  function decode(text) {  // base64 of little-endian float64 bytes -> Float64Array, bit for bit
+    var bin = atob(text), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var view = new DataView(bytes.buffer), out = new Float64Array(bytes.length / 8);
+    for (var j = 0; j < out.length; j++) out[j] = view.getFloat64(8 * j, true);
+    return out;
+  }
+  function layersAt(frame) {  // [{W: [[...] per output], b: [...] or null}] in the model's order
+    var flat = decode(frame.w), at = 0;
+    return G.layers.map(function (spec) {
+      var W = [], b = null;
+      for (var o = 0; o < spec.out; o++) { W.push(Array.prototype.slice.call(flat, at, at + spec.in)); at += spec.in; }
+      if (spec.bias) { b = Array.prototype.slice.call(flat, at, at + spec.out); at += spec.out; }
+      return {W: W, b: b};
+    });
+  }
+
+  // ---- one sample's forward and backward (the formulas of autograd/ops) -----------------------
+  function f(name, z, slope) {
+    if (name === "sigmoid") return 1 / (1 + Math.exp(Math.min(-z, G.loss.exp_limit)));
+    if (name === "tanh") return Math.tanh(z);
+    if (name === "relu") return Math.max(z, 0);
+    if (name === "leaky_relu") return z > 0 ? z : z * slope;
+    return z;
+  }
+  function df(name, g, z, a, slope) {  // g * f'(z), in the order circuitgrad multiplies
+    if (name === "sigmoid") return g * a * (1 - a);        // d/dz sigmoid = out (1 - out)
+    if (name === "tanh") return g * (1 - a * a);           // d/dz tanh = 1 - out^2
+    if (name === "relu") return a > 0 ? g : 0;             // 0 at 0, as PyTorch
+    if (name === "leaky_relu") return z > 0 ? g * 1 : g * slope;
+    return g;
+  }
+  function replay(layers, x, y) {
+    var acts = [x.slice()], zs = [null];
+    layers.forEach(function (L, l) {
+      var spec = G.layers[l], prev = acts[l], z = [], a = [];
+      for (var o = 0; o < spec.out; o++) {
+        var s = 0;
+        for (var i = 0; i < spec.in; i++) s += prev[i] * L.W[o][i];
+        z.push(L.b ? s + L.b[o] : s);
+        a.push(f(spec.act, z[o], spec.slope));
+      }
+      zs.push(z); acts.push(a);
+    });
+    var out = acts[acts.length - 1], loss, gout = [], kind = G.loss.kind;
+    if (kind === "bce") {
+      var p = out[0], logp = Math.max(Math.log(p), -100), logq = Math.max(Math.log1p(-p), -100);
+      loss = (y - 1) * logq - y * logp;
+      gout = [(p - y) / Math.max(p * (1 - p), G.loss.eps)];   // d bce / dp
+    } else if (kind === "mse") {
+      var d = out[0] - y;
+      loss = d * d;
+      gout = [2 * d];                                            // d (p - y)^2 / dp
+    } else {  // cross_entropy: log_softmax, then minus the true class's entry
+      var m = Math.max.apply(null, out), sum = 0, shifted = out.map(function (v) { return v - m; });
+      shifted.forEach(function (v) { sum += Math.exp(v); });
+      var logs = shifted.map(function (v) { return v - Math.log(sum); });
+      loss = -logs[y];
+      gout = logs.map(function (v, c) { return (c === y ? -1 : 0) + Math.exp(v); });  // softmax - onehot
+    }
+    var ga = [], gz = [], gW = [], gb = [];
+    ga[acts.length - 1] = gout;
+    for (var l = layers.length; l >= 1; l--) {
+      var spec = G.layers[l - 1], L = layers[l - 1], prev = acts[l - 1];
+      gz[l] = ga[l].map(function (g, o) { return df(spec.act, g, zs[l][o], acts[l][o], spec.slope); });
+      gW[l] = gz[l].map(function (g) { return prev.map(function (v) { return g * v; }); });
+      gb[l] = gz[l].slice();
+      var back = [];
+      for (var i = 0; i < spec.in; i++) {
+        var s = 0;
+        for (var o = 0; o < spec.out; o++) s += gz[l][o] * L.W[o][i];
+        back.push(s);
+      }
+      ga[l - 1] = back;
+    }
+    return {x: x, y: y, z: zs, a: acts, loss: loss, gz: gz, ga: ga, gW: gW, gb: gb, layers: layers};
+  }
+
+  // ---- drawing --------------------------------------------------------------------------------
+  function fmt(v) {
+    if (v === 0) return "0";
+    var s = Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? String(+v.toPrecision(4)) : v.toExponential(2);
+    return s.replace("-", "\u2212");
+  }
+  function el(name, attrs, parent) {
+    var e = document.createElementNS(SVG, name);
+    for (var key in attrs) e.setAttribute(key, attrs[key]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function text(parent, x, y, colour, size, anchor) {
+    return el("text", {x: x, y: y, fill: colour, "font-size": size, "text-anchor": anchor || "middle"}, parent);
+  }
+  function nodeName(c, j) {
+    if (c === 0) return "x" + (j + 1);
+    var widths = G.layers.map(function (s) { return s.out; });
+    if (c === widths.length) return widths[c - 1] === 1 ? "out" : "out" + (j + 1);
+    return "h" + c + "." + (j + 1);
+  }
+  function build() {  // the nodes and wires once; each epoch or sample only changes their numbers
+    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    var widths = [2].concat(G.layers.map(function (s) { return s.out; }));
+    var wires = 0;
+    G.layers.forEach(function (s) { wires += s.in * s.out; });
+    // up to MANY wires each is an SVG line with its tooltip and numbers; beyond, all are painted on one
+    // canvas in a few strokes (width and sign buckets), so scrubbing stays fast; hover a neuron then
+    var many = wires > 300;
+    var labels = wires <= 48, BW = 150, BH = 48, ROW = labels ? 80 : many ? 50 : 56, GAP = labels ? 250 : 170;
+    var tallest = Math.max.apply(null, widths), height = tallest * ROW + 30;
+    var pos = widths.map(function (n, c) {
+      var out = [];
+      for (var j = 0; j < n; j++) out.push({x: 16 + c * (BW + GAP), y: 22 + (height - 30) / 2 + (j - (n - 1) / 2) * ROW - BH / 2});
+      return out;
+    });
+    var lossX = 16 + widths.length * (BW + GAP) - GAP + 90;
+    svg.setAttribute("width", lossX + BW + 20);
+    svg.setAttribute("height", height);
+    var wireLayer = el("g", {}, svg), nodeLayer = el("g", {}, svg);
+    var B = {wires: [], nodes: [], labels: labels, canvas: null, ends: []};
+    canvas.style.display = many ? "block" : "none";
+    if (many) {
+      canvas.width = lossX + BW + 20; canvas.height = height;
+      B.canvas = canvas;
+      G.layers.forEach(function (spec, l) {
+        B.ends[l] = [];
+        for (var o = 0; o < spec.out; o++) for (var i = 0; i < spec.in; i++)
+          B.ends[l].push([pos[l][i].x + BW, pos[l][i].y + BH / 2, pos[l + 1][o].x, pos[l + 1][o].y + BH / 2]);
+      });
+    }
+    G.layers.forEach(function (spec, l) {
+      B.wires[l] = [];
+      if (many) return;
+      for (var o = 0; o < spec.out; o++) {
+        B.wires[l][o] = [];
+        for (var i = 0; i < spec.in; i++) {
+          var a = pos[l][i], b = pos[l + 1][o];
+          var x0 = a.x + BW, y0 = a.y + BH / 2, x1 = b.x, y1 = b.y + BH / 2;
+          var g = el("g", {"class": "cg-wire", "data-layer": l, "data-from": nodeName(l, i), "data-to": nodeName(l + 1, o)}, wireLayer);
+          var line = el("line", {x1: x0, y1: y0, x2: x1, y2: y1, "stroke-opacity": 0.7}, g);
+          el("line", {x1: x0, y1: y0, x2: x1, y2: y1, "class": "cg-hit"}, g);
+          var w = {g: g, line: line, l: l, o: o, i: i};
+          if (labels) {  // on the wire, nearer its target, value above and gradient below (CS231n)
+            // each source's labels at their own distance along the wires, so labels of crossing wires stay apart
+            var t = 0.4 + 0.2 * (i % 2);
+            var lx = x0 + (x1 - x0) * t, ly = y0 + (y1 - y0) * t;
+            w.value = text(g, lx, ly - 4, VALUE, 11); w.value.setAttribute("class", "cg-value");
+            w.grad = text(g, lx, ly + 12, GRAD, 11); w.grad.setAttribute("class", "cg-grad");
+          }
+          B.wires[l][o][i] = w;
+          g.addEventListener("mousemove", hover(function () { return wireTip(w); }));
+          g.addEventListener("mouseleave", hide);
+        }
+      }
+    });
+    widths.forEach(function (n, c) {
+      B.nodes[c] = [];
+      for (var j = 0; j < n; j++) {
+        var p = pos[c][j], name = nodeName(c, j), act = c ? (G.layers[c - 1].act || "identity") : "input";
+        var g = el("g", {"class": "cg-node", "data-name": name}, nodeLayer);
+        el("rect", {x: p.x, y: p.y, width: BW, height: BH, rx: 6, fill: "#fafafa", stroke: "#9e9e9e"}, g);
+        text(g, p.x + 8, p.y + 14, MUTED, 11, "start").textContent = name + (c ? " \u00b7 " + act : "");
+        var node = {g: g, c: c, j: j, name: name};
+        if (c) {
+          text(g, p.x + 8, p.y + 29, MUTED, 10, "start").textContent = "z";
+          text(g, p.x + 78, p.y + 29, MUTED, 10, "start").textContent = "a";
+          node.z = text(g, p.x + 46, p.y + 29, VALUE, 12); node.gz = text(g, p.x + 46, p.y + 43, GRAD, 12);
+          node.a = text(g, p.x + 114, p.y + 29, VALUE, 12); node.ga = text(g, p.x + 114, p.y + 43, GRAD, 12);
+        } else {
+          node.a = text(g, p.x + BW / 2, p.y + 29, VALUE, 12); node.ga = text(g, p.x + BW / 2, p.y + 43, GRAD, 12);
+        }
+        B.nodes[c][j] = node;
+        g.addEventListener("mousemove", hover(function (nd) { return function () { return nodeTip(nd); }; }(node)));
+        g.addEventListener("mouseleave", hide);
+      }
+    });
+    // the loss of this one sample, fed by every output
+    var out = pos[pos.length - 1], ly = 22 + (height - 30) / 2 - BH / 2;
+    out.forEach(function (p) {
+      el("line", {x1: p.x + BW, y1: p.y + BH / 2, x2: lossX, y2: ly + BH / 2, stroke: "#212121", "stroke-width": 1.2}, wireLayer);
+    });
+    var lg = el("g", {"class": "cg-node cg-loss", "data-name": "loss"}, nodeLayer);
+    el("rect", {x: lossX, y: ly, width: BW, height: BH, rx: 6, fill: "#fff3e0", stroke: "#ef6c00"}, lg);
+    B.lossName = text(lg, lossX + 8, ly + 14, MUTED, 11, "start");
+    B.loss = text(lg, lossX + BW / 2, ly + 29, VALUE, 12);
+    text(lg, lossX + BW / 2, ly + 43, GRAD, 12).textContent = "1";
+    B.lossNode = lg;
+    return B;
+  }
+  function setNumber(node, key, v) { node[key].textContent = fmt(v); node.g.setAttribute("data-" + key, String(v)); }
+  function draw(r) {
+    last = r;
+    if (!built) built = build();
+    r.a.forEach(function (col, c) {
+      col.forEach(function (v, j) {
+        var n = built.nodes[c][j];
+        setNumber(n, "a", v); setNumber(n, "ga", r.ga[c][j]);
+        if (c) { setNumber(n, "z", r.z[c][j]); setNumber(n, "gz", r.gz[c][j]); }
+        if (c && r.layers[c - 1].b) { n.g.setAttribute("data-b", String(r.layers[c - 1].b[j])); n.g.setAttribute("data-gb", String(r.gb[c][j])); }
+      });
+    });
+    var biggest = 1e-12;
+    r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); }); }); });
+    if (built.canvas) paintWires(r, biggest);
+    built.wires.forEach(function (layer, l) {
+      layer.forEach(function (row, o) {
+        row.forEach(function (w, i) {
+          var v = r.layers[l].W[o][i], g = r.gW[l + 1][o][i];
+          w.line.setAttribute("stroke", v > 0 ? POS : NEG);
+          w.line.setAttribute("stroke-width", (0.4 + 3.2 * Math.abs(v) / biggest).toFixed(2));
+          w.g.setAttribute("data-value", String(v)); w.g.setAttribute("data-grad", String(g));
+          if (w.value) { w.value.textContent = fmt(v); w.grad.textContent = fmt(g); }
+        });
+      });
+    });
+    built.lossName.textContent = "loss (" + G.loss.kind + "), y = " + r.y;
+    built.loss.textContent = fmt(r.loss);
+    built.lossNode.setAttribute("data-value", String(r.loss));
+    built.lossNode.setAttribute("data-grad", "1");
+  }
+
+  function paintWires(r, biggest) {  // one stroke per (sign, width) bucket, each path built in one pass
+    var ctx = built.canvas.getContext("2d"), BUCKETS = 4, paths = [], all = [];
+    for (var p = 0; p < 2 * BUCKETS; p++) paths.push(new Path2D());
+    // only the PAINTED largest weights: long diagonal strokes by the ten thousand take seconds to rasterize
+    r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { all.push(Math.abs(v)); }); }); });
+    var least = all.length > PAINTED ? Float64Array.from(all).sort()[all.length - PAINTED] : 0;
+    r.layers.forEach(function (L, l) {
+      var ends = built.ends[l], n = 0, ins = G.layers[l].in;
+      for (var o = 0; o < L.W.length; o++) {
+        var row = L.W[o];
+        for (var i = 0; i < ins; i++, n++) {
+          var v = row[i], e = ends[n];
+          if (Math.abs(v) < least) continue;
+          var path = paths[(v > 0 ? 0 : BUCKETS) + Math.min(BUCKETS - 1, Math.floor(BUCKETS * Math.abs(v) / biggest))];
+          path.moveTo(e[0], e[1]); path.lineTo(e[2], e[3]);
+        }
+      }
+    });
+    ctx.clearRect(0, 0, built.canvas.width, built.canvas.height);
+    ctx.globalAlpha = 0.45;
+    paths.forEach(function (path, p) {
+      ctx.strokeStyle = p < BUCKETS ? POS : NEG; ctx.lineWidth = 0.3 + 0.8 * (p % BUCKETS);
+      ctx.stroke(path);
+    });
+  }
+
+  // ---- hover: the maths with the numbers ------------------------------------------------------
+  function hover(describe) {
+    return function (ev) {
+      tip.textContent = describe();
+      tip.style.display = "block";
+      tip.style.left = Math.min(ev.clientX + 14, window.innerWidth - tip.offsetWidth - 8) + "px";
+      tip.style.top = (ev.clientY + 14) + "px";
+    };
+  }
+  function hide() { tip.style.display = "none"; }
+  function signed(v, first) {
+    var s = fmt(Math.abs(v));
+    return first ? (v < 0 ? "\u2212" + s : s) : (v < 0 ? " \u2212 " : " + ") + s;
+  }
+  function nodeTip(n) {
+    var r = last, c = n.c, j = n.j;
+    if (!c) return n.name + " = " + fmt(r.a[0][j]) + "   (input)\n\u2202loss/\u2202" + n.name + " = " + fmt(r.ga[0][j]);
+    var spec = G.layers[c - 1], L = r.layers[c - 1], terms = "";
+    var shown = Math.min(spec.in, 8);
+    for (var i = 0; i < shown; i++) terms += signed(L.W[j][i], i === 0) + "\u00b7" + nodeName(c - 1, i);
+    if (spec.in > shown) terms += " + \u2026 (" + (spec.in - shown) + " more)";
+    if (L.b) terms += signed(L.b[j], false);
+    var act = spec.act || "", inner = act ? act + "(" + terms + ")" : terms;
+    return "a = " + inner + " = " + fmt(r.a[c][j]) +
+      "\nz = " + fmt(r.z[c][j]) + "   \u2202loss/\u2202z = " + fmt(r.gz[c][j]) + "   \u2202loss/\u2202a = " + fmt(r.ga[c][j]) +
+      (L.b ? "\nb = " + fmt(L.b[j]) + "   \u2202loss/\u2202b = " + fmt(r.gb[c][j]) : "");
+  }
+  function wireTip(w) {
+    var r = last, v = r.layers[w.l].W[w.o][w.i], src = r.a[w.l][w.i];
+    var from = nodeName(w.l, w.i), to = nodeName(w.l + 1, w.o);
+    return "weight " + from + " \u2192 " + to + " = " + fmt(v) + "\n\u2202loss/\u2202w = " + fmt(r.gW[w.l + 1][w.o][w.i]) +
+      "   (= \u2202loss/\u2202z of " + to + " \u00d7 " + from + ")\ncarries w\u00b7" + from + " = " + fmt(v) + " \u00d7 " + fmt(src) + " = " + fmt(v * src);
+  }
+
+  // ---- choosing the sample, and the epoch -----------------------------------------------------
+  function nearest(x) {
+    var best = 0, dist = Infinity;
+    G.X.forEach(function (p, i) {
+      var d = (p[0] - x[0]) * (p[0] - x[0]) + (p[1] - x[1]) * (p[1] - x[1]);
+      if (d < dist) { dist = d; best = i; }
+    });
+    return best;
+  }
+  function choose(i, x) {  // a data point (x omitted) or a position of the plane (label of the nearest point)
+    var near = x ? nearest(x) : i;
+    sample = {i: x ? null : i, x: x || G.X[i].slice(), y: G.y[near], near: near};
+    update();
+  }
+  function label(v) { return G.loss.kind === "cross_entropy" ? Math.round(v) : v; }
+  function marker() {  // a ring round the chosen input on the output map
+    var box = current && current.querySelector(".cg-boundary");
+    if (!box || !sample) return;
+    var old = box.querySelector(".cg-chosen");
+    if (old) old.parentNode.removeChild(old);
+    var e = G.extent, w = +box.getAttribute("width"), h = +box.getAttribute("height");
+    el("circle", {cx: (sample.x[0] - e[0]) / (e[1] - e[0]) * w, cy: (e[3] - sample.x[1]) / (e[3] - e[2]) * h, r: 10,
+                  fill: "none", stroke: "#212121", "stroke-width": 2.2, "stroke-dasharray": "3 2", "class": "cg-chosen",
+                  "pointer-events": "none"}, box);
+  }
+  function update() {
+    var frame = frames[k];
+    count.textContent = "epoch " + frame.epoch + "  \u00b7  recorded epoch " + (k + 1) + " of " + frames.length;
+    if (!G) return;
+    marker();
+    var r = replay(layersAt(frame), sample.x, label(sample.y));
+    draw(r);
+    var where = sample.i !== null ? "data point " + (sample.i + 1) + " of " + G.X.length
+      : "a point of the plane you chose, with the label of the nearest data point (" + (sample.near + 1) + ")";
+    caption.textContent = "The graph of one sample, x = (" + fmt(sample.x[0]) + ", " + fmt(sample.x[1]) + "), label " +
+      r.y + ": " + where + ", with the weights after epoch " + frame.epoch + "; loss of this sample " + fmt(r.loss) +
+      ". Click a point (or anywhere) on the output map to choose another." +
+      (G.dtype !== "float64" ? " The model trains in " + G.dtype + "; the page recomputes in float64." : "");
+  }
+  function show(i) {
+    k = Math.max(0, Math.min(frames.length - 1, i));
+    // each frame parsed once (markup written by viz.live itself, its text escaped there) and kept, hidden,
+    // so scrubbing back shows it without parsing and decoding its pictures again
+    if (!shown[k]) {
+      shown[k] = document.createElement("div");
+      shown[k].innerHTML = frames[k].html;
+      view.appendChild(shown[k]);
+    }
+    if (current && current !== shown[k]) { current.style.display = "none"; current.className = ""; }
+    current = shown[k];
+    current.style.display = "";
+    current.className = "cg-shown";
+    slider.value = k;
+    update();
+  }
+  function stop() { if (timer) clearInterval(timer); timer = null; button.textContent = "play"; }
+  function play() {
+    if (k >= frames.length - 1) show(0);
+    button.textContent = "pause";
+    timer = setInterval(function () { if (k >= frames.length - 1) stop(); else show(k + 1); }, 120);
+  }
+  view.addEventListener("click", function (ev) {
+    if (!G) return;
+    var t = ev.target;
+    if (t.classList && t.classList.contains("cg-point")) { stop(); choose(+t.getAttribute("data-i")); return; }
+    var box = t.closest ? t.closest(".cg-boundary") : null;
+    if (!box) return;
+    var rect = box.getBoundingClientRect(), e = G.extent;
+    var fx = (ev.clientX - rect.left) / rect.width, fy = (ev.clientY - rect.top) / rect.height;
+    if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) return;
+    stop();
+    choose(null, [e[0] + fx * (e[1] - e[0]), e[3] - fy * (e[3] - e[2])]);
+  });
+  button.addEventListener("click", function () { if (timer) stop(); else play(); });
+  slider.addEventListener("input", function () { stop(); show(+slider.value); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === " ") { ev.preventDefault(); if (timer) stop(); else play(); }
+    else if (ev.key === "ArrowRight") { stop(); show(k + 1); }
+    else if (ev.key === "ArrowLeft") { stop(); show(k - 1); }
+  });
+
+  slider.max = frames.length - 1;
+  if (G) {
+    var wires = 0;
+    G.layers.forEach(function (s) { wires += s.in * s.out; });
+    legend.textContent = "Green: the forward value. Red: its gradient, d loss of this sample / d value. " +
+      "Each neuron shows its pre-activation z and activation a; " +
+      (wires > 300 ? "of its " + wires.toLocaleString("en") + " weights the " + Math.min(wires, PAINTED).toLocaleString("en") +
+                     " largest are drawn as lines (blue +, orange \u2212): hover a neuron for its weights and gradients."
+                   : "each wire its weight w and d loss / d w. Hover for the formula.");
+    sample = {i: 0, x: G.X[0].slice(), y: G.y[0], near: 0};
+  } else {
+    message.textContent = "This run recorded no weights, so there is no sample graph: pass loss= (the loss fit trains " +
+      "with, e.g. viz.live(path=..., loss=nn.BCELoss())) to see one sample's values and gradients.";
+  }
+  window.cgLive = {
+    current: function () { return last && {epoch: frames[k].epoch, x: last.x, y: last.y, loss: last.loss, z: last.z, a: last.a,
+                                            gz: last.gz, ga: last.ga, gW: last.gW, gb: last.gb}; },
+    epochs: function () { return frames.map(function (fr) { return fr.epoch; }); },
+    show: function (i) { stop(); show(i); },
+    choose: function (i, x) { stop(); choose(i, x); }
+  };
+  show(frames.length - 1);
+})();
