@@ -42,3 +42,30 @@ def test_every_gradient_is_pytorchs_after_a_step(torch, setup):
                                        atol=1e-12, err_msg=name)
         ours_opt.step()
         theirs_opt.step()
+
+
+def test_the_model_crosses_to_pytorch_and_trains_on_with_the_same_losses(torch, setup):
+    """Three steps here, `nn.to_torch(model, into=...)` with the Adam state, then three steps in
+    PyTorch: the same losses as three more steps here (float64, 1e-9)."""
+    names, tok, weights = setup
+    ours = gpt.TensorGPT(weights)
+    opt = nn.optim.Adam(ours.parameters(), lr=gpt.LR, betas=gpt.BETAS, eps=gpt.EPS)
+    steps = [tok.encode(name) for name in names[:6]]
+
+    def step_here(tokens):
+        loss = ours.loss(tokens)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for tokens in steps[:3]:
+        step_here(tokens)
+    theirs = nn.to_torch(ours, into=gpt.torch_gpt(gpt.init_weights(tok.vocab_size, seed=1), torch))
+    theirs_opt = opt.to_torch(theirs.parameters())  # Adam's moments and step count cross too
+    for tokens in steps[3:]:
+        ref = theirs.loss(tokens)
+        theirs_opt.zero_grad()
+        ref.backward()
+        theirs_opt.step()
+        assert step_here(tokens) == pytest.approx(ref.item(), abs=1e-9)
