@@ -9,10 +9,7 @@ Screenshots go to $CIRCUITGRAD_SCREENSHOTS when set (to look at them), else to p
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +18,7 @@ import pytest
 from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor, Value
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests need selenium (the `test` extra)")
-if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(f"the browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}); "
-                "install them as root: apt-get install chromium chromium-driver", allow_module_level=True)
-
+from chromium import assert_offline_and_clean, browser_fixture, open_page, requests_made, shots  # noqa: F401 (shots: a fixture)
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.actions.wheel_input import ScrollOrigin  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -35,30 +27,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def browser():
-    profile = tempfile.mkdtemp(prefix="circuitgrad-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1200,700",
-                f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
-                           {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("CIRCUITGRAD_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+browser = browser_fixture(1200, 700)
 
 
 def cs231n() -> Value:
@@ -79,32 +48,6 @@ def traced_mlp():
         loss = nn.BCELoss()(model(X), y)
     loss.label = "손실"  # Korean labels draw like any other
     return loss, trace
-
-
-def open_page(driver, path: Path) -> None:
-    driver.get("about:blank")  # Chromium's own start page may still be loading its chrome:// icons
-    driver.get_log("performance")  # forget earlier pages' events
-    driver.get_log("browser")
-    driver.get(path.as_uri())
-
-
-def requests_made(driver) -> list:
-    """URLs the page asked for, read from Chromium's network events (the page's own file excepted)."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
-def assert_offline_and_clean(driver, page: Path) -> None:
-    resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    assert resources == [], f"the page loaded resources: {resources}"
-    others = [u for u in requests_made(driver) if u != page.as_uri()]
-    assert others == [], f"the page made network requests: {others}"
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    assert errors == [], f"console errors: {errors}"
 
 
 GRADS_JS = ("return arguments[0].map(n => { const t = document.querySelector("

@@ -12,12 +12,6 @@ logs no console error. Screenshots go to $CIRCUITGRAD_SCREENSHOTS when set, else
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -25,58 +19,12 @@ from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor
 from circuitgrad.viz.neurons import columns
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests need selenium (the `test` extra)")
-if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(f"the browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}); "
-                "install them as root: apt-get install chromium chromium-driver", allow_module_level=True)
-
+from chromium import assert_offline_and_clean, browser_fixture, open_page, shots  # noqa: F401 (shots: a fixture)
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def browser():
-    profile = tempfile.mkdtemp(prefix="circuitgrad-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1300,1100",
-                f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
-                           {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("CIRCUITGRAD_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def open_page(driver, path: Path) -> None:
-    driver.get("about:blank")
-    driver.get_log("performance")
-    driver.get_log("browser")
-    driver.get(path.as_uri())
-
-
-def assert_offline_and_clean(driver, page: Path) -> None:
-    resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    assert resources == [], f"the page loaded resources: {resources}"
-    urls = [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
-    others = [m["params"]["request"]["url"] for m in urls if m["method"] == "Network.requestWillBeSent"]
-    others = [u for u in others if u != page.as_uri() and not u.startswith("data:")]  # inline PNGs are no request
-    assert others == [], f"the page made network requests: {others}"
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    assert errors == [], f"console errors: {errors}"
+browser = browser_fixture(1300, 1100)
 
 
 READ_JS = """
