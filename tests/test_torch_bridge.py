@@ -578,8 +578,12 @@ def test_a_custom_class_crosses_into_its_pytorch_twin_and_back(rng):
     with pytest.raises(TypeError, match=r"from_torch: TorchNet has no circuitgrad twin.*into=model"):
         nn.from_torch(theirs)
     back = nn.from_torch(theirs, into=Net())
-    for key, value in ours.state_dict().items():
-        assert np.array_equal(back.state_dict()[key], value)
+    # Bit for bit what PyTorch holds: ours' running statistics were updated by its own forward above,
+    # in numpy's summation order, so they may differ from PyTorch's in the last bits (seen with
+    # OPENBLAS_CORETYPE=Prescott); what crossed back is PyTorch's.
+    for key, value in theirs.state_dict().items():
+        assert np.array_equal(back.state_dict()[key], value.detach().numpy()), key
+    assert list(back.state_dict()) == list(ours.state_dict())
     assert not back.bn.training and not back.conv.weight.requires_grad
 
 
