@@ -21,7 +21,7 @@ import numpy as np
 
 from . import dtypes
 from .graph import Node
-from .random import generator as _default_generator
+from .random import source as _source
 from .tensor import Tensor, _as_array, _check_requires_grad
 
 Size = Union[int, tuple, list]
@@ -64,17 +64,6 @@ def _like(op: str, input: Any) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     return input
-
-
-def _generator(op: str, generator: Any) -> Any:
-    """circuitgrad's random state for None, else a np.random.Generator (an int is taken as its seed)."""
-    if generator is None:
-        return _default_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
-        return np.random.default_rng(int(generator))
-    raise TypeError(f"{op}: generator must be a np.random.Generator or an int seed, got {type(generator).__name__}")
 
 
 # ---- filled -------------------------------------------------------------------------------------
@@ -160,7 +149,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def rand(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from numpy's global RNG or `generator` (see the module docstring)."""
     shape, kind = _size("rand", size), _dtype("rand", dtype, floats=True)
-    rng = _generator("rand", generator)
+    rng = _source("rand", generator)
     draw = rng.random(shape) if isinstance(rng, np.random.Generator) else rng.random_sample(shape)
     return _leaf("rand", np.asarray(draw).astype(kind), requires_grad)
 
@@ -168,7 +157,7 @@ def rand(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: b
 def randn(*size: Size, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from numpy's global RNG or `generator` (see the module docstring)."""
     shape, kind = _size("randn", size), _dtype("randn", dtype, floats=True)
-    draw = _generator("randn", generator).standard_normal(shape)
+    draw = _source("randn", generator).standard_normal(shape)
     return _leaf("randn", np.asarray(draw).astype(kind), requires_grad)
 
 
@@ -197,14 +186,14 @@ def randint(low: int, high: Optional[int] = None, size: Optional[Size] = None, *
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be above low ({low})")
     shape = _size("randint", tuple(size) if isinstance(size, (tuple, list)) else (size,))
-    draw = _integers(_generator("randint", generator), low, high, shape)
+    draw = _integers(_source("randint", generator), low, high, shape)
     return Tensor._constant(np.asarray(draw).astype(_int_dtype("randint", dtype)))
 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> Tensor:
     """The numbers 0 .. n-1 in a random order, as torch.randperm: an int64 Tensor."""
     count, = _size("randperm", (n,))
-    order = _generator("randperm", generator).permutation(count).astype(_int_dtype("randperm", dtype))
+    order = _source("randperm", generator).permutation(count).astype(_int_dtype("randperm", dtype))
     return Tensor._constant(order)
 
 
@@ -229,7 +218,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
     if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
         raise ValueError(f"multinomial: {num_samples} samples without replacement, but a row has only "
                          f"{int((rows > 0).sum(axis=1).min())} nonzero weights (pass replacement=True)")
-    rng = _generator("multinomial", generator)
+    rng = _source("multinomial", generator)
     uniform = rng.random if isinstance(rng, np.random.Generator) else rng.random_sample
     out = np.empty((rows.shape[0], int(num_samples)), dtype=np.int64)
     for r, row in enumerate(rows):

@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "generator"]
+__all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "generator", "source"]
 
 _WORD = 2 ** 32
 
@@ -47,6 +47,19 @@ def generator() -> Any:
     """The source every circuitgrad draw without its own generator takes from: numpy's global
     RandomState, as the `np.random` module (its `uniform`, `normal`, `permutation`, ...)."""
     return np.random
+
+
+def source(op: str, given: Any = None) -> Any:
+    """What a draw takes from: circuitgrad's random state for None, else the np.random.Generator
+    given, or a new one from an int seed (the `generator=` argument of the factories and of
+    `normal_`/`uniform_`). TypeError naming `op` for anything else."""
+    if given is None:
+        return generator()
+    if isinstance(given, np.random.Generator):
+        return given
+    if isinstance(given, numbers.Integral) and not isinstance(given, bool):
+        return np.random.default_rng(int(given))
+    raise TypeError(f"{op}: generator must be a np.random.Generator or an int seed, got {type(given).__name__}")
 
 
 def manual_seed(seed: int) -> None:

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import ops as O
 from .mode import grad_mode
-from .random import generator as default_generator
+from .random import source
 
 _new = object.__new__
 
@@ -249,11 +249,11 @@ class InplaceMethods:
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
         """Entries drawn from N(mean, std^2), in place (from circuitgrad's random state unless a
         Generator is given)."""
-        return self._assign("normal_", Ellipsis, _rng(generator).normal(mean, std, self.shape))
+        return self._assign("normal_", Ellipsis, source("normal_", generator).normal(mean, std, self.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
         """Entries drawn uniformly from [a, b), in place."""
-        return self._assign("uniform_", Ellipsis, _rng(generator).uniform(a, b, self.shape))
+        return self._assign("uniform_", Ellipsis, source("uniform_", generator).uniform(a, b, self.shape))
 
     def _assign(self, op: str, index: Any, value: Any) -> Any:
         v = self._lift(op, value)
@@ -278,13 +278,3 @@ class InplaceMethods:
     def _scaled(self, op: str, other: Any, alpha: Any) -> Any:
         other = self._lift(op, other)
         return other if alpha == 1 else other * alpha
-
-
-def _rng(generator: Any) -> Any:
-    """circuitgrad's random state for None (`cg.manual_seed`; autograd/random.py), else the
-    np.random.Generator given (as the factories take it)."""
-    if generator is None:
-        return default_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    raise TypeError(f"generator must be a np.random.Generator, got {type(generator).__name__}")
