@@ -11,15 +11,18 @@ compare within one run, as ratios. Each goal of the issues is printed next to it
 marked MET or NOT MET.
 
 This module holds the helpers the benches share: timing with the garbage collector on or off,
-running a deeply recursive call on a big stack, and Markdown tables.
+running a deeply recursive call on a big stack, headless Chromium for the pages, and Markdown tables.
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 import math
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
@@ -156,6 +159,40 @@ def on_big_stack(fn: Callable[[], Any], recursion_limit: Optional[int] = None,
     if "error" in result:
         raise result["error"]
     return result["value"]
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def why_no_browser() -> str:
+    """Why a page cannot be opened in headless Chromium here ("" when it can)."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "needs selenium: pip install -e '.[bench]'"
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        return f"needs {CHROMIUM} and {CHROMEDRIVER}: apt-get install chromium chromium-driver"
+    return ""
+
+
+@contextlib.contextmanager
+def headless_chromium(width: int, height: int) -> Iterator[Any]:
+    """A selenium driver of Debian's Chromium, headless, with a fresh profile removed afterwards."""
+    from selenium import webdriver
+
+    profile = tempfile.mkdtemp(prefix="circuitgrad-bench-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}",
+                f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
