@@ -50,7 +50,7 @@ def _check_input(owner: str, x: Tensor, dims: tuple) -> tuple:
     """The axes to normalize over; raises naming the shapes when x does not end in `dims`."""
     if x.dtype.kind != "f":
         raise TypeError(f"{owner}: expected a float input, got dtype {x.dtype}")
-    if x.shape[x.ndim - len(dims):] != dims or x.ndim < len(dims):
+    if x.ndim < len(dims) or x.shape[-len(dims):] != dims:
         raise ValueError(f"{owner}: expected an input whose last dims are normalized_shape {dims}, "
                          f"got shape {x.shape}")
     return tuple(range(x.ndim - len(dims), x.ndim))

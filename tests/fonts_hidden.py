@@ -20,35 +20,34 @@ def _korean(entry, files: set) -> bool:
     return entry.fname in files or entry.name in CJK_FONTS
 
 
-def hide_korean_fonts(monkeypatch, folder: Path) -> None:
-    """Hide every Korean font from matplotlib and fontconfig until `monkeypatch` is undone."""
+def hide_korean_fonts(folder: Path, monkeypatch=None) -> None:
+    """Hide every Korean font from matplotlib and fontconfig: until `monkeypatch` is undone, or for
+    good in this process when none is given (a notebook kernel)."""
+    import os
+
     from matplotlib import font_manager
 
     from circuitgrad.viz import theme
 
+    setenv = monkeypatch.setenv if monkeypatch else os.environ.__setitem__
+    setattr_ = monkeypatch.setattr if monkeypatch else setattr
     files = set(theme.korean_font_files())
     config = Path(folder) / "fonts.conf"
     config.write_text(EMPTY_FONTCONFIG.format(cache=Path(folder) / "fc-cache"))
-    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
-    monkeypatch.setattr(font_manager.fontManager, "ttflist",
-                        [e for e in font_manager.fontManager.ttflist if not _korean(e, files)])
+    setenv("FONTCONFIG_FILE", str(config))
+    setattr_(font_manager.fontManager, "ttflist",
+             [e for e in font_manager.fontManager.ttflist if not _korean(e, files)])
     theme.cjk_font.cache_clear()
 
 
 # The same, for good, as a notebook kernel's first cell.
-PREAMBLE = """\
-import os as _os, tempfile as _tempfile
-from matplotlib import font_manager as _fm
-from circuitgrad.viz import theme as _theme
-_files = set(_theme.korean_font_files())
-_folder = _tempfile.mkdtemp()
-with open(_os.path.join(_folder, "fonts.conf"), "w") as _f:
-    _f.write(%r.format(cache=_os.path.join(_folder, "fc-cache")))
-_os.environ["FONTCONFIG_FILE"] = _os.path.join(_folder, "fonts.conf")
-_fm.fontManager.ttflist = [e for e in _fm.fontManager.ttflist
-                           if e.fname not in _files and e.name not in _theme.CJK_FONTS]
-_theme.cjk_font.cache_clear()
+PREAMBLE = f"""\
+import sys as _sys, tempfile as _tempfile
+_sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+import fonts_hidden as _hidden
+_hidden.hide_korean_fonts(_tempfile.mkdtemp())
 from circuitgrad.viz import fonts as _fonts
 assert _fonts.korean_font() is None, "the Korean fonts are not hidden"
-del _os, _tempfile, _fm, _theme, _files, _folder, _f, _fonts
-""" % EMPTY_FONTCONFIG
+_sys.path.pop(0)
+del _sys, _tempfile, _hidden, _fonts
+"""

@@ -25,7 +25,7 @@ from circuitgrad.viz import fonts, theme  # noqa: E402
 
 @pytest.fixture
 def no_korean_font(monkeypatch, tmp_path):
-    hide_korean_fonts(monkeypatch, tmp_path)
+    hide_korean_fonts(tmp_path, monkeypatch)
     assert fonts.korean_font() is None, "the Korean fonts were not hidden"
     yield
     monkeypatch.undo()

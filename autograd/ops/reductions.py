@@ -137,8 +137,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x):
-        axis, keepdims, ddof = ctx
-        return np.asarray(np.sqrt(x.var(axis=axis, keepdims=keepdims, ddof=ddof)))
+        return np.sqrt(Var.forward(ctx, x))  # std = sqrt(var), with var's axes and correction
 
     @staticmethod
     def backward(ctx, grad, out, x):
