@@ -74,6 +74,8 @@ class Node:
 
     # What an interior node's `grad` holds when no gradient reached it; subclasses override.
     _grad_init: Any = None
+    # How a gradient number is handed to the user: as it is for a Value; a Tensor wraps its array.
+    _shown_grad = staticmethod(lambda g: g)
     # Tensor sets this: its ops broadcast, so the engine sums gradients back to each input's shape.
     _broadcasts = False
     # Whether a result made outside the graph (in no_grad, or from constants) takes part in a later
@@ -147,6 +149,13 @@ class Node:
         return grad if old is None else old + grad
 
 
+# The `grad` slot itself. A Value shows it as a plain attribute (a float, as micrograd); a Tensor
+# shows it through a property, as a Tensor (PyTorch's `x.grad`; tensor.py). The engine writes the
+# slot directly, so that a leaf commit stays one call into C (see `_commit`).
+set_grad = Node.__dict__["grad"].__set__
+get_grad = Node.__dict__["grad"].__get__
+
+
 def make(cls: type, fn: Any, parents: tuple, data: Any, ctx: Any = None) -> Node:
     """The one constructor of result nodes: `data` computed by `fn` from `parents`, recorded into
     the graph when grad mode is on and some parent requires grad, and shown to `recording()`.
@@ -156,7 +165,7 @@ def make(cls: type, fn: Any, parents: tuple, data: Any, ctx: Any = None) -> Node
     """
     out = _new(cls)
     out.data = data
-    out.grad = cls._grad_init
+    set_grad(out, cls._grad_init)
     out.label = ""
     quiet = not switched.count  # no switch on in any thread: record, and no one is watching
     if quiet or grad_mode.enabled:
@@ -308,7 +317,7 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
     diagrams draw; never read back by a pass), and each leaf adds its gradient in, all or nothing.
 
     Every leaf's new gradient is computed first; then they are assigned by one call into C
-    (`map(setattr, ...)` drained by `deque(maxlen=0)`), in which no Python bytecode runs between two
+    (`map(set_grad, ...)` drained by `deque(maxlen=0)`), in which no Python bytecode runs between two
     assignments, so Ctrl-C (a KeyboardInterrupt, delivered between bytecodes) lands before the first
     or after the last: a step is never half taken.
     """
@@ -321,14 +330,14 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
                 g = g.data
             if as_array and isinstance(g, np.generic):
                 g = np.asarray(g)
-            node.grad = g
+            set_grad(node, g)
     elif order:  # Values: `node.grad = grads.get(node, 0.0)` for each, in one call into C (a tenth of the walk's time)
-        deque(map(setattr, order, repeat("grad"), map(get, order, repeat(order[-1]._grad_init))), maxlen=0)
+        deque(map(set_grad, order, map(get, order, repeat(order[-1]._grad_init))), maxlen=0)
     leaves = [node for node in grads if node.fn is None]
     shared = _shared_arrays(order, leaves, grads) if as_array else _NOTHING
     with _leaf_lock:  # two threads adding into one shared weight never lose an update
         new = [leaf._accumulated(grads[leaf], shared) for leaf in leaves]
-        deque(map(setattr, leaves, repeat("grad"), new), maxlen=0)
+        deque(map(set_grad, leaves, new), maxlen=0)
 
 
 _NOTHING: frozenset = frozenset()
@@ -338,7 +347,7 @@ def _shared_arrays(order: list, leaves: list, grads: dict) -> set:
     """The ids of the leaves' gradient arrays that another node of this pass also holds (an op
     may send one array to two inputs). Each such leaf copies its array before keeping it; of
     two leaves sent the same array, the first keeps it."""
-    held = {id(node.grad) for node in order}
+    held = {id(get_grad(node)) for node in order}
     shared = set()
     for leaf in leaves:
         key = id(grads[leaf])
@@ -420,7 +429,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
             g = g.data
         if isinstance(g, np.generic):  # a 0-d gradient stays a 0-d array, as every Tensor's data is
             g = np.asarray(g)
-        result.append(g)
+        result.append(g if g is None or isinstance(g, Node) else x._shown_grad(g))
     return tuple(result)
 
 

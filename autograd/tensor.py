@@ -13,7 +13,7 @@ import numpy as np
 
 from . import dtypes
 from . import ops as O
-from .graph import Node, make
+from .graph import Node, get_grad, make, set_grad
 from .mode import created, grad_mode, switched
 from .ops.maths import unbroadcast
 from .tensor_inplace import InplaceMethods, VersionCounter, share_counter, versions_seen
@@ -60,11 +60,31 @@ def _check_requires_grad(op: str, requires_grad: Any, array: np.ndarray) -> None
                         f"this one is {array.dtype} (make it float first: .float() or dtype=cg.float32)")
 
 
+def _checked_grad(tensor: "Tensor", value: Any) -> Any:
+    """What `x.grad = value` may store, with PyTorch's checks: None, or a Tensor (or array) of the
+    tensor's shape and dtype. A Tensor that requires grad is kept as a node (a gradient with a graph)."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        array = value.data
+    elif isinstance(value, np.ndarray):
+        array = value
+    else:
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+    if array.shape != tensor.data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of shape {array.shape} to a tensor of shape "
+                           f"{tensor.data.shape}; the gradient and the tensor must have the same shape")
+    if array.dtype != tensor.data.dtype:
+        raise RuntimeError(f"attempting to assign a gradient of dtype {array.dtype} to a tensor of dtype "
+                           f"{tensor.data.dtype}; cast it first (g.to({tensor.data.dtype}))")
+    return value if isinstance(value, Tensor) and value.fn is not None else array
+
+
 class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, NumpyMethods):
     """An n-dimensional array with a gradient, for layers written in matrix form (`X @ W + b`).
 
-    `grad` is None until a backward pass reaches the tensor, then an array of exactly
-    `data`'s shape. Only tensors made with `requires_grad=True`, and results computed from
+    `grad` is None until a backward pass reaches the tensor, then a Tensor of exactly `data`'s
+    shape and dtype (sharing memory with the engine's array: `x.grad.zero_()` clears it). Only tensors made with `requires_grad=True`, and results computed from
     them, take part in differentiation; leaves accumulate their gradient across passes.
     In-place changes (`x += 1`, `x.add_()`, `x[i] = v`) follow PyTorch: see `tensor_inplace.py`.
     """
@@ -77,8 +97,37 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
     _versioned = True
     _untracked_requires_grad = False
 
+    # ---- the gradient, as PyTorch shows it ---------------------------------------------------------
+
+    @property
+    def grad(self) -> Optional["Tensor"]:
+        """d(output)/d(self) after `backward()`, a Tensor (None before): the engine keeps the array
+        in the node's `grad` slot, and each read wraps it in a Tensor sharing that memory, so
+        `x.grad.zero_()`, `x.grad.float()` and `x.grad == 0` work as in PyTorch. With
+        `create_graph=True` it is the gradient node itself (differentiable again)."""
+        g = get_grad(self)
+        if g is None or isinstance(g, Node):
+            return g
+        return Tensor._shown_grad(g)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        set_grad(self, _checked_grad(self, value))
+
+    @staticmethod
+    def _shown_grad(array: np.ndarray) -> "Tensor":
+        """A gradient array as a Tensor of its own (no graph, not shown to `recording()`)."""
+        out = _new(Tensor)
+        out.data = array
+        set_grad(out, None)
+        out.fn = out.ctx = out._a = out._b = out._rest = None
+        out.label = ""
+        out.requires_grad = False
+        out._counter = out._saw = None
+        return out
+
     def _accumulated(self, grad: Any, shared: Any) -> Any:
-        old = self.grad
+        old = get_grad(self)
         if old is not None:
             grad = old + grad
         elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
@@ -96,7 +145,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
             data = data.data
         self.data = _as_array("Tensor", data, dtype)
         _check_requires_grad("Tensor", requires_grad, self.data)
-        self.grad = None
+        set_grad(self, None)
         self._a = self._b = self._rest = None  # a leaf: no parents
         self.fn = None
         self.ctx = None
@@ -211,8 +260,8 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         """A leaf that needs no gradient: a number or array an op was given."""
         out = _new(Tensor)
         out.data = array
-        out.grad = out.fn = out.ctx = None
-        out._a = out._b = out._rest = None
+        set_grad(out, None)
+        out.fn = out.ctx = out._a = out._b = out._rest = None
         out.label = ""
         out.requires_grad = False
         out._counter = out._saw = None
@@ -295,6 +344,12 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
 
     def __float__(self) -> float:
         return self._one("float")
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` of a 0-d tensor formats its number, as PyTorch does; other shapes take no spec."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
 
     def __int__(self) -> int:
         self._one("int")
@@ -433,6 +488,8 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
     def _test(self, other: Any, test: Any) -> "Tensor":
         if isinstance(other, Node) and not isinstance(other, Tensor):
             raise TypeError("comparison: Value and Tensor do not mix")
+        if getattr(type(other), "__array_ufunc__", 0) is None:  # it asks numpy to let it compare (pytest.approx)
+            return NotImplemented
         return Tensor._constant(np.asarray(test(self.data, other.data if isinstance(other, Tensor) else other)))
 
     def __lt__(self, other): return self._test(other, np.less)

@@ -75,7 +75,7 @@ def saliency(model: Callable[[Tensor], Tensor], x: Any, target: Optional[int] = 
     """
     inp = Tensor(_as_input(x), requires_grad=True)
     _target_score(model, inp, target).backward()
-    return inp.grad.copy()
+    return inp.grad.data.copy()
 
 
 def integrated_gradients(model: Callable[[Tensor], Tensor], x: Any, target: Optional[int] = None,
@@ -273,7 +273,7 @@ def activation_maximization(model: Any, shape: tuple, target: int, layer: Option
                                      f"(N, C, H, W) with a channel {target}, got {out.shape}")
                 score = out[0, target].mean()
             (score - l2 * (inp * inp).sum()).backward()
-            x = x + lr * inp.grad
+            x = x + lr * inp.grad.data
             if clip is not None:
                 x = np.clip(x, clip[0], clip[1])
     return x

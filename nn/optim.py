@@ -20,7 +20,7 @@ from typing import Any, Iterable, Union
 import numpy as np
 
 from circuitgrad.autograd import Tensor, Value
-from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.graph import Node, get_grad
 from circuitgrad.autograd.tensor_inplace import increment_version
 
 from . import lr_scheduler
@@ -101,7 +101,7 @@ class Optimizer:
                 elif set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = np.zeros_like(p.data)
+                    p.grad = np.zeros_like(p.data)  # a new array: the old one may be shared or read-only
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place; builds no graph."""
@@ -110,7 +110,7 @@ class Optimizer:
         for group in self.param_groups:
             update = self._update
             for p in group["params"]:
-                g = p.grad
+                g = get_grad(p)  # the numbers themselves (a Tensor's `.grad` wraps them)
                 if fixed:
                     g = fixed.get(id(p), g)
                 if type(p) is Value:
@@ -133,7 +133,7 @@ class Optimizer:
         fixed = {}
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                g = get_grad(p)  # the numbers themselves (a Tensor's `.grad` wraps them)
                 if g is None:
                     continue
                 if type(p) is Value:

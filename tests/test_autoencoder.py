@@ -12,7 +12,7 @@ def test_tied_weight_gradient_is_the_sum_of_both_uses():
     x = np.random.rand(4, 5)
     loss = ((ae(x) - Tensor(x)) ** 2).mean()
     loss.backward()
-    tied = ae.weight.grad.copy()
+    tied = ae.weight.grad.clone()
 
     # The same network untied: two copies of the weight, each used once.
     enc = Tensor(ae.weight.data.copy(), requires_grad=True)

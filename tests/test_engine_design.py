@@ -323,7 +323,7 @@ def test_zero_d_gradients_are_zero_d_arrays_everywhere():
     z = y.exp()
     z.backward()
     for node in (x, y, z):
-        assert type(node.grad) is np.ndarray and node.grad.shape == ()
+        assert type(node.grad) is Tensor and type(node.grad.data) is np.ndarray and node.grad.shape == ()
     y.grad[...] = 1.0  # writable, as a 0-d array is
     (g,) = grad(x * x * x, x)
-    assert type(g) is np.ndarray and g == 12.0
+    assert type(g) is Tensor and g.shape == () and g.item() == 12.0

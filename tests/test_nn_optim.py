@@ -8,6 +8,7 @@ import pytest
 
 from circuitgrad import nn
 from circuitgrad.autograd import Tensor, Value, is_grad_enabled
+from circuitgrad.autograd.graph import set_grad
 
 
 def small_model(seed: int = 0, dtype=np.float64) -> nn.Sequential:
@@ -84,7 +85,7 @@ def test_step_builds_no_graph_and_updates_in_place(make):
     before = array.copy()
     opt = make(model.parameters())
     model(Tensor(np.ones((2, 3)))).sum().backward()
-    grad = weight.grad.copy()
+    grad = weight.grad.clone()
     opt.step()
     assert weight.data is array and weight.is_leaf and weight.fn is None
     assert not np.array_equal(array, before) and np.array_equal(view, array[0])  # a view sees the new numbers
@@ -232,13 +233,31 @@ def test_a_value_whose_grad_was_set_to_none_is_skipped():
     (np.ones((3, 2), bool), TypeError, "has dtype bool; expected real numbers"),
 ], ids=["broadcastable", "transposed", "str", "list", "complex", "bool"])
 def test_a_gradient_set_by_hand_that_does_not_fit_its_parameter_is_an_error_naming_it(name, grad, error, message):
+    # A Tensor refuses such a gradient when it is assigned (PyTorch's checks, below); the optimizer
+    # checks again before any update, for gradients that reach it another way (here: the slot itself).
     other = Tensor(np.zeros(1), requires_grad=True)
     w = Tensor(np.zeros((3, 2)), requires_grad=True, label="W1")
     opt = getattr(nn.optim, name)([other, w], lr=0.1)
-    other.grad, w.grad = np.ones(1), grad
+    other.grad = np.ones(1)
+    set_grad(w, grad)
     with pytest.raises(error, match=rf"{name}\.step: the gradient of parameter 1 of group 0 \(W1\) " + message):
         opt.step()
     assert (w.data == 0).all() and other.data[0] == 0.0 and not opt.state  # a step that raises changes nothing
+
+
+@pytest.mark.parametrize("grad,error,message", [
+    (np.ones(2), RuntimeError, r"gradient of shape \(2,\) to a tensor of shape \(3, 2\)"),
+    (Tensor(np.ones((2, 3))), RuntimeError, r"gradient of shape \(2, 3\) to a tensor of shape \(3, 2\)"),
+    (np.ones((3, 2), np.float32), RuntimeError, r"gradient of dtype float32 to a tensor of dtype float64"),
+    (np.ones((3, 2), bool), RuntimeError, r"gradient of dtype bool to a tensor of dtype float64"),
+    ("0.1", TypeError, "assigned grad expected to be a Tensor or None but got grad of type str"),
+    ([[1.0, 2.0]] * 3, TypeError, "assigned grad expected to be a Tensor or None but got grad of type list"),
+], ids=["broadcastable", "transposed", "float32", "bool", "str", "list"])
+def test_assigning_a_gradient_that_does_not_fit_raises_as_pytorch_does(grad, error, message):
+    w = Tensor(np.zeros((3, 2)), requires_grad=True)
+    with pytest.raises(error, match=message):
+        w.grad = grad
+    assert w.grad is None
 
 
 def test_a_value_gradient_set_by_hand_must_be_a_number():
@@ -334,7 +353,7 @@ def test_clip_grad_norm_matches_torch(torch, rng, max_norm, norm_type):
     model(Tensor(X)).sum().backward()
     ref(torch.tensor(X)).sum().backward()
     shared = model[0].weight.grad  # the clip must not write into an array the graph may share
-    saved = shared.copy()
+    saved = shared.clone()
     total = nn.utils.clip_grad_norm_(model.parameters(), max_norm, norm_type)
     ttotal = torch.nn.utils.clip_grad_norm_(ref.parameters(), max_norm, norm_type)
     assert total == pytest.approx(float(ttotal), rel=1e-12)

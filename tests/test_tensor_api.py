@@ -95,10 +95,10 @@ def test_zero_d_results_and_gradients_are_writable_zero_d_arrays(name):
     y = ZERO_D[name](x)
     assert type(y.data) is np.ndarray and y.shape == ()
     y.backward()
-    assert type(x.grad) is np.ndarray and x.grad.shape == ()
+    assert type(x.grad) is Tensor and type(x.grad.data) is np.ndarray and x.grad.shape == ()
     y.data[...] = 1.0  # what a numpy scalar would refuse
     ZERO_D[name](x).backward()  # a second pass adds to the first
-    assert type(x.grad) is np.ndarray and x.grad.shape == ()
+    assert type(x.grad) is Tensor and type(x.grad.data) is np.ndarray and x.grad.shape == ()
     x.grad[...] = 0.0
 
 

@@ -159,7 +159,7 @@ def test_tensor_nodes_show_shape_dtype_summary_and_tooltip():
     # Every entry of W's gradient is in its tooltip.
     tips = [a.get("{http://www.w3.org/1999/xlink}title") or "" for a in ET.fromstring(svg).iter(SVG + "a")]
     w_tip = next(t for t in tips if t.startswith("W"))
-    for value in W.grad.ravel():
+    for value in W.grad.data.ravel():
         assert format_number(value, 4) in w_tip
 
 

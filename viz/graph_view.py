@@ -166,7 +166,9 @@ def drawing_order(root: Node) -> list:
 
 
 def _stored_grad(node: Node) -> Any:
-    return node.grad
+    """The node's `.grad` as numbers (a Tensor's gradient is a Tensor: its array is drawn)."""
+    g = node.grad
+    return g.data if isinstance(g, Node) else g
 
 
 def check_root(root: Any) -> None:

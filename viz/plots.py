@@ -211,7 +211,7 @@ def activation_curves(x: np.ndarray) -> list:
         t = Tensor(x, requires_grad=True)
         y = fn(t)
         y.sum().backward()  # d(sum f(x_i))/dx_i = f'(x_i): one backward gives every slope
-        curves.append((name, y.data.copy(), t.grad.copy()))
+        curves.append((name, y.data.copy(), t.grad.data.copy()))
     return curves
 
 
