@@ -141,5 +141,5 @@ hardsigmoid, hardswish, pad = (_method(n) for n in ("hardsigmoid", "hardswish", 
 
 sum, mean, amax, amin = (_method(n) for n in ("sum", "mean", "amax", "amin"))  # noqa: A001
 argmax, argmin, sort, argsort, topk = (_method(n) for n in ("argmax", "argmin", "sort", "argsort", "topk"))
-matmul, mm, logsumexp = (_method(n) for n in ("matmul", "mm", "logsumexp"))
+matmul, mm, logsumexp, norm = (_method(n) for n in ("matmul", "mm", "logsumexp", "norm"))
 max, min = _method("max"), _method("min")  # noqa: A001  (torch.max(x), torch.max(x, dim), torch.max(a, b))

@@ -208,7 +208,7 @@ INSPECT_UFUNCS = {np.isfinite, np.isinf, np.signbit, np.logical_and, np.logical_
 HINTS = {
     "sinh": "(t.exp() - (-t).exp()) / 2", "cosh": "(t.exp() + (-t).exp()) / 2", "tan": "t.sin() / t.cos()",
     "logaddexp": "cg.stack([a, b]).logsumexp(0)", "prod": "t.log().sum(dim).exp() for positive entries",
-    "norm": "(t ** 2).sum().sqrt()", "einsum": "t @ u, t * u and .sum(dim)", "tensordot": "t @ u",
+    "norm": "t.norm(p, dim)", "einsum": "t @ u, t * u and .sum(dim)", "tensordot": "t @ u",
     "cbrt": "t.sign() * t.abs() ** (1 / 3)", "moveaxis": "t.permute(...)",
     "reduce": "t.sum(dim), t.amax(dim) or t.amin(dim)", "accumulate": "t.cumsum(dim)",
     "pad": "t.pad(widths), with PyTorch's F.pad order of widths",

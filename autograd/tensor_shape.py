@@ -79,6 +79,20 @@ class ShapeMethods:
         return self.apply(O.Std, self, ctx=self._spread("std", dim, keepdim, correction, unbiased, ddof, axis,
                                                         keepdims))
 
+    def norm(self, p: Any = "fro", dim: Axis = None, keepdim: bool = False) -> "Tensor":
+        """The p-norm over `dim` (all entries by default), PyTorch's `x.norm()`: p = 2 (or "fro",
+        the default), 1, inf or any real p >= 1. Its gradient is 0 where the norm is 0, as PyTorch's."""
+        if isinstance(p, str):
+            if p != "fro":
+                raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r}")
+            p = 2
+        elif isinstance(p, bool) or not isinstance(p, numbers.Real) or not (p >= 1):
+            raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r} (circuitgrad has no "
+                             "gradient formula for p < 1)")
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"norm: expected a floating point tensor, got dtype {self.data.dtype}")
+        return self.apply(O.Norm, self, ctx=O.reductions.axes(self, dim, keepdim, "norm") + (float(p),))
+
     def _spread(self, op: str, dim: Any, keepdim: Any, correction: Any, unbiased: Any, ddof: Any, axis: Any,
                 keepdims: Any) -> tuple:
         """var's and std's ctx, (axes, keepdims, correction); ValueError where no degree of freedom is left."""

@@ -62,7 +62,7 @@ from .autograd.dtypes import (double, float16, float32, float64, get_default_dty
                               int16, int32, int64, long, set_default_dtype, short, uint8)
 from .autograd.factories import from_numpy  # noqa: E402
 from .autograd.functional import (amax, amin, argmax, argmin, argsort, cat, exp, log, logsumexp,  # noqa: E402
-                                  matmul, max, maximum, mean, min, minimum, mm, relu, sigmoid, softmax, sort, sqrt,
+                                  matmul, max, maximum, mean, min, minimum, mm, norm, relu, sigmoid, softmax, sort, sqrt,
                                   stack, sum, tanh, topk, where)
 from .device import device  # noqa: E402
 
@@ -77,7 +77,7 @@ __all__ += ["accelerator", "cuda", "device", "return_types", "from_numpy", "get_
             "short", "int32", "int64", "long",
             "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softmax", "logsumexp",
             "matmul", "mm", "mean", "amax", "amin", "maximum", "minimum", "argmax", "argmin",
-            "sort", "argsort", "topk"]
+            "sort", "argsort", "topk", "norm"]
 
 
 def __getattr__(name: str) -> _Any:

@@ -33,7 +33,7 @@ from .fused import BinaryCrossEntropy, Linear, WeightedSum
 from .matmul import MatMul
 from .piecewise import Ceil, Floor, Maximum, Minimum, Round, Sign
 from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .reductions import Cumsum, Max, Mean, Min, Std, Sum, Var
+from .reductions import Cumsum, Max, Mean, Min, Norm, Std, Sum, Var
 from .shape import (BroadcastTo, Cat, Clone, Flip, Index, Pad, Repeat, Reshape, Stack, SumTo, Transpose, Tril, Triu,
                     Unindex, Where)
 from .softmax import LogSoftmax, Softmax
@@ -56,7 +56,7 @@ def all_ops() -> list[type]:
 __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "AddConst",
            "RSubConst", "MulConst", "DivConst", "RDivConst", "PowConst", "RPowConst", "Exp", "Log", "Sqrt", "Abs",
            "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "SELU", "Step", "Clip", "Cast", "Sum", "Mean", "Max", "Min",
-           "Var", "Std", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Transpose", "Index", "Unindex", "Cat", "Stack",
+           "Var", "Std", "Norm", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Transpose", "Index", "Unindex", "Cat", "Stack",
            "Where", "SumTo", "BroadcastTo", "Linear", "BinaryCrossEntropy", "WeightedSum",
            "Log2", "Log10", "Log1p", "Expm1", "Exp2", "Square", "Rsqrt", "Reciprocal", "Sin", "Cos", "Erf",
            "GELU", "ELU", "CELU", "SiLU", "Softplus", "Mish", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish",

@@ -1,4 +1,4 @@
-"""Reductions over axes (sum, mean, max, min, var, std) and the running sum (cumsum).
+"""Reductions over axes (sum, mean, max, min, var, std, norm) and the running sum (cumsum).
 
 Forward and derivative side by side.
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Op
-from .maths import broadcast_to, call, data, where
+from .maths import broadcast_to, call, data, sign, where
 from .shape import Flip, dim as check_dim
 
 
@@ -153,6 +153,43 @@ class Std(Op):
         else:
             slope = grad / (n * out)
         return (keep(slope, len(shape), ctx) * (x - x.mean(axis=axis, keepdims=True)),)
+
+
+class Norm(Op):
+    name = "norm"
+    derivative = ("x: p=2: grad x / out (0 where out = 0, as PyTorch); p=1: grad sign(x); p=inf: grad sign(x) "
+                  "where |x| is the largest, shared by ties; other p >= 1: grad sign(x) |x|^(p-1) / out^(p-1)")
+
+    @staticmethod
+    def forward(ctx, x):
+        axis, keepdims, p = ctx
+        a = np.abs(x)
+        if p == 2:
+            return np.sqrt(np.asarray((x * x).sum(axis=axis, keepdims=keepdims)))
+        if p == 1:
+            return np.asarray(a.sum(axis=axis, keepdims=keepdims))
+        if p == math.inf:
+            return np.asarray(a.max(axis=axis, keepdims=keepdims))
+        return np.asarray((a ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p))
+
+    @staticmethod
+    def backward(ctx, grad, out, x):
+        axis, keepdims, p = ctx
+        ndim = data(x).ndim
+        s = sign(x)
+        if p == 1:
+            return (keep(grad, ndim, ctx) * s,)
+        if p == math.inf:  # as amax of |x|: the largest entries share the gradient
+            wins = np.abs(data(x)) == keep(data(out), ndim, ctx)
+            ties = wins.sum(axis=axis, keepdims=True, dtype=data(grad).dtype)
+            return (keep(grad, ndim, ctx) * s * (wins / ties).astype(data(grad).dtype),)
+        # 0 / 0 where the norm is 0 (every entry 0): PyTorch's gradient there is 0, and so is ours.
+        flat = data(out) == 0
+        safe = where(flat, 1.0, out) if np.any(flat) else out
+        slope = where(flat, 0.0, grad / safe ** (p - 1)) if np.any(flat) else grad / safe ** (p - 1)
+        if p == 2:
+            return (keep(slope, ndim, ctx) * x,)
+        return (keep(slope, ndim, ctx) * s * (x * s) ** (p - 1),)
 
 
 class Cumsum(Op):
