@@ -20,7 +20,8 @@ move?" but "how much does the input, or a layer's output, move this score?".
   keeps the image from growing without bound.
 
 A layer's output is caught as in PyTorch: `layer.register_forward_hook(keep)` for one run of
-the model, then `handle.remove()`; the gradient there is `autograd.grad(score, maps)`.
+the model, then `handle.remove()`; the gradient there with `layer.register_full_backward_hook`,
+whose grad_output[0] is d score / d output.
 
     cams = nn.explain.grad_cam(model, images, target=labels, layer="6")
     viz.plot_heatmaps(images, cams)
@@ -32,7 +33,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from circuitgrad.autograd import Tensor, enable_grad, grad, no_grad
+from circuitgrad.autograd import Tensor, enable_grad, no_grad
 
 from .module import Module
 
@@ -208,11 +209,19 @@ def grad_cam(model: Any, x: Any, target: Any, layer: LayerRef) -> np.ndarray:
     """
     name, module = find_layer(model, layer, "grad_cam")
     data = _images(x, "grad_cam")
-    with _inspecting(model):
-        # The input asks for a gradient so that the layer's output is part of the graph even with
-        # the weights frozen; `grad` returns d score / d maps without storing anything.
-        scores, maps = _run_keeping(model, Tensor(data, requires_grad=True), name, module, "grad_cam")
-        (grads,) = grad(_target_scores(scores, target, len(data), "grad_cam"), maps)
+    # As a learner writes Grad-CAM in PyTorch: a forward hook keeps the layer's feature maps (in
+    # `_run_keeping`) and a full backward hook keeps d score / d maps, its grad_output[0].
+    kept: list = []
+    handle = module.register_full_backward_hook(lambda m, grad_input, grad_output: kept.append(grad_output[0]))
+    try:
+        with _inspecting(model):
+            # The input asks for a gradient so that the layer's output is part of the graph even with
+            # the weights frozen (so the backward pass changes no weight's .grad).
+            scores, maps = _run_keeping(model, Tensor(data, requires_grad=True), name, module, "grad_cam")
+            _target_scores(scores, target, len(data), "grad_cam").backward()
+    finally:
+        handle.remove()
+    grads = kept[0].data  # the backward pass reaches the layer's last call first
     alpha = grads.mean(axis=(2, 3), keepdims=True)  # (N, K, 1, 1): how much each map matters
     return np.maximum((alpha * maps.data).sum(axis=1), 0.0)
 
