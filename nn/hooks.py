@@ -10,7 +10,9 @@ forms for every module at once (`register_module_forward_pre_hook`,
 `register_module_forward_hook`) are process-wide, as PyTorch's are, and run before a module's
 own hooks. Observers (`nn.trace_modules`, the explanations in `nn.explain`) are built on these
 hooks, so a module runs the same code whether or not someone is watching; with no hook
-registered, calling a module costs a check of six empty dicts (about 50 ns a call).
+registered, calling a module costs a check of eight empty dicts (about 100 ns a call; the four
+backward ones added 55 ns to a 450 ns call of nn.Identity, timeit, and nothing measurable to
+micrograd's demo step through nn.MLP, 152 ms before, 144 ms after, interleaved medians).
 
 A full backward hook runs during backward as `hook(module, grad_input, grad_output)` and may
 return a new grad_input; a full backward pre-hook runs before it as `hook(module, grad_output)`

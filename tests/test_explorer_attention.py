@@ -102,3 +102,12 @@ def test_a_softmax_that_is_not_attention_gets_no_circuit():
     x = Tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
     assert viz.explore((x * 2).softmax(-1).sum()).model["attention"] == {}
     assert viz.explore((x @ x.T).exp().softmax(-1).sum()).model["attention"] == {}  # exp between: not the pattern
+
+
+def test_past_the_budget_the_weights_show_without_circuits(monkeypatch):
+    from circuitgrad.viz import attention_circuits
+    monkeypatch.setattr(attention_circuits, "MAX_CIRCUITS", 5)
+    _, logit, trace = traced_logit()
+    (found,) = viz.explore(logit, trace=trace).model["attention"].values()
+    assert found["circuits"] == {} and len(found["values"]) == 18
+    assert found["note"].startswith("12 weights: too many circuits for one page (at most 5)")

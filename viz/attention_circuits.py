@@ -114,14 +114,20 @@ def weight_circuit(parts: dict, index: tuple) -> Optional[Value]:
 
 def circuits(softmax: Node, grad: Any, page_model: Any, precision: int, budget: int) -> Optional[dict]:
     """What the page needs to open the weights of one attention softmax: {shape, values, circuits:
-    {flat index: page model}} (a masked weight has none), or None when it is not attention, its
-    numbers cannot be rebuilt, or it would pass `budget` circuits."""
+    {flat index: page model}} (a masked weight has none; past `budget` circuits none has, and `note`
+    says why), or None when it is not attention or its numbers cannot be rebuilt."""
     parts = recognise(softmax)
     if parts is None:
         return None
     data = softmax.data
-    if int(parts["visible"].sum()) > budget or not np.isfinite(data).all():
+    if not np.isfinite(data).all():
         return None
+    values = [float(v) for v in np.asarray(data, dtype=float).ravel()]
+    wanted = int(parts["visible"].sum())
+    if wanted > budget:  # the weights still show; their circuits would make the page too big
+        return {"shape": list(data.shape), "values": values, "circuits": {},
+                "note": f"{wanted} weights: too many circuits for one page (at most {MAX_CIRCUITS}); "
+                        "explore a shorter sequence to open them"}
     grads = np.zeros(data.shape) if grad is None else np.broadcast_to(np.asarray(grad, dtype=float), data.shape)
     tolerance = 1e-10 if data.dtype == np.float64 else 1e-5
     out: dict = {}
@@ -136,5 +142,4 @@ def circuits(softmax: Node, grad: Any, page_model: Any, precision: int, budget: 
             return None  # not the numbers the model computed: no circuit at all rather than a wrong one
         out[str(flat)] = page_model(a, grad=float(grads[index]), precision=precision,
                                     title=f"attention weight a[{_where(index)}]")
-    return {"shape": list(data.shape), "values": [float(v) for v in np.asarray(data, dtype=float).ravel()],
-            "circuits": out}
+    return {"shape": list(data.shape), "values": values, "circuits": out}

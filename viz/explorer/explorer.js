@@ -687,7 +687,7 @@
     html("b", head, (N[i].name || ATT_TEXT.title) + " " + N[i].shape);
     var x = html("button", head, ATT_TEXT.close);
     x.type = "button"; x.addEventListener("click", closeAttention);
-    html("div", panel, ATT_TEXT.hint, "cg-att-hint");
+    html("div", panel, a.note || ATT_TEXT.hint, "cg-att-hint");
     for (var m = 0; m * rows * cols < a.values.length; m++) {
       var lead = [], rest = m;
       for (var d = shape.length - 3; d >= 0; d--) { lead.unshift(rest % shape[d]); rest = Math.floor(rest / shape[d]); }
@@ -698,7 +698,7 @@
         for (var c = 0; c < cols; c++) {
           var k = (m * rows + r) * cols + c, w = a.values[k], cell = html("td", tr, formatNumber(w, P));
           cell.setAttribute("data-index", lead.concat([r, c]).join(","));
-          if (a.circuits[k] === undefined) { cell.className = "cg-att-masked"; cell.title = ATT_TEXT.masked; continue; }
+          if (a.circuits[k] === undefined) { cell.className = "cg-att-masked"; cell.title = a.note || ATT_TEXT.masked; continue; }
           cell.style.background = attentionColour(w);
           cell.addEventListener("click", (function (k) { return function () { openCircuit(i, k); }; })(k));
         }
