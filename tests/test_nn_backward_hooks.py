@@ -200,3 +200,22 @@ def test_no_hook_no_extra_node_and_none_without_grad_mode():
     assert layer(Tensor([[1.0, 2.0]], requires_grad=True)).op == "backward_hook"
     with no_grad():
         assert layer(Tensor([[1.0, 2.0]], requires_grad=True)).fn is None
+
+
+def test_what_backward_hooks_do_not_watch(torch):
+    # A list output is not watched, as in PyTorch (its hooks never run); a scalar Value is refused.
+    for t, tensor in ((nn, lambda a: Tensor(np.array(a), requires_grad=True)),
+                      (torch.nn, lambda a: torch.tensor(a, requires_grad=True))):
+        class Twice(t.Module):
+            def forward(self, a):
+                return [a * 2, a * 3]
+
+        seen = []
+        twice = Twice()
+        twice.register_full_backward_hook(lambda m, gi, go: seen.append(1))
+        twice(tensor([1.0, 2.0]))[0].sum().backward()
+        assert seen == []
+    scalar = nn.MLP(2, [1])
+    scalar.register_full_backward_hook(lambda m, gi, go: None)
+    with pytest.raises(TypeError, match="MLP returned a Value; full backward hooks watch Tensors"):
+        scalar([1.0, 2.0])
