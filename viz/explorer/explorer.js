@@ -560,6 +560,7 @@
     row("op:", n.op || "none (a leaf)");
     row("module:", moduleOf(i));
     if (n.shape) row("shape:", n.shape);
+    if (ATT[i]) row(ATT_TEXT.clickKey, ATT_TEXT.click);
     html("div", tip, "data:", "cg-k");
     if (valueNow(i) === "?") html("pre", tip, "? (not computed yet)");
     else if (t) detail(tip, t.data, "cg-tv");
@@ -672,7 +673,8 @@
   // and opens in a copy of this page in a frame: no request, and every control works on it.
   var ATT = M.attention || {};
   var ATT_TEXT = { title: "attention weights", hint: "click a weight to open its circuit",
-                   close: "close", back: "\u2039 back to the model", masked: "masked" };
+                   close: "close", back: "\u2039 back to the model", masked: "masked",
+                   clickKey: "click:", click: "the attention weights; one more click opens a weight's circuit" };
   function attentionColour(w) { var t = Math.max(0, Math.min(1, w)); return "rgba(239, 108, 0, " + (0.08 + 0.8 * t).toFixed(3) + ")"; }
   function closeAttention() { var old = $("cg-att"); if (old) old.parentNode.removeChild(old); }
   function showAttention(i) {
