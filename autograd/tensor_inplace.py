@@ -149,6 +149,14 @@ class InplaceMethods:
 
     def _record(self, op: str, fn: Any, others: tuple, ctx: Any) -> Any:
         """The change as a node: the old value moves to a hidden node, this object becomes the op's result."""
+        if getattr(self.fn, "forbids_inplace", False):  # what a module's backward hooks run in (ops/hooks.py)
+            raise RuntimeError(
+                f"{op}: Output 0 of {self.fn.__name__} is a view and is being modified inplace. This view was "
+                "created inside a custom Function (or because an input was returned as-is) and the autograd logic "
+                "to handle view+inplace would override the custom backward associated with the custom Function, "
+                "leading to incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
+                "output of the custom Function. (Here: a module with a full backward hook changed its input, or "
+                "someone changed its output, in place; use x = x + ... or .clone() first.)")
         old = self._hidden_copy()
         others = tuple(old if o is self else o for o in others)  # x *= x: both operands are the old x
         result = type(self).apply(fn, old, *others, ctx=ctx)

@@ -82,6 +82,10 @@ class ScalarGPT:
     def forward(self, token: int, pos: int, keys: list, values: list) -> list:
         """The logits for the next token after `token` at `pos`; appends this position's keys and values."""
         sd, head_dim = self.state, N_EMBD // N_HEAD
+        block = len(sd["wpe"])
+        if not 0 <= pos < block:
+            raise ValueError(f"ScalarGPT: position {pos} is beyond the model's block size {block} "
+                             f"(positions 0 to {block - 1} have an embedding)")
         x = [t + p for t, p in zip(sd["wte"][token], sd["wpe"][pos])]
         x = self.rmsnorm(x)
         for li in range(N_LAYER):
@@ -181,6 +185,11 @@ class TensorGPT(nn.Module):
 
     def forward(self, tokens: Any) -> Tensor:
         ids = np.asarray(tokens)
+        block = self.wpe.num_embeddings
+        if ids.ndim != 1 or not 0 < len(ids) <= block:
+            raise ValueError(f"TensorGPT: a sequence of {ids.shape[0] if ids.ndim == 1 else ids.shape} tokens does "
+                             f"not fit the model's block size {block}: give 1 to {block} token ids in one list "
+                             f"(keep the last {block} of a longer text, as sampling does)")
         T, head_dim = len(ids), N_EMBD // N_HEAD
         x = self.norm(self.wte(ids) + self.wpe(np.arange(T)))
         future = np.triu(np.ones((T, T), dtype=bool), k=1)  # what position t may not look at
@@ -253,6 +262,8 @@ def train(params: list, loss_of: Callable[[List[int]], Any], tokenizer: Any, nam
     """`num_steps` steps of circuitgrad's Adam with microgpt's schedule over `total_steps`, one name
     a step; the loss of each step. The same loop for the Tensor model (its parameters) and the
     scalar one (its Values)."""
+    if not names:
+        raise ValueError("train: the name list is empty; give at least one name to train on")
     total = total_steps or num_steps
     opt = nn.optim.Adam(params, lr=LR, betas=BETAS, eps=EPS)
     schedule = nn.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / total)

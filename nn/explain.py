@@ -1,6 +1,6 @@
 """Explaining a model's prediction: saliency, integrated gradients, Grad-CAM, CAM, activation
-maximization and feature maps. Each returns numpy arrays; `viz` draws them
-(`viz.plot_attributions`, `viz.plot_heatmaps`, `viz.plot_feature_maps`).
+maximization, feature maps and neuron maps. Each returns numpy arrays; `viz` draws them
+(`viz.plot_attributions`, `viz.plot_heatmaps`, `viz.plot_feature_maps`, `viz.plot_neurons`).
 
 All of them ask backprop a different question than training does: not "how should the weights
 move?" but "how much does the input, or a layer's output, move this score?".
@@ -20,7 +20,8 @@ move?" but "how much does the input, or a layer's output, move this score?".
   keeps the image from growing without bound.
 
 A layer's output is caught as in PyTorch: `layer.register_forward_hook(keep)` for one run of
-the model, then `handle.remove()`; the gradient there is `autograd.grad(score, maps)`.
+the model, then `handle.remove()`; the gradient there with `layer.register_full_backward_hook`,
+whose grad_output[0] is d score / d output.
 
     cams = nn.explain.grad_cam(model, images, target=labels, layer="6")
     viz.plot_heatmaps(images, cams)
@@ -32,12 +33,12 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from circuitgrad.autograd import Tensor, enable_grad, grad, no_grad
+from circuitgrad.autograd import Tensor, enable_grad, no_grad
 
 from .module import Module
 
 __all__ = ["saliency", "integrated_gradients", "grad_cam", "class_activation_map", "activation_maximization",
-           "feature_maps"]
+           "feature_maps", "neuron_maps"]
 
 LayerRef = Union[Module, str]  # a module of the model, or its dotted name
 
@@ -208,11 +209,19 @@ def grad_cam(model: Any, x: Any, target: Any, layer: LayerRef) -> np.ndarray:
     """
     name, module = find_layer(model, layer, "grad_cam")
     data = _images(x, "grad_cam")
-    with _inspecting(model):
-        # The input asks for a gradient so that the layer's output is part of the graph even with
-        # the weights frozen; `grad` returns d score / d maps without storing anything.
-        scores, maps = _run_keeping(model, Tensor(data, requires_grad=True), name, module, "grad_cam")
-        (grads,) = grad(_target_scores(scores, target, len(data), "grad_cam"), maps)
+    # As a learner writes Grad-CAM in PyTorch: a forward hook keeps the layer's feature maps (in
+    # `_run_keeping`) and a full backward hook keeps d score / d maps, its grad_output[0].
+    kept: list = []
+    handle = module.register_full_backward_hook(lambda m, grad_input, grad_output: kept.append(grad_output[0]))
+    try:
+        with _inspecting(model):
+            # The input asks for a gradient so that the layer's output is part of the graph even with
+            # the weights frozen (so the backward pass changes no weight's .grad).
+            scores, maps = _run_keeping(model, Tensor(data, requires_grad=True), name, module, "grad_cam")
+            _target_scores(scores, target, len(data), "grad_cam").backward()
+    finally:
+        handle.remove()
+    grads = kept[0].data  # the backward pass reaches the layer's last call first
     alpha = grads.mean(axis=(2, 3), keepdims=True)  # (N, K, 1, 1): how much each map matters
     return np.maximum((alpha * maps.data).sum(axis=1), 0.0)
 
@@ -321,3 +330,69 @@ def feature_maps(model: Module, x: Any, layers: Optional[Sequence[LayerRef]] = N
     if not found:
         raise ValueError("feature_maps: no layer of the model produced an image batch (N, C, H, W)")
     return [(f"{name}: {type(m).__name__} {maps.shape}", maps) for name, m, maps in found]
+
+
+# ---- a small MLP on the plane: what each neuron computes (TensorFlow Playground's pictures) -----------
+
+def _columns(model: Module) -> list:
+    """The model's children grouped into columns, each starting at a layer with a 2-D weight (out, in)."""
+    cols: list = []
+    for child in model.children():
+        w = getattr(child, "weight", None)
+        if isinstance(w, Tensor) and w.ndim == 2:
+            cols.append([child])
+        elif cols:
+            cols[-1].append(child)
+        else:
+            raise TypeError(f"neuron_maps: the model must start with a Linear layer, got {type(child).__name__} first")
+    if not cols:
+        raise TypeError(f"neuron_maps: {type(model).__name__} has no Linear layer to draw neurons of")
+    first = cols[0][0].weight.shape[1]
+    if first != 2:
+        raise ValueError(f"neuron_maps: neuron heat maps need a model with 2 inputs (the plane), this one has {first}")
+    return cols
+
+
+def neuron_maps(model: Module, X: Any, resolution: int = 24) -> dict:
+    """Every neuron's activation on a resolution x resolution grid over the plane of `X` (N, 2), and
+    the weights between the columns: the arrays `viz.plot_neurons` draws.
+
+    A column is a layer with a 2-D weight (a Linear) and the elementwise modules after it, among
+    the model's children (an nn.Sequential of Linear layers and activations). The model runs its
+    own forward once on the grid, without a graph and in eval mode (restored after), and a forward
+    hook on the last module of each column keeps that column's output. Returns {"maps": [array
+    (width, R, R) per column, the two inputs first], "weights": [array (out, in) per column],
+    "extent": (x0, x1, y0, y1)}; pixel [0, 0] is the point (x0, y1), as an image is drawn. Raises
+    TypeError for a model that is not such a stack, ValueError for X not (N, 2), a model without
+    2 inputs, or a resolution below 2.
+    """
+    data = np.asarray(getattr(X, "data", X), dtype=float)
+    if data.ndim != 2 or data.shape[1] != 2 or not len(data):
+        raise ValueError(f"neuron_maps: X must have shape (N, 2) (points of the plane), got {data.shape}")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise ValueError(f"neuron_maps: resolution must be an int >= 2, got {resolution!r}")
+    if not isinstance(model, Module):
+        raise TypeError(f"neuron_maps: model must be an nn.Sequential of Linear layers and activations, "
+                        f"got {type(model).__name__}")
+    cols, r = _columns(model), int(resolution)
+    lo, hi = data.min(axis=0) - 0.5, data.max(axis=0) + 0.5  # the data's box with a margin
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], r), np.linspace(hi[1], lo[1], r))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    outputs: list = []
+    lasts = list(dict.fromkeys(col[-1] for col in cols))  # a module that ends two columns is hooked once
+    handles = [m.register_forward_hook(lambda module, args, out: outputs.append(out)) for m in lasts]
+    try:
+        with _inspecting(model), no_grad():
+            model(Tensor(grid.astype(cols[0][0].weight.dtype)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    if len(outputs) != len(cols):
+        raise ValueError(f"neuron_maps: {type(model).__name__}'s forward called its {len(cols)} columns' last modules "
+                         f"{len(outputs)} times; it must run its children once each, in order")
+    maps = [grid.T.reshape(2, r, r)]
+    for out in outputs:
+        a = np.asarray(out.data, dtype=float)
+        maps.append(a.T.reshape(a.shape[1], r, r))
+    weights = [np.asarray(col[0].weight.data, dtype=float) for col in cols]
+    return {"maps": maps, "weights": weights, "extent": (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))}

@@ -23,7 +23,8 @@ from circuitgrad.autograd.tensor_inplace import increment_version
 
 from . import hooks, serialization
 from .checks import flag
-from .hooks import RemovableHandle, global_forward_hooks, global_forward_pre_hooks
+from .hooks import (RemovableHandle, global_backward_hooks, global_backward_pre_hooks, global_forward_hooks,
+                    global_forward_pre_hooks)
 from .trace import ModuleCall, ModuleTrace, trace_modules
 
 __all__ = ["Module", "Parameter", "trace_modules", "ModuleTrace", "ModuleCall", "IncompatibleKeys"]
@@ -85,6 +86,8 @@ class Module:
         d["training"] = True
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
 
     # ---- registration ---------------------------------------------------------------------------
 
@@ -167,7 +170,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run `forward`, with the hooks registered on this module and on every module around it."""
-        if self._forward_pre_hooks or self._forward_hooks or global_forward_pre_hooks or global_forward_hooks:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks or \
+                global_forward_pre_hooks or global_forward_hooks or global_backward_hooks or global_backward_pre_hooks:
             return hooks.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -185,6 +189,21 @@ class Module:
         output. With `with_kwargs`: `hook(module, args, kwargs, output)`; with `always_call` it also runs
         when forward raises (output None). Order and handle as `register_forward_pre_hook`."""
         return hooks.add(self._forward_hooks, "register_forward_hook", hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """Run `hook(module, grad_output)` in the backward pass, when the gradients of this module's outputs
+        are known and before they go into it; a tuple returned replaces grad_output (one entry per output,
+        same shapes, else RuntimeError as in PyTorch). Gradients are Tensors; an output the loss does not
+        use has None. Handle and order as `register_forward_pre_hook`."""
+        return hooks.add(self._backward_pre_hooks, "register_full_backward_pre_hook", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """Run `hook(module, grad_input, grad_output)` in the backward pass, once the gradients of this
+        module's positional inputs are computed; a tuple returned replaces grad_input (what flows on to the
+        inputs). As PyTorch: grad_input is None where an arg is not a Tensor or no input requires grad (the
+        hook must then return None); changing the module's input or output in place raises RuntimeError.
+        Handle and order as `register_forward_pre_hook`. The explanations in `nn.explain` use it for Grad-CAM."""
+        return hooks.add(self._backward_hooks, "register_full_backward_hook", hook, prepend)
 
     # ---- the tree ---------------------------------------------------------------------------------
 

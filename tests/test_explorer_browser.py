@@ -257,3 +257,65 @@ def test_the_page_formats_numbers_as_python_does(browser, tmp_path):
                                      numbers, precision)
         want = [format_number(v, precision) for v in numbers]
         assert [(v, g) for v, g, w in zip(numbers, got, want) if g != w] == [], precision
+
+
+# ---- attention: one weight's circuit (issue 26) ---------------------------------------------------------------------------------------
+
+def test_the_explorer_page_of_an_attention_logit_shows_what_the_model_computes(browser, shots, tmp_path):
+    """notebook 17's kind of model, traced: a box per module; the attention wire lists the weights per
+    head; one weight's circuit shows q, k, the scores, exp and the weight as model(x) computes them."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_explorer_attention import HEAD_DIM, traced_logit
+    from circuitgrad.autograd import grad
+    from circuitgrad.viz.graph_view import format_number
+    import math
+
+    driver = browser
+    model, logit, trace = traced_logit()
+    weights = model.attn.attention
+    (d_weights,) = grad(logit, weights)
+    path = viz.explore(logit, trace=trace).save(tmp_path / "attention.html")
+    open_page(driver, path)
+    titles = driver.execute_script("return [...document.querySelectorAll('.cg-box .cg-title')].map(t => t.textContent)")
+    assert titles == ["TinyGPT"], titles  # the whole model is one box; it opens one box per module
+    driver.save_screenshot(str(shots / "attention_0_model.png"))
+    driver.find_element(By.CSS_SELECTOR, ".cg-box").click()
+    titles = driver.execute_script("return [...document.querySelectorAll('.cg-box .cg-title')].map(t => t.textContent)")
+    assert any("attn" in t for t in titles) and any("lm_head" in t for t in titles), titles
+    driver.save_screenshot(str(shots / "attention_0_modules.png"))
+    next(b for b in driver.find_elements(By.CSS_SELECTOR, ".cg-box") if "attn" in b.text).click()
+    key = next(iter(driver.execute_script("return Object.keys(window.circuitgradExplorer.model.attention)")))
+    wire = driver.find_element(By.CSS_SELECTOR, f'.cg-wire[data-node="{key}"] .cg-hitbox')
+    driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", wire)
+    cells = driver.execute_script("return [...document.querySelectorAll('#cg-att td')].map(c => [c.dataset.index, "
+                                  "c.textContent, c.className])")
+    assert len(cells) == 18
+    for index, text, cls in cells:
+        at = tuple(int(i) for i in index.split(","))
+        assert text == format_number(weights.data[at], 2), (at, text)
+        assert (cls == "cg-att-masked") == (at[2] > at[1])  # the future is masked
+    driver.save_screenshot(str(shots / "attention_1_weights.png"))
+    driver.find_element(By.CSS_SELECTOR, '#cg-att td[data-index="1,2,1"]').click()
+    frame = driver.find_element(By.CSS_SELECTOR, "#cg-circuit iframe")
+    driver.switch_to.frame(frame)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return !!window.circuitgradExplorer"))
+    shown = driver.execute_script("return Object.fromEntries([...document.querySelectorAll('.cg-wire')].map(w => "
+                                  "[w.dataset.name, [w.querySelector('.cg-val').textContent, "
+                                  "w.querySelector('.cg-grad').textContent]]))")
+    driver.execute_script("window.circuitgradExplorer.go(1e9)")  # the whole backward pass
+    grads = driver.execute_script("return Object.fromEntries([...document.querySelectorAll('.cg-wire')].map(w => "
+                                  "[w.dataset.name, w.querySelector('.cg-grad').textContent]))")
+    q = model.attn.wq(model.wte(np.array([4, 1, 2])) + model.wpe(np.arange(3))).data.reshape(3, 2, 2)[:, 1]
+    k = model.attn.wk(model.wte(np.array([4, 1, 2])) + model.wpe(np.arange(3))).data.reshape(3, 2, 2)[:, 1]
+    scores = q[2] @ k.T / math.sqrt(HEAD_DIM)  # head 1, query 2: its three scores
+    assert shown["a[1, 2, 1]"][0] == format_number(weights.data[1, 2, 1], 2)
+    assert grads["a[1, 2, 1]"] == format_number(d_weights[1, 2, 1], 2)
+    for j in range(3):
+        assert shown[f"s{j}"][0] == format_number(scores[j], 2)
+        assert shown[f"e{j}"][0] == format_number(math.exp(scores[j]), 2)
+    assert shown["q0"][0] == format_number(q[2, 0], 2) and shown["k1.1"][0] == format_number(k[1, 1], 2)
+    driver.save_screenshot(str(shots / "attention_2_circuit.png"))
+    driver.switch_to.default_content()
+    driver.find_element(By.CSS_SELECTOR, ".cg-circuit-bar button").click()
+    assert not driver.find_elements(By.ID, "cg-circuit")
+    assert_offline_and_clean(driver, path)

@@ -69,3 +69,33 @@ def test_the_model_crosses_to_pytorch_and_trains_on_with_the_same_losses(torch, 
         ref.backward()
         theirs_opt.step()
         assert step_here(tokens) == pytest.approx(ref.item(), abs=1e-9)
+
+
+# ---- bad input: each gives a clear error naming the value ----------------------------------------------
+
+def test_a_sequence_over_the_block_size_names_both_numbers(setup):
+    names, tok, weights = setup
+    model, scalar = gpt.TensorGPT(weights), gpt.circuitgrad_scalar(weights)
+    with pytest.raises(ValueError, match="a sequence of 17 tokens does not fit the model's block size 16"):
+        model(list(range(17)))
+    with pytest.raises(ValueError, match=r"a sequence of 0 tokens does not fit"):
+        model([])
+    assert model(list(range(16))).shape == (16, tok.vocab_size)  # exactly the block fits
+    with pytest.raises(ValueError, match="position 16 is beyond the model's block size 16"):
+        scalar.forward(0, 16, [[]], [[]])
+
+
+def test_the_issues_bad_input_list(setup):
+    names, tok, weights = setup
+    with pytest.raises(ValueError, match=r"character '#' \(U\+0023\) at position 2"):
+        tok.encode("ab#")
+    with pytest.raises(ValueError, match="the corpus is empty"):
+        nn.text.CharTokenizer([])
+    with pytest.raises(ValueError, match="the name list is empty"):
+        gpt.train_tensor(gpt.TensorGPT(weights), tok, [], 1)
+    logits = np.zeros(tok.vocab_size)
+    with pytest.raises(ValueError, match="temperature must be a number > 0, got 0"):
+        nn.text.sample_next(logits, temperature=0)
+    with pytest.raises(ValueError, match=f"top_k must be an int from 1 to the vocabulary size {tok.vocab_size}, "
+                                         f"got {tok.vocab_size + 1}"):
+        nn.text.sample_next(logits, top_k=tok.vocab_size + 1)

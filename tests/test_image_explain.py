@@ -63,7 +63,8 @@ def test_explanations_leave_the_model_as_they_found_it(rng):
     assert model.training and all(m.training for m in model.modules())
     assert [p.requires_grad for p in model.parameters()] == [False] + [True] * 5
     assert all(p.grad is None for p in model.parameters())  # frozen while explaining: no weight gradients
-    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())  # the hook is removed
+    assert all(not m._forward_hooks and not m._forward_pre_hooks and not m._backward_hooks
+               for m in model.modules())  # the hooks are removed
     assert "forward" not in model[1].__dict__  # and no method was shadowed
 
 

@@ -50,7 +50,7 @@ def _every_plot(title: str) -> list:
         viz.plot_decision_boundary(_probability, XY, LABELS, resolution=20, title=title),
         viz.plot_decision_boundary(lambda x: x, XY, LABELS, resolution=20, title=title),  # (N, 2) scores: argmax
         viz.plot_history({"loss": [0.7, 0.4]}, title=title),
-        viz.plot_neurons(model, XY, LABELS, resolution=8, title=title),
+        viz.plot_neurons(nn.explain.neuron_maps(model, XY, resolution=8), XY, LABELS, title=title),
         viz.plot_images(images, titles=[title, "b"]),
         viz.plot_heatmaps(images, images, titles=[title, "b"]),
         viz.plot_attributions(np.ones(3), np.arange(3.0), title=title),

@@ -29,6 +29,7 @@ import numpy as np
 
 from circuitgrad.autograd.graph import Node, gate_steps, topological_order
 
+from . import attention_circuits
 from .graph_view import build_view, check_root, format_number, full_values, summarize
 from .modules import plan
 
@@ -211,6 +212,14 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
             t["gradDetail"] = _detail(totals[p], precision)
     if n - 1 in tensors:
         tensors[n - 1]["grad"] = summarize(seed, precision)
+    # Attention weights (a softmax of q k^T): each weight's circuit of scalar gates, opened by a click.
+    attention, budget = {}, attention_circuits.MAX_CIRCUITS
+    for i, nv in enumerate(views):
+        if nv.node.fn is attention_circuits.O.Softmax and i in tensors:
+            found = attention_circuits.circuits(nv.node, totals.get(i), page_model, precision, budget)
+            if found is not None:
+                attention[str(i)] = found
+                budget -= len(found["circuits"])
     tips: dict = {}
     groups = [[g.title, -1 if g.parent is None else g.parent,
                tips.setdefault(id(g.call.module), (len(tips), repr(g.call.module)[:1500]))[0]]
@@ -229,7 +238,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
         "steps": {"count": len(gates), "gate": _b64(gates, "i4"), "sendStart": _b64(send_starts, "i4"),
                   "sendTo": _b64(send_to, "i4"), "send": _b64(send_values, "f8"),
                   "tensorSends": {str(k): v for k, v in tensor_sends.items()}},
-        "groups": groups, "tips": [t for _, t in sorted(tips.values())],
+        "groups": groups, "tips": [t for _, t in sorted(tips.values())], "attention": attention,
     }
 
 

@@ -11,6 +11,7 @@ gives the numbers; `plot_neurons` draws them with matplotlib (a Figure, never py
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -110,17 +111,29 @@ def colours(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 @korean_fallback
-def plot_neurons(model: Any, X: Any, y: Any = None, resolution: int = 40, title: str = "What each neuron computes") -> Any:
+def plot_neurons(maps: Any, X: Any, y: Any = None, resolution: int = 40, title: str = "What each neuron computes") -> Any:
     """A matplotlib Figure of every neuron's heat map over the input plane, column by column.
 
-    Lines between neurons are the weights (width: size, blue: positive, orange: negative); the
-    last column is the output, with the points X coloured by their label y. Raises what
-    `neuron_maps` raises, and ValueError when y does not hold one label per point.
+    `maps` is what `nn.explain.neuron_maps(model, X)` returns (the arrays; nn reads the model, viz
+    draws): `viz.plot_neurons(nn.explain.neuron_maps(model, X, 40), X, y)`. Lines between neurons
+    are the weights (width: size, blue: positive, orange: negative); the last column is the
+    output, with the points X coloured by their label y. Given a model instead (the older form,
+    still working for one release, with a DeprecationWarning), viz computes the maps itself at
+    `resolution`. Raises ValueError when y does not hold one label per point, or the arrays are
+    not neuron maps.
     """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    info = neuron_maps(model, X, resolution, owner="plot_neurons")
+    if isinstance(maps, dict):
+        info = maps
+        if not {"maps", "weights", "extent"} <= set(info) or len(info["maps"]) != len(info["weights"]) + 1:
+            raise ValueError("plot_neurons: maps must be what nn.explain.neuron_maps(model, X) returns "
+                             "({'maps', 'weights', 'extent'}, one more map column than weight matrices)")
+    else:
+        warnings.warn("plot_neurons(model, X, ...) is deprecated: pass the arrays, "
+                      "viz.plot_neurons(nn.explain.neuron_maps(model, X), X, y)", DeprecationWarning, stacklevel=3)
+        info = neuron_maps(maps, X, resolution, owner="plot_neurons")
     X = _array("plot_neurons", "X", X)
     labels = None if y is None else _array("plot_neurons", "y", y).reshape(-1)
     if labels is not None and labels.shape[0] != X.shape[0]:

@@ -16,12 +16,13 @@ writes it from `ALL`).
     conv.py         conv2d conv1d conv_transpose2d (im2col / col2im)
     pool.py         max_pool2d avg_pool2d adaptive_avg_pool2d
     assign.py       x[index] = v (what item assignment and the in-place fills record)
+    hooks.py        backward_hook piece (the identity a module's full backward hooks run in)
 """
 from __future__ import annotations
 
 from ..graph import Op
-from . import (activations, arithmetic, assign, conv, functions, fused, matmul, piecewise, pool, reductions, shape,
-               softmax)
+from . import (activations, arithmetic, assign, conv, functions, fused, hooks, matmul, piecewise, pool, reductions,
+               shape, softmax)
 from .activations import (CELU, ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, Mish, SiLU, Softplus, Softsign)
 from .arithmetic import (Add, AddConst, Div, DivConst, DomainError, Mul, MulConst, Neg, Pow, PowConst, RDivConst,
                          RPowConst, RSubConst, Sub)
@@ -30,6 +31,7 @@ from .functions import (SELU, Abs, Cast, Clip, Cos, Erf, Exp, Exp2, Expm1, Leaky
                         Reciprocal, ReLU, Rsqrt, Sigmoid, Sin, Sqrt, Square, Step, Tanh)
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .fused import BinaryCrossEntropy, Linear, WeightedSum
+from .hooks import BackwardHook, Piece
 from .matmul import MatMul
 from .piecewise import Ceil, Floor, Maximum, Minimum, Round, Sign
 from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -39,7 +41,7 @@ from .shape import (BroadcastTo, Cat, Clone, Flip, Index, Pad, Repeat, Reshape, 
 from .softmax import LogSoftmax, Softmax
 
 FAMILIES = (arithmetic, functions, activations, piecewise, reductions, softmax, matmul, shape, assign, fused, conv,
-            pool)
+            pool, hooks)
 
 
 def all_ops() -> list[type]:
@@ -62,4 +64,4 @@ __all__ = ["Op", "DomainError", "all_ops", "FAMILIES", "Add", "Sub", "Mul", "Div
            "GELU", "ELU", "CELU", "SiLU", "Softplus", "Mish", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish",
            "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Cumsum", "Clone", "Flip", "Tril", "Triu",
            "Repeat", "Pad", "Conv2d", "Conv1d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
-           "AdaptiveAvgPool2d", "IndexPut"]
+           "AdaptiveAvgPool2d", "IndexPut", "BackwardHook", "Piece"]

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var M = JSON.parse(document.getElementById("cg-data").textContent);
+  var PAGE = M.attention && Object.keys(M.attention).length ? "<!DOCTYPE html>" + document.documentElement.outerHTML : "";
   var NS = "http://www.w3.org/2000/svg", P = M.precision;
   var $ = function (id) { return document.getElementById(id); };
   var svg = $("cg-svg"), world = $("cg-world"), stage = $("cg-stage"), tip = $("cg-tip");
@@ -559,6 +560,7 @@
     row("op:", n.op || "none (a leaf)");
     row("module:", moduleOf(i));
     if (n.shape) row("shape:", n.shape);
+    if (ATT[i]) row(ATT_TEXT.clickKey, ATT_TEXT.click);
     html("div", tip, "data:", "cg-k");
     if (valueNow(i) === "?") html("pre", tip, "? (not computed yet)");
     else if (t) detail(tip, t.data, "cg-tv");
@@ -585,7 +587,11 @@
     g.addEventListener("mouseenter", function (ev) { at(ev); showTip(i); });
     g.addEventListener("mousemove", function (ev) { at(ev); showTip(i); });
     g.addEventListener("mouseleave", hideTip);
-    g.addEventListener("click", function (ev) { if (dragged) return; at(ev); ev.stopPropagation(); if (tipFor === i) hideTip(); else showTip(i); });
+    g.addEventListener("click", function (ev) {
+      if (dragged) return;
+      at(ev); ev.stopPropagation();
+      if (ATT[i]) { hideTip(); showAttention(i); } else if (tipFor === i) hideTip(); else showTip(i);
+    });
   }
   function at(ev) { var b = stage.getBoundingClientRect(); tipAt = { x: ev.clientX - b.left, y: ev.clientY - b.top }; }
 
@@ -661,6 +667,59 @@
   }
   function pathTo(g) { var p = []; while (g !== null && g !== undefined) { p.unshift(g); g = G[g].parent; } return p; }
 
+  // ---- attention: the weights of a softmax of q k^T; one click opens a weight's circuit ----------
+  // Each circuit (the q.k products, the scale, the softmax gates, as scalar gates with the numbers the
+  // model computed) is a page model of its own, stored in this page (explore.py, attention_circuits.py),
+  // and opens in a copy of this page in a frame: no request, and every control works on it.
+  var ATT = M.attention || {};
+  var ATT_TEXT = { title: "attention weights", hint: "click a weight to open its circuit",
+                   close: "close", back: "\u2039 back to the model", masked: "masked",
+                   clickKey: "click:", click: "the attention weights; one more click opens a weight's circuit" };
+  function attentionColour(w) { var t = Math.max(0, Math.min(1, w)); return "rgba(239, 108, 0, " + (0.08 + 0.8 * t).toFixed(3) + ")"; }
+  function closeAttention() { var old = $("cg-att"); if (old) old.parentNode.removeChild(old); }
+  function showAttention(i) {
+    closeAttention();
+    var a = ATT[i], shape = a.shape, rows = shape[shape.length - 2], cols = shape[shape.length - 1];
+    var panel = html("div", stage, "", "cg-att");
+    panel.id = "cg-att"; panel.setAttribute("data-node", i);
+    panel.addEventListener("click", function (ev) { ev.stopPropagation(); });
+    panel.addEventListener("pointerdown", function (ev) { ev.stopPropagation(); });
+    panel.addEventListener("wheel", function (ev) { ev.stopPropagation(); });
+    var head = html("div", panel, "", "cg-att-head");
+    html("b", head, (N[i].name || ATT_TEXT.title) + " " + N[i].shape);
+    var x = html("button", head, ATT_TEXT.close);
+    x.type = "button"; x.addEventListener("click", closeAttention);
+    html("div", panel, a.note || ATT_TEXT.hint, "cg-att-hint");
+    for (var m = 0; m * rows * cols < a.values.length; m++) {
+      var lead = [], rest = m;
+      for (var d = shape.length - 3; d >= 0; d--) { lead.unshift(rest % shape[d]); rest = Math.floor(rest / shape[d]); }
+      if (lead.length) html("div", panel, "[" + lead.join(", ") + ", :, :]", "cg-att-sub");
+      var table = html("table", panel, "", "cg-att-grid");
+      for (var r = 0; r < rows; r++) {
+        var tr = html("tr", table);
+        for (var c = 0; c < cols; c++) {
+          var k = (m * rows + r) * cols + c, w = a.values[k], cell = html("td", tr, formatNumber(w, P));
+          cell.setAttribute("data-index", lead.concat([r, c]).join(","));
+          if (a.circuits[k] === undefined) { cell.className = "cg-att-masked"; cell.title = a.note || ATT_TEXT.masked; continue; }
+          cell.style.background = attentionColour(w);
+          cell.addEventListener("click", (function (k) { return function () { openCircuit(i, k); }; })(k));
+        }
+      }
+    }
+  }
+  function openCircuit(i, k) {
+    var model = ATT[i].circuits[k], at = PAGE.indexOf('id="cg-data">'), end = PAGE.indexOf("<\/script>", at);
+    var json = JSON.stringify(model).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+    var overlay = html("div", $("cg-app"), "", "cg-circuit");
+    overlay.id = "cg-circuit";
+    var bar = html("div", overlay, "", "cg-circuit-bar"), back = html("button", bar, ATT_TEXT.back);
+    back.type = "button"; back.addEventListener("click", function () { overlay.parentNode.removeChild(overlay); });
+    html("b", bar, model.title);
+    var frame = html("iframe", overlay);
+    frame.title = model.title;
+    frame.srcdoc = PAGE.slice(0, at + 'id="cg-data">'.length) + json + PAGE.slice(end);
+  }
+
   // ---- controls --------------------------------------------------------------------------------
   $("cg-first").addEventListener("click", function () { go(0); });
   $("cg-prev").addEventListener("click", function () { go(state.step - 1); });
@@ -692,5 +751,5 @@
   draw(null);
   if (window.performance && performance.mark) performance.mark("circuitgrad-drawn");
   window.circuitgradExplorer = { model: M, state: state, go: go, mode: mode, open: open, fit: fit, formatNumber: formatNumber,
-                                 view: function () { return V.view; } };
+                                 view: function () { return V.view; }, showAttention: showAttention, openCircuit: openCircuit };
 })();
