@@ -106,7 +106,8 @@ def test_live_writes_the_run_as_an_animated_page(tmp_path):
     frames = json.loads(re.search(r"var CG_RUN = (\{.*?\});\n", text, re.S).group(1))["frames"]
     assert 5 <= len(frames) <= 10, "thinned to at most max_frames"
     assert "<b>epoch 24</b>" in frames[-1]["html"] and frames[-1]["epoch"] == 24, "the last frame is the end of training"
-    assert frames[-1]["html"].count("<image ") == 2 + 4 + 1 + 1  # every neuron, and the output over the plane
+    assert frames[-1]["html"].count("<image ") == 3 + 1  # a picture of each column's maps, and the output over the plane
+    assert frames[-1]["html"].count('stroke="#9e9e9e" stroke-width="0.6"') == 2 + 4 + 1  # an outline round each neuron
     assert frames[-1]["w"] is None, "without loss= no weights are recorded"
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", text)
     assert 0 < watch.overhead < 1

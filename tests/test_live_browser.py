@@ -28,6 +28,7 @@ browser = browser_fixture(1300, 1100)
 
 
 READ_JS = """
+const current = window.cgLive.current();  // also writes every number at full precision into data-*
 const nodes = {}, wires = [];
 for (const g of document.querySelectorAll('#graph .cg-node')) {
   const d = {}; for (const k of ['z', 'a', 'gz', 'ga', 'b', 'gb', 'value', 'grad']) if (g.dataset[k] !== undefined) d[k] = +g.dataset[k];
@@ -36,7 +37,7 @@ for (const g of document.querySelectorAll('#graph .cg-node')) {
 }
 for (const g of document.querySelectorAll('#graph .cg-wire'))
   wires.push({layer: +g.dataset.layer, from: g.dataset.from, to: g.dataset.to, value: +g.dataset.value, grad: +g.dataset.grad});
-return {nodes: nodes, wires: wires, current: window.cgLive.current(), caption: document.getElementById('sample-caption').textContent};
+return {nodes: nodes, wires: wires, current: current, caption: document.getElementById('sample-caption').textContent};
 """
 
 
@@ -123,7 +124,8 @@ def test_the_page_shows_a_clicked_samples_values_and_gradients_exactly(browser, 
     browser.save_screenshot(str(shots / "live_xor_point.png"))
 
     # scrub back: the slider to the third recorded epoch, the same sample at those weights
-    browser.execute_script("const s = document.getElementById('slider'); s.value = 2; s.dispatchEvent(new Event('input'))")
+    browser.execute_async_script("const s = document.getElementById('slider'); s.value = 2; s.dispatchEvent(new Event('input'));"
+                                 "requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")  # drawn at the next frame
     shown = browser.execute_script(READ_JS)
     assert shown["current"]["epoch"] == watch.epochs[2] and "data point 3 of 4" in shown["caption"]
     check(browser, watch, model, loss_fn, shown)
