@@ -211,7 +211,7 @@ def test_live_records_every_frames_weights_bit_for_bit(tmp_path):
     graph = run["graph"]
     assert graph["layers"] == [{"in": 2, "out": 4, "bias": True, "act": "tanh", "slope": 0.0},
                                {"in": 4, "out": 1, "bias": True, "act": "sigmoid", "slope": 0.0}]
-    assert graph["loss"]["kind"] == "bce" and graph["X"] == X.tolist() and graph["dtype"] == "float64"
+    assert graph["loss"]["kind"] == "bce" and graph["data"][0]["X"] == X.tolist() and graph["dtype"] == "float64"
     assert [f["epoch"] for f in run["frames"]] == epochs
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .explore import ASSETS, script_json
+from .live_data import LiveData
 from .live_graph import pack, parameters, replay_spec, unpack
 from .neurons import colour_range, colours, neuron_maps, plane
 
@@ -226,18 +227,53 @@ class Live:
         self.spec: Optional[dict] = None  # the layers and loss the page replays (with loss=)
         self.frames: list = []
         self.history: dict = {}
+        self.model: Any = None
+        self._data: Optional[LiveData] = None if X is None or y is None else LiveData(X, y)
+        self._rows: list = []     # every epoch's logs since the start (or the restart) of the run
+        self._initial: Optional[str] = None  # the weights before the first epoch, packed
         # CPU seconds (process_time), so other work on the machine does not buy the view more drawing
         self.cost = 0.0          # CPU seconds spent drawing
         self.elapsed = 0.0       # CPU seconds from the start of training to its end
         self._handle: Any = None
 
+    # ---- the data the run trains on ---------------------------------------------------------------
+
+    @property
+    def data(self) -> LiveData:
+        """The points the run trains on, for `fit(model, loss, optimizer, watch.data, callbacks=[watch])`:
+        iterated once an epoch, so points added or removed change the next epoch. Raises ValueError
+        before there are any (give X= and y=, or train once on a tuple (X, y))."""
+        if self._data is None:
+            raise ValueError("live: no data yet: give X= and y= to viz.live, or train once with fit's data (X, y)")
+        return self._data
+
+    def add_points(self, X: Any, y: Any) -> None:
+        """Add points (n, 2) with their labels to the data the next epochs train on. Raises ValueError
+        for a wrong shape, nan or a label the loss cannot take, TypeError for labels that are not numbers."""
+        self.data.add(X, y)
+
+    def remove_points(self, indices: Any) -> None:
+        """Remove points (indices into `data.X`) from the data the next epochs train on. Raises
+        IndexError for an index out of range, TypeError for one that is not an int, ValueError
+        when nothing would be left."""
+        self.data.remove(indices)
+
     # ---- the fit callback ----------------------------------------------------------------------
 
     def on_train_begin(self, model: Any, data: Any) -> None:
-        X, y = (self.X, self.y) if self.X is not None else _pair(data)
-        self._X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=float)
-        self._y = None if y is None else np.asarray(y.data if isinstance(y, Tensor) else y, dtype=float).reshape(-1)
-        self.model = model
+        fresh = model is not self.model
+        if data is not self._data:
+            if self._data is not None and self._data.edited:
+                raise ValueError("live: points were added or removed since the last fit, but this fit trains on "
+                                 "other data; train on watch.data, which holds them")
+            if self.X is None:  # fit's own data: a new version when it differs from what the run trained on
+                X, y = _pair(data)
+                X, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in (X, y))
+                if self._data is None or fresh:
+                    self._data = LiveData(X, y)
+                elif not (np.array_equal(X, self._data.X) and np.array_equal(y, self._data.y)):
+                    self._data._new(X, y)
+        self._data_now()
         self._jupyter = self.path is None and _in_jupyter()
         if self.path is None and not self._jupyter:
             raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
@@ -246,8 +282,24 @@ class Live:
         self.spec = None if self.loss is None else replay_spec(model, self.loss)  # and one the page cannot replay
         if self.spec is not None and self._y is None:
             raise ValueError("live: the sample's graph needs the labels: give y= with X=")
-        self.frames, self.history, self.cost, self._interval, self._rows = [], {}, 0.0, self.interval, []
+        if self._data is not None and self.spec is not None:  # what add_points accepts as labels
+            self._data.kind, self._data.classes = self.spec["loss"]["kind"], self.spec["layers"][-1]["out"]
+        if self._data is not None:
+            self._data.edited = False
+        if fresh:  # a new run; the same model trained again continues the run (after rewind or restart too)
+            self.model, self.frames, self.history, self._rows = model, [], {}, []
+            self._initial = pack(model)
+        self.cost, self._interval, self._offset = 0.0, self.interval, len(self._rows)
         self._start, self._last = time.process_time(), time.perf_counter()
+
+    def _data_now(self) -> None:
+        """The points of the version the last epoch trained on, as the frames draw them."""
+        if self._data is not None:
+            X, y = self._data.versions[self._data.used]
+        else:
+            X, y = self.X, self.y
+        self._X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=float)
+        self._y = None if y is None else np.asarray(y.data if isinstance(y, Tensor) else y, dtype=float).reshape(-1)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         # An epoch of the XOR net takes about 100 us, so this runs every epoch and must stay tiny:
@@ -255,17 +307,18 @@ class Live:
         self._rows.append(logs)
         if (time.perf_counter() - self._last >= self._interval
                 and self.cost <= self.budget * (time.process_time() - self._start)):
-            self._frame(epoch)
+            self._frame(self._offset + epoch)
 
     def on_train_end(self, history: Any) -> None:
         t = time.process_time()
         epochs = len(self._rows)
-        if epochs:
+        trained = epochs > self._offset
+        if trained:
             self._frame(epochs - 1)
-        if self.path is not None:
+        if self.path is not None and self.frames:
             self.save(self.path)
         end = time.process_time()
-        self.cost += end - (self._drawn if epochs else t)  # writing the page counts too (_frame counted itself)
+        self.cost += end - (self._drawn if trained else t)  # writing the page counts too (_frame counted itself)
         self.elapsed = end - self._start
 
     # ---- frames ----------------------------------------------------------------------------------
@@ -276,36 +329,61 @@ class Live:
         for row in self._rows[done:]:
             for key, value in row.items():
                 self.history.setdefault(key, []).append(float(value))
+        self._data_now()  # the points this epoch trained on (a few arrays: cheap)
         info = neuron_maps(self.model, self._X, self.resolution, owner="live")
         text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y)
+        # the weights of this epoch, bit for bit, for the sample's graph and for restore/rewind
+        self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model),
+                            "d": self._d})
+        if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
+            self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
+            self._interval = max(self._interval * 2, 1e-3)
         if self._jupyter:
             from IPython.display import HTML, display
+            # with the sample's graph: the whole page so far, in a frame of its own (its script runs there)
+            shown = HTML(text if self.spec is None else
+                         f'<iframe srcdoc="{html.escape(self.page())}" style="width:100%;height:{self._height()}px;'
+                         'border:1px solid #e0e0e0"></iframe>')
             if self._handle is None:
-                self._handle = display(HTML(text), display_id=True)
+                self._handle = display(shown, display_id=True)
             else:
-                self._handle.update(HTML(text))
-        if self.path is not None:  # the weights of this epoch, bit for bit, for the sample's graph
-            self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model)})
-            if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
-                self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
-                self._interval = max(self._interval * 2, 1e-3)
+                self._handle.update(shown)
         self._last, self._drawn = time.perf_counter(), time.process_time()
         self.cost += self._drawn - t
 
-    def save(self, path: Union[str, PathLike]) -> Path:
-        """Write the recorded frames as one self-contained page that plays them back; returns the path."""
+    @property
+    def _d(self) -> int:
+        return 0 if self._data is None else self._data.used
+
+    def _height(self) -> int:
+        """Pixels for the page in a notebook: the frame, then the sample's graph (as live.js lays it out)."""
+        widths = [2] + [layer["out"] for layer in self.spec["layers"]]
+        rows = 80 if sum(a * b for a, b in zip(widths, widths[1:])) <= 48 else 56
+        return min(420 + max(widths) * rows + 60, 1400)
+
+    def page(self) -> str:
+        """The recorded frames as one self-contained page (HTML text) that plays them back."""
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
         page = (ASSETS / "live.html").read_text(encoding="utf-8")
         run: dict = {"frames": self.frames, "graph": None}
         if self.spec is not None:
-            X = self._X
-            run["graph"] = dict(self.spec, X=X.tolist(), y=self._y.tolist(), extent=list(plane(X, 2)[1]),
-                                dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
-        data = script_json(run)  # no text, a metric's name included, can end the page's script
+            versions = self._data.versions if self._data is not None else [(self._X, self._y)]
+            data = []
+            for X, y in versions:
+                X = np.asarray(X, dtype=float)
+                data.append({"X": X.tolist(), "y": np.asarray(y, dtype=float).reshape(-1).tolist(),
+                             "extent": list(plane(X, 2)[1])})
+            run["graph"] = dict(self.spec, data=data, dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
+        text = script_json(run)  # no text, a metric's name included, can end the page's script
         script = (ASSETS / "live.js").read_text(encoding="utf-8")
+        return page.replace("/*JS*/", script).replace("/*RUN*/", text)
+
+    def save(self, path: Union[str, PathLike]) -> Path:
+        """Write the recorded frames as one self-contained page that plays them back; returns the path."""
+        text = self.page()
         path = Path(path)
-        path.write_text(page.replace("/*JS*/", script).replace("/*RUN*/", data), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return path
 
     @property
@@ -313,17 +391,45 @@ class Live:
         """The epochs whose weights the page holds (with loss=), in order."""
         return [f["epoch"] for f in self.frames if f["w"] is not None]
 
-    def restore(self, model: Any, epoch: int) -> None:
-        """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or
-        to look at the net as it was). Raises ValueError for an epoch not recorded (naming those that are)."""
+    def _recorded(self, epoch: int) -> dict:
         for f in self.frames:
             if f["epoch"] == epoch and f["w"] is not None:
-                for p, a in zip(parameters(model), unpack(f["w"], model)):
-                    p.data[...] = a
-                return
+                return f
         kept = self.epochs
         raise ValueError(f"live: no weights recorded after epoch {epoch!r}; recorded: "
                          f"{kept[:3] + ['...'] + kept[-3:] if len(kept) > 6 else kept} (pass loss= to record them)")
+
+    def restore(self, model: Any, epoch: int) -> None:
+        """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or
+        to look at the net as it was). Raises ValueError for an epoch not recorded (naming those that are)."""
+        for p, a in zip(parameters(model), unpack(self._recorded(epoch)["w"], model)):
+            p.data[...] = a
+
+    def rewind(self, model: Any, epoch: int) -> None:
+        """Go back to the end of a recorded `epoch`: its weights into `model` (bit for bit), its points as the
+        data, and everything recorded after it dropped, so the next `fit(..., callbacks=[this])` on `model`
+        resumes at epoch + 1. An optimizer's own state (momentum, Adam's averages) is not recorded: plain
+        SGD resumes exactly, others start their state afresh. Raises ValueError for an epoch not recorded."""
+        frame = self._recorded(epoch)
+        self.restore(model, epoch)
+        self.model = model
+        self.frames = [f for f in self.frames if f["epoch"] <= epoch]
+        self._rows = self._rows[:epoch + 1]
+        self.history = {k: v[:epoch + 1] for k, v in self.history.items()}
+        if self._data is not None:
+            self._data.rewind(frame["d"])
+
+    def restart(self, model: Any, first_points: bool = False) -> None:
+        """Put the weights `model` had before the first epoch back (bit for bit) and drop the recording, so
+        the next `fit(..., callbacks=[this])` trains again from the same initialization: on the points as they
+        are now, or with `first_points=True` on those the run started with. Raises ValueError before any training."""
+        if self._initial is None:
+            raise ValueError("live: nothing to restart: train with fit(..., callbacks=[this]) first")
+        for p, a in zip(parameters(model), unpack(self._initial, model)):
+            p.data[...] = a
+        self.model, self.frames, self.history, self._rows = model, [], {}, []
+        if self._data is not None and first_points:
+            self._data.rewind(0)
 
     @property
     def overhead(self) -> float:

@@ -20,6 +20,14 @@
   var caption = $("sample-caption"), legend = $("sample-legend"), message = $("sample-message");
   var svg = $("graph"), tip = $("tip");
   var k = frames.length - 1, timer = null, sample = null, built = null, last = null, shown = [], current = null;
+  // the messages of bad input and of the data each epoch trained on, in one place
+  var SAY = {
+    points: function (n) { return n + " training points"; },
+    noPoint: function (i, n) { return "There is no data point " + i + ": the epoch shown trained on " + n + " points (0 to " + (n - 1) + ")."; },
+    outside: function (x, e) { return "The point (" + fmt(x[0]) + ", " + fmt(x[1]) + ") lies outside the plane the data spans (x1 from " + fmt(e[0]) + " to " + fmt(e[1]) + ", x2 from " + fmt(e[2]) + " to " + fmt(e[3]) + "): choose one inside it."; },
+    notRecorded: function (e, near) { return "Epoch " + e + " was not recorded (viz.live keeps max_frames epochs); showing the nearest recorded one, " + near + "."; },
+    gone: " (not among the points this epoch trained on)"
+  };
 
   // ---- the recorded weights -------------------------------------------------------------------
   function decode(text) {  // base64 of little-endian float64 bytes -> Float64Array, bit for bit
@@ -329,16 +337,27 @@
   // ---- choosing the sample, and the epoch -----------------------------------------------------
   function nearest(x) {
     var best = 0, dist = Infinity;
-    G.X.forEach(function (p, i) {
+    points().X.forEach(function (p, i) {
       var d = (p[0] - x[0]) * (p[0] - x[0]) + (p[1] - x[1]) * (p[1] - x[1]);
       if (d < dist) { dist = d; best = i; }
     });
     return best;
   }
+  function points() { return G.data[frames[k].d || 0]; }  // the points the epoch shown trained on
   function choose(i, x) {  // a data point (x omitted) or a position of the plane (label of the nearest point)
+    var D = points(), e = D.extent;
+    if (!x && !(i === Math.floor(i) && i >= 0 && i < D.X.length)) { message.textContent = SAY.noPoint(i, D.X.length); return; }
+    if (x && !(x[0] >= e[0] && x[0] <= e[1] && x[1] >= e[2] && x[1] <= e[3])) { message.textContent = SAY.outside(x, e); return; }
     var near = x ? nearest(x) : i;
-    sample = {i: x ? null : i, x: x || G.X[i].slice(), y: G.y[near], near: near};
+    sample = {i: x ? null : i, x: x || D.X[i].slice(), y: D.y[near], near: near, gone: false};
     update();
+  }
+  function follow() {  // the chosen data point in the points of the epoch shown (added or removed points move it)
+    if (sample.i === null) return;
+    var X = points().X, at = -1;
+    for (var i = 0; i < X.length && at < 0; i++) if (X[i][0] === sample.x[0] && X[i][1] === sample.x[1]) at = i;
+    sample.gone = at < 0;
+    if (at >= 0) sample.i = sample.near = at;
   }
   function label(v) { return G.loss.kind === "cross_entropy" ? Math.round(v) : v; }
   function marker() {  // a ring round the chosen input on the output map
@@ -346,19 +365,22 @@
     if (!box || !sample) return;
     var old = box.querySelector(".cg-chosen");
     if (old) old.parentNode.removeChild(old);
-    var e = G.extent, w = +box.getAttribute("width"), h = +box.getAttribute("height");
+    var e = points().extent, w = +box.getAttribute("width"), h = +box.getAttribute("height");
     el("circle", {cx: (sample.x[0] - e[0]) / (e[1] - e[0]) * w, cy: (e[3] - sample.x[1]) / (e[3] - e[2]) * h, r: 10,
                   fill: "none", stroke: "#212121", "stroke-width": 2.2, "stroke-dasharray": "3 2", "class": "cg-chosen",
                   "pointer-events": "none"}, box);
   }
   function update() {
     var frame = frames[k];
-    count.textContent = "epoch " + frame.epoch + "  \u00b7  recorded epoch " + (k + 1) + " of " + frames.length;
+    count.textContent = "epoch " + frame.epoch + "  \u00b7  recorded epoch " + (k + 1) + " of " + frames.length +
+      (G ? "  \u00b7  " + SAY.points(points().X.length) : "");
     if (!G) return;
+    message.textContent = "";
+    follow();
     marker();
     var r = replay(layersAt(k), sample.x, label(sample.y));
     draw(r);
-    var where = sample.i !== null ? "data point " + (sample.i + 1) + " of " + G.X.length
+    var where = sample.gone ? "a data point" + SAY.gone : sample.i !== null ? "data point " + (sample.i + 1) + " of " + points().X.length
       : "a point of the plane you chose, with the label of the nearest data point (" + (sample.near + 1) + ")";
     caption.textContent = "The graph of one sample, x = (" + fmt(sample.x[0]) + ", " + fmt(sample.x[1]) + "), label " +
       r.y + ": " + where + ", with the weights after epoch " + frame.epoch + "; loss of this sample " + fmt(r.loss) +
@@ -398,7 +420,7 @@
     if (t.classList && t.classList.contains("cg-point")) { stop(); choose(+t.getAttribute("data-i")); return; }
     var box = t.closest ? t.closest(".cg-boundary") : null;
     if (!box) return;
-    var rect = box.getBoundingClientRect(), e = G.extent;
+    var rect = box.getBoundingClientRect(), e = points().extent;
     var fx = (ev.clientX - rect.left) / rect.width, fy = (ev.clientY - rect.top) / rect.height;
     if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) return;
     stop();
@@ -426,7 +448,8 @@
       (wires > 300 ? "of its " + wires.toLocaleString("en") + " weights the " + Math.min(wires, PAINTED).toLocaleString("en") +
                      " largest are drawn as lines (blue +, orange \u2212): hover a neuron for its weights and gradients."
                    : "each wire its weight w and d loss / d w. Hover for the formula.");
-    sample = {i: 0, x: G.X[0].slice(), y: G.y[0], near: 0};
+    var D0 = G.data[frames[k].d || 0];
+    sample = {i: 0, x: D0.X[0].slice(), y: D0.y[0], near: 0, gone: false};
   } else {
     message.textContent = "This run recorded no weights, so there is no sample graph: pass loss= (the loss fit trains " +
       "with, e.g. viz.live(path=..., loss=nn.BCELoss())) to see one sample's values and gradients.";
@@ -436,7 +459,15 @@
                                             gz: last.gz, ga: last.ga, gW: last.gW, gb: last.gb}; },
     epochs: function () { return frames.map(function (fr) { return fr.epoch; }); },
     show: function (i) { stop(); show(i); },
+    epoch: function (e) { stop(); goTo(e); },
     choose: function (i, x) { stop(); choose(i, x); }
   };
-  show(frames.length - 1);
+  function goTo(e) {  // a training epoch (not an index): the nearest recorded one, saying so when it is not recorded
+    var best = frames.length - 1;
+    frames.forEach(function (fr, i) { if (Math.abs(fr.epoch - e) < Math.abs(frames[best].epoch - e)) best = i; });
+    show(best);
+    if (frames[best].epoch !== e) message.textContent = SAY.notRecorded(e, frames[best].epoch);
+  }
+  var asked = /[#&]epoch=(-?\d+)/.exec(location.hash);  // page.html#epoch=300 opens at epoch 300
+  if (asked) goTo(+asked[1]); else show(frames.length - 1);
 })();
