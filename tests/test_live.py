@@ -242,3 +242,116 @@ def test_loss_axis_labels_tell_its_ends_apart():
     from circuitgrad.viz.live import ticks
     assert ticks(np.log10(0.69248), np.log10(0.69314)) == ("0.693", "0.692")  # was "0.69" at both ends
     assert ticks(-3.0, 0.0) == ("1", "0.001")
+
+
+# ---- the data the run trains on, rewinding and restarting -------------------------------------
+
+def recorded_run(tmp_path, name="run.html", loss=None):
+    model, X, y = xor_net()
+    watch = viz.live(X, y, path=tmp_path / name, loss=loss or nn.BCELoss(), interval=0.0, budget=1.0, max_frames=1000)
+    return model, X, y, watch
+
+
+def bce(model, X, y) -> float:
+    from circuitgrad.autograd import Tensor
+    return nn.BCELoss()(model(Tensor(X)), Tensor(y)).item()
+
+
+def test_added_and_removed_points_are_what_the_next_epochs_train_on(tmp_path):
+    model, X, y, watch = recorded_run(tmp_path)
+    fit = lambda epochs, cbs=(): nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data,
+                                        epochs=epochs, progress=False, callbacks=[watch, *cbs])
+    fit(5)
+    watch.add_points([[0.5, 0.5]], [1.0])
+    assert watch.data.X.shape == (5, 2) and watch.data.y.shape == (5, 1) and watch.data.y.dtype == y.dtype
+    h = fit(5)
+    then, _, _ = xor_net(seed=3)
+    watch.restore(then, 4)  # the loss of epoch 5 is over the 5 points, at the weights after epoch 4
+    assert h["loss"][0] == pytest.approx(bce(then, watch.data.X, watch.data.y), rel=1e-12)
+    assert h["loss"][0] != pytest.approx(bce(then, X, y), rel=1e-3)
+    watch.remove_points([0, 1])
+    fit(3)
+    assert watch.epochs == list(range(13)), "the second and third fit continue the run"
+    assert [f["d"] for f in watch.frames] == [0] * 5 + [1] * 5 + [2] * 3, "each epoch notes the points it saw"
+
+    class AddAtEpoch1:  # a change during fit takes effect at the next epoch
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 1:
+                watch.add_points(np.array([[2.0, 2.0], [-1.0, 0.5]]), np.array([0.0, 1.0]))
+    fit(3, [AddAtEpoch1()])
+    assert [f["d"] for f in watch.frames[-3:]] == [2, 2, 3]
+    run = json.loads(re.search(r"var CG_RUN = (\{.*?\});\n", (tmp_path / "run.html").read_text(encoding="utf-8"),
+                               re.S).group(1))
+    assert [len(d["X"]) for d in run["graph"]["data"]] == [4, 5, 3, 5]
+    assert run["frames"][7]["html"].count('class="cg-point"') == 5 and run["frames"][-1]["html"].count('class="cg-point"') == 5
+    assert run["graph"]["data"][3]["extent"][1] == 2.5, "the plane grows with the points (margin 0.5)"
+
+
+def test_adding_or_removing_bad_points_says_what_is_wrong(tmp_path):
+    model, X, y, watch = recorded_run(tmp_path)
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        watch.add_points([[1.0, 2.0, 3.0]], [1.0])
+    with pytest.raises(ValueError, match="1 points need 1 labels"):
+        watch.add_points([[1.0, 2.0]], [1.0, 0.0])
+    with pytest.raises(ValueError, match="nan or inf"):
+        watch.add_points([[np.nan, 2.0]], [1.0])
+    with pytest.raises(TypeError, match="labels must be numbers"):
+        watch.add_points([[1.0, 2.0]], ["yes"])
+    with pytest.raises(IndexError, match="index 4 is out of range for 4 points"):
+        watch.remove_points([4])
+    with pytest.raises(TypeError, match="indices must be ints"):
+        watch.remove_points([0.5])
+    with pytest.raises(ValueError, match="would leave nothing to train on"):
+        watch.remove_points([0, 1, 2, 3])
+    nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data, epochs=1, progress=False,
+           callbacks=[watch])
+    with pytest.raises(ValueError, match=r"BCELoss labels are probabilities in \[0, 1\], got 2"):
+        watch.add_points([[1.0, 2.0]], [2.0])
+    watch.add_points([1.0, 2.0], [1.0])  # one point may be given flat
+    with pytest.raises(ValueError, match="train on watch.data"):  # the edit would be lost without a word
+        nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=1, progress=False,
+               callbacks=[watch])
+    with pytest.raises(ValueError, match="no data yet"):
+        viz.live(path=tmp_path / "x.html").add_points([[0.0, 0.0]], [1.0])
+
+    np.random.seed(0)
+    three = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 3))
+    Xs, ys = nn.data.spirals(10, n_classes=3, seed=0)
+    watch = viz.live(Xs, ys, path=tmp_path / "s.html", loss=nn.CrossEntropyLoss())
+    nn.fit(three, nn.CrossEntropyLoss(), nn.optim.SGD(three.parameters(), lr=0.1), watch.data, epochs=1,
+           progress=False, callbacks=[watch])
+    for bad in (3, -1, 1.5):
+        with pytest.raises(ValueError, match=r"class indices 0 \.\. 2, got"):
+            watch.add_points([[0.0, 0.0]], [bad])
+    watch.add_points([[0.0, 0.0]], [2])
+    assert watch.data.y.dtype == ys.dtype and watch.data.y[-1] == 2
+
+
+def test_rewind_resumes_from_a_recorded_epoch_and_restart_from_the_same_initialization(tmp_path):
+    model, X, y, watch = recorded_run(tmp_path)
+    initial = [p.data.copy() for p in model.parameters()]
+    fit = lambda epochs: nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data,
+                                epochs=epochs, progress=False, callbacks=[watch])
+    with pytest.raises(ValueError, match="nothing to restart"):
+        watch.restart(model)
+    fit(20)
+    after_20 = [p.data.copy() for p in model.parameters()]
+    watch.add_points([[0.5, 0.5]], [1.0])  # rewinding goes back to the points that epoch saw
+    watch.rewind(model, 9)
+    probe, _, _ = xor_net(seed=5)
+    watch.restore(probe, 9)
+    assert all(a.data.tobytes() == b.data.tobytes() for a, b in zip(model.parameters(), probe.parameters()))
+    assert watch.epochs == list(range(10)) and len(watch.history["loss"]) == 10 and len(watch.data.X) == 4
+    fit(10)
+    assert watch.epochs == list(range(20))
+    for a, b in zip(model.parameters(), after_20):  # the same epochs again (equal to rounding on any machine)
+        assert np.allclose(a.data, b, rtol=1e-9, atol=1e-12)
+    watch.restart(model)
+    assert all(p.data.tobytes() == w.tobytes() for p, w in zip(model.parameters(), initial)), "bit for bit"
+    assert watch.frames == [] and watch.history == {}
+    fit(20)
+    assert watch.epochs == list(range(20))
+    for a, b in zip(model.parameters(), after_20):
+        assert np.allclose(a.data, b, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="no weights recorded after epoch 25"):
+        watch.rewind(model, 25)

@@ -312,8 +312,8 @@ class Live:
     def on_train_end(self, history: Any) -> None:
         t = time.process_time()
         epochs = len(self._rows)
-        trained = epochs > self._offset
-        if trained:
+        trained = epochs > self._offset and not (self.frames and self.frames[-1]["epoch"] == epochs - 1)
+        if trained:  # the last epoch, unless its frame was just drawn
             self._frame(epochs - 1)
         if self.path is not None and self.frames:
             self.save(self.path)

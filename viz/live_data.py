@@ -85,10 +85,10 @@ class LiveData:
             bad = (y != np.round(y)) | (y < 0) | (y >= (self.classes or 0))
             if bad.any():
                 raise ValueError(f"live.add_points: CrossEntropyLoss labels are class indices 0 .. "
-                                 f"{(self.classes or 0) - 1}, got {y[bad][0]!r}")
+                                 f"{(self.classes or 0) - 1}, got {y[bad].flat[0].item()!r}")
         elif self.kind == "bce" and ((y < 0) | (y > 1)).any():
             raise ValueError(f"live.add_points: BCELoss labels are probabilities in [0, 1], got "
-                             f"{y[(y < 0) | (y > 1)][0]!r}")
+                             f"{y[(y < 0) | (y > 1)].flat[0].item()!r}")
 
     def remove(self, indices: Any) -> None:
         X, y = self.versions[self.current]

@@ -468,6 +468,7 @@
     show(best);
     if (frames[best].epoch !== e) message.textContent = SAY.notRecorded(e, frames[best].epoch);
   }
-  var asked = /[#&]epoch=(-?\d+)/.exec(location.hash);  // page.html#epoch=300 opens at epoch 300
-  if (asked) goTo(+asked[1]); else show(frames.length - 1);
+  function asked() { return /[#&]epoch=(-?\d+)/.exec(location.hash); }  // page.html#epoch=300 opens at epoch 300
+  window.addEventListener("hashchange", function () { if (asked()) { stop(); goTo(+asked()[1]); } });
+  if (asked()) goTo(+asked()[1]); else show(frames.length - 1);
 })();
