@@ -158,10 +158,25 @@ def test_live_updates_one_output_in_jupyter(monkeypatch):
         "watch = viz.live(interval=0.0, budget=1.0)\n"
         "h = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=30, "
         "progress=False, callbacks=[watch])")])
+    # with loss=: the whole live page (curves, maps and the sample's graph) in an iframe, updated as it trains
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "watch = viz.live(X, y, loss=nn.BCELoss(), interval=0.0, budget=1.0)\n"
+        "h = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data, epochs=20, "
+        "progress=False, callbacks=[watch])\n"
+        "watch.add_points([[0.5, 0.5]], [1.0])\n"
+        "h = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data, epochs=5, "
+        "progress=False, callbacks=[watch])\n"
+        "watch.epochs[-1]"))
     nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
     assert [o.output_type for o in outputs] == ["display_data"], "one output, updated in place"
     assert "<b>epoch 29</b>" in outputs[0].data["text/html"]
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["display_data", "execute_result"], "one view, nothing printed"
+    view = outputs[0].data["text/html"]
+    assert view.startswith('<div class="cg-live-page"><iframe srcdoc=') and "cgLive" in view and "epoch 24" in view
+    assert "http" not in view.replace("http://www.w3.org/", ""), "no CDN, no network"
+    assert outputs[1].data["text/plain"] == "24"
 
 
 def test_plot_neurons_draws_a_figure_per_neuron():

@@ -342,8 +342,8 @@ class Live:
             from IPython.display import HTML, display
             # with the sample's graph: the whole page so far, in a frame of its own (its script runs there)
             shown = HTML(text if self.spec is None else
-                         f'<iframe srcdoc="{html.escape(self.page())}" style="width:100%;height:{self._height()}px;'
-                         'border:1px solid #e0e0e0"></iframe>')
+                         f'<div class="cg-live-page"><iframe srcdoc="{html.escape(self.page())}" '
+                         f'style="width:100%;height:{self._height()}px;border:1px solid #e0e0e0"></iframe></div>')
             if self._handle is None:
                 self._handle = display(shown, display_id=True)
             else:
