@@ -31,6 +31,7 @@ from circuitgrad.autograd import Tensor
 from .explore import ASSETS, script_json
 from .live_data import LiveData
 from .live_graph import pack, parameters, replay_spec, unpack
+from .neurons import MIDDLE as MIDDLE_RGB
 from .neurons import colour_range, colours, neuron_maps, plane
 
 CELL = 30          # px between neuron centres in a column
@@ -109,6 +110,29 @@ LEGEND = ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1
           'Lines: weights (blue +, orange \u2212)</span></div>')
 
 
+# A net with several outputs (CrossEntropyLoss's scores) colours the plane by its likeliest class instead, in
+# matplotlib's tab10 colours, as plot_decision_boundary does.
+CLASSES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def class_colours(scores: np.ndarray) -> np.ndarray:
+    """(C, H, W) raw scores to RGB: the likeliest class's colour, paler where softmax is less sure."""
+    p = np.exp(scores - scores.max(axis=0))
+    p /= p.sum(axis=0)
+    best = p.argmax(axis=0)
+    sure = np.clip((p.max(axis=0) - 1 / len(p)) / (1 - 1 / len(p)), 0.0, 1.0)[..., None]
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in CLASSES], dtype=float)
+    white = np.array(MIDDLE_RGB, dtype=float)
+    return (white + (palette[best % len(CLASSES)] - white) * (0.25 + 0.75 * sure)).round().astype(np.uint8)
+
+
+def class_legend(classes: int) -> str:
+    swatches = "".join(f"{_swatch(CLASSES[c % len(CLASSES)])}class {c}" for c in range(classes))
+    return ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
+            f'{swatches}<br><span style="margin-left:8px">the plane: the likeliest class, paler where the net is '
+            'unsure. Neurons: orange below 0, blue above</span></div>')
+
+
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
                y: Optional[np.ndarray]) -> str:
     """One frame: the network of heat maps, the output over the plane with the points, the curves."""
@@ -162,19 +186,20 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
                f'{"".join(images)}</svg>')
-    out = maps[-1][0]
-    lo, hi = colour_range(out)
+    classes = maps[-1].shape[0]
+    picture = colours(maps[-1][0], *colour_range(maps[-1][0])) if classes == 1 else class_colours(maps[-1])
     x0, x1, y0, y1 = extent
     dots = ""
     if y is not None:
         for i, ((px, py), label) in enumerate(zip(X, y)):
             cx, cy = (px - x0) / (x1 - x0) * BOUNDARY, (y1 - py) / (y1 - y0) * BOUNDARY
-            fill = "#0877bd" if label > 0.5 else "#f59322"
+            fill = ("#0877bd" if label > 0.5 else "#f59322") if classes == 1 else \
+                CLASSES[int(round(label)) % len(CLASSES)]
             dots += (f'<circle class="cg-point" data-i="{i}" cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" '
                      'stroke="#212121" stroke-width="1.5"/>')
     boundary = (f'<svg class="cg-boundary" width="{BOUNDARY}" height="{BOUNDARY}" '
                 'style="display:block;border:1px solid #bdbdbd">'
-                f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(colours(out, lo, hi))}"/>'
+                f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(picture)}"/>'
                 f'{dots}</svg>')
     curves = ""
     losses = {k: v for k, v in history.items() if "loss" in k and v}
@@ -188,7 +213,7 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
             f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}'
-            f'{LEGEND}</div>'
+            f'{LEGEND if classes == 1 else class_legend(classes)}</div>'
             f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
             f'{curves}</div></div>')
 
