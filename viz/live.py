@@ -300,6 +300,7 @@ class Live:
                     self._data._new(X, y)
         self._data_now()
         self._jupyter = self.path is None and _in_jupyter()
+        self._handle = None  # each fit draws in its own cell's output
         if self.path is None and not self._jupyter:
             raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
                              "the run as an animated page")
@@ -423,6 +424,11 @@ class Live:
         kept = self.epochs
         raise ValueError(f"live: no weights recorded after epoch {epoch!r}; recorded: "
                          f"{kept[:3] + ['...'] + kept[-3:] if len(kept) > 6 else kept} (pass loss= to record them)")
+
+    def points(self, epoch: int) -> tuple:
+        """The points (X, y) a recorded epoch trained on. Raises ValueError for an epoch not recorded."""
+        d = self._recorded(epoch)["d"]
+        return self._data.versions[d] if self._data is not None else (self._X, self._y)
 
     def restore(self, model: Any, epoch: int) -> None:
         """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or

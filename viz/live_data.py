@@ -30,6 +30,8 @@ class LiveData:
             raise ValueError(f"live: X must have shape (N, 2) (points of the plane), got {X.shape}")
         if len(y) != len(X):
             raise ValueError(f"live: X has {len(X)} points but y has {len(y)} labels")
+        if not (np.isfinite(X.astype(float)).all() and np.isfinite(y.astype(float)).all()):
+            raise ValueError("live: X or y holds nan or inf; the plane drawn around the points would have no extent")
         self.versions: list = [(X, y)]
         self.current = 0          # the version the next epoch trains on
         self.used = 0             # the version the last epoch trained on
