@@ -9,7 +9,11 @@ In Jupyter the frame updates in place (plain HTML and inline PNG, no widgets); w
 frames are written at the end of training as one self-contained page that plays them back
 (play/pause, a slider over the recorded epochs). With `loss=` (the loss fit trains with) each
 frame also records the weights, bit for bit, and the page draws the graph of one sample chosen by
-a click, every value and gradient recomputed in the browser (viz/live_graph.py says how).
+a click, every value and gradient recomputed in the browser (viz/live_graph.py says how); in Jupyter
+the output is then that whole page, redrawn as training runs. `fit(..., watch.data, callbacks=[watch])`
+trains on the watched points, which `add_points`/`remove_points` change from the next epoch on (each
+recorded epoch notes which points it saw: viz/live_data.py); `rewind` resumes from a recorded epoch and
+`restart` from the same initialization, both bit for bit; a second fit of the same model continues the run.
 Drawing is throttled to a share of the training's CPU time (`budget`), so watching costs little.
 """
 from __future__ import annotations
