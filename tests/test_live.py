@@ -167,6 +167,9 @@ def test_live_updates_one_output_in_jupyter(monkeypatch):
         "h = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data, epochs=5, "
         "progress=False, callbacks=[watch])\n"
         "watch.epochs[-1]"))
+    nb.cells.append(nbformat.v4.new_code_cell(  # the same run trained on in the next cell: drawn in that cell
+        "h = nn.fit(model, nn.BCELoss(), nn.optim.SGD(model.parameters(), lr=0.5), watch.data, epochs=3, "
+        "progress=False, callbacks=[watch])"))
     nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
     assert [o.output_type for o in outputs] == ["display_data"], "one output, updated in place"
@@ -177,6 +180,8 @@ def test_live_updates_one_output_in_jupyter(monkeypatch):
     assert view.startswith('<div class="cg-live-page"><iframe srcdoc=') and "cgLive" in view and "epoch 24" in view
     assert "http" not in view.replace("http://www.w3.org/", ""), "no CDN, no network"
     assert outputs[1].data["text/plain"] == "24"
+    assert [o.output_type for o in nb.cells[2].outputs] == ["display_data"] and "epoch 27" in nb.cells[2].outputs[0].data["text/html"]
+    assert "epoch 27" not in view, "the earlier cell's view stays as it was"
 
 
 def test_plot_neurons_draws_a_figure_per_neuron():

@@ -231,6 +231,11 @@ def _in_jupyter() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+def _cell() -> Any:
+    from IPython import get_ipython
+    return getattr(get_ipython(), "execution_count", None)
+
+
 def _pair(data: Any) -> tuple:
     if isinstance(data, tuple) and len(data) == 2:
         return data
@@ -264,6 +269,7 @@ class Live:
         self.cost = 0.0          # CPU seconds spent drawing
         self.elapsed = 0.0       # CPU seconds from the start of training to its end
         self._handle: Any = None
+        self._cell: Any = None  # the notebook cell (its execution count) whose output _handle updates
 
     # ---- the data the run trains on ---------------------------------------------------------------
 
@@ -304,7 +310,8 @@ class Live:
                     self._data._new(X, y)
         self._data_now()
         self._jupyter = self.path is None and _in_jupyter()
-        self._handle = None  # each fit draws in its own cell's output
+        if self._jupyter and self._cell != _cell():  # a fit in another cell draws in that cell's output
+            self._handle, self._cell = None, _cell()
         if self.path is None and not self._jupyter:
             raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
                              "the run as an animated page")
