@@ -165,7 +165,7 @@
       G.layers.forEach(function (spec, l) {
         B.ends[l] = [];
         for (var o = 0; o < spec.out; o++) for (var i = 0; i < spec.in; i++)
-          B.ends[l].push([pos[l][i].x + BW, pos[l][i].y + BH / 2, pos[l + 1][o].x, pos[l + 1][o].y + BH / 2]);
+          B.ends[l].push("M" + (pos[l][i].x + BW) + " " + (pos[l][i].y + BH / 2) + "L" + pos[l + 1][o].x + " " + (pos[l + 1][o].y + BH / 2));
       });
     }
     G.layers.forEach(function (spec, l) {
@@ -279,12 +279,15 @@
     built.lossNode.setAttribute("data-grad", "1");
   }
 
-  function paintWires(r, biggest) {  // one path per (sign, width) bucket, each built in one pass
-    var paths = [], all = [];
+  function paintWires(r, biggest) {  // one path per (sign, width) bucket, each built in one pass, kept per epoch
+    var paths = r.layers.paths;
+    if (paths) { paths.forEach(function (d, p) { built.paths[p].setAttribute("d", d); }); return; }
+    paths = [];
     for (var p = 0; p < 2 * BUCKETS; p++) paths.push([]);
     // only the PAINTED largest weights: long diagonal strokes by the ten thousand take seconds to rasterize
-    r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { all.push(Math.abs(v)); }); }); });
-    var least = all.length > PAINTED ? Float64Array.from(all).sort()[all.length - PAINTED] : 0;
+    var all = new Float64Array(built.ends.reduce(function (n, e) { return n + e.length; }, 0)), at = 0;
+    r.layers.forEach(function (L) { L.W.forEach(function (row) { for (var i = 0; i < row.length; i++) all[at++] = Math.abs(row[i]); }); });
+    var least = all.length > PAINTED ? all.sort()[all.length - PAINTED] : 0;
     r.layers.forEach(function (L, l) {
       var ends = built.ends[l], n = 0, ins = G.layers[l].in;
       for (var o = 0; o < L.W.length; o++) {
@@ -293,11 +296,12 @@
           var v = row[i], e = ends[n];
           if (Math.abs(v) < least) continue;
           var path = paths[(v > 0 ? 0 : BUCKETS) + Math.min(BUCKETS - 1, Math.floor(BUCKETS * Math.abs(v) / biggest))];
-          path.push("M" + e[0] + " " + e[1] + "L" + e[2] + " " + e[3]);
+          path.push(e);
         }
       }
     });
-    paths.forEach(function (path, p) { built.paths[p].setAttribute("d", path.join("")); });
+    r.layers.paths = paths = paths.map(function (path) { return path.join(""); });
+    paths.forEach(function (d, p) { built.paths[p].setAttribute("d", d); });
   }
 
   // ---- hover: the maths with the numbers ------------------------------------------------------
