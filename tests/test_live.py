@@ -370,9 +370,12 @@ def test_rewind_resumes_from_a_recorded_epoch_and_restart_from_the_same_initiali
     assert watch.epochs == list(range(20))
     for a, b in zip(model.parameters(), after_20):  # the same epochs again (equal to rounding on any machine)
         assert np.allclose(a.data, b, rtol=1e-9, atol=1e-12)
+    watch.add_points([[0.5, 0.5]], [1.0])
     watch.restart(model)
     assert all(p.data.tobytes() == w.tobytes() for p, w in zip(model.parameters(), initial)), "bit for bit"
-    assert watch.frames == [] and watch.history == {}
+    assert watch.frames == [] and watch.history == {} and len(watch.data.X) == 5, "the points as they are now"
+    watch.restart(model, first_points=True)
+    assert len(watch.data.X) == 4 and (watch.data.X == X).all(), "or those the run started with"
     fit(20)
     assert watch.epochs == list(range(20))
     for a, b in zip(model.parameters(), after_20):
