@@ -10,9 +10,10 @@ CPU time of training with the view against the same training without it, interle
 medians (goal <= 20%); the same run with the view of curves and neuron maps only (`viz.live`
 without `loss=`) is timed in the same rounds (goal < 10%), with the share of the run it spent
 drawing, as timed inside it. "scrub" opens the XOR page, then a page of a 2-120-120-120-37 net (399 neurons;
-30,000 wires, the 1,500 largest painted on a canvas) in headless Chromium and shows every recorded epoch in turn, one per
-animation frame, from a script; frames a second = epochs shown / seconds, read with
-performance.now (goal >= 10).
+33,480 wires, the 1,500 largest drawn as 8 SVG paths) in headless Chromium, scrolls the sample's graph into view and
+shows every recorded epoch in turn, one per animation frame, from a script (each frame's first showing parses its
+neuron maps); frames a second = epochs shown / seconds, read with performance.now (goal >= 10), printed also as
+a ratio to the goal (1.00x or more meets it).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import fmt_time, headless_chromium, heading, verdict, why_no_browser
+from bench import fmt_ratio, fmt_time, headless_chromium, heading, verdict, why_no_browser
 from circuitgrad import nn, viz
 from circuitgrad.demo import xor_network
 
@@ -61,6 +62,7 @@ def xor_runs(epochs: int, rounds: int, folder: Path) -> dict:
 
 SCRUB_JS = """
 const done = arguments[arguments.length - 1], n = window.cgLive.epochs().length;
+document.getElementById('graph').scrollIntoView();  // the sample's graph on screen, so its painting counts
 let i = 0, t0 = null;
 function step() {
   if (t0 === null) t0 = performance.now();
@@ -73,13 +75,13 @@ requestAnimationFrame(step);
 
 
 def wide_page(folder: Path) -> Path:
-    """The page of a 2-120-120-120-37 net (399 neurons) trained 4 epochs on 3 spirals, every epoch recorded."""
+    """The page of a 2-120-120-120-37 net (399 neurons) trained 8 epochs on 3 spirals, every epoch recorded."""
     np.random.seed(0)
     model = nn.Sequential(nn.Linear(2, 120), nn.Tanh(), nn.Linear(120, 120), nn.Tanh(), nn.Linear(120, 120), nn.Tanh(),
                           nn.Linear(120, 37))
     X, y = nn.data.spirals(60, n_classes=3, seed=0)
-    watch = viz.live(path=folder / "wide.html", loss=nn.CrossEntropyLoss(), interval=0.0, budget=1.0, max_frames=4)
-    nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=4, progress=False,
+    watch = viz.live(path=folder / "wide.html", loss=nn.CrossEntropyLoss(), interval=0.0, budget=1.0, max_frames=8)
+    nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=8, progress=False,
            callbacks=[watch])
     return folder / "wide.html"
 
@@ -120,7 +122,8 @@ def main(argv: list = None) -> int:
             for page in (folder / "xor_live.html", wide_page(folder)):
                 s = scrub_rate(page)
                 print(f"scrubbing a graph of {s['nodes']} neurons and {s['wires']:,} wires >= {FPS_GOAL:.0f} frames a "
-                      f"second: {s['fps']:.1f} ({s['shown']} epochs shown) {verdict(s['fps'] >= FPS_GOAL)}")
+                      f"second: {s['fps']:.1f} = {fmt_ratio(s['fps'] / FPS_GOAL)} the goal ({s['shown']} epochs shown) "
+                      f"{verdict(s['fps'] >= FPS_GOAL)}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

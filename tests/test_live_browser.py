@@ -28,6 +28,7 @@ browser = browser_fixture(1300, 1100)
 
 
 READ_JS = """
+const current = window.cgLive.current();  // also writes every number at full precision into data-*
 const nodes = {}, wires = [];
 for (const g of document.querySelectorAll('#graph .cg-node')) {
   const d = {}; for (const k of ['z', 'a', 'gz', 'ga', 'b', 'gb', 'value', 'grad']) if (g.dataset[k] !== undefined) d[k] = +g.dataset[k];
@@ -36,7 +37,7 @@ for (const g of document.querySelectorAll('#graph .cg-node')) {
 }
 for (const g of document.querySelectorAll('#graph .cg-wire'))
   wires.push({layer: +g.dataset.layer, from: g.dataset.from, to: g.dataset.to, value: +g.dataset.value, grad: +g.dataset.grad});
-return {nodes: nodes, wires: wires, current: window.cgLive.current(), caption: document.getElementById('sample-caption').textContent};
+return {nodes: nodes, wires: wires, current: current, caption: document.getElementById('sample-caption').textContent};
 """
 
 
@@ -123,7 +124,8 @@ def test_the_page_shows_a_clicked_samples_values_and_gradients_exactly(browser, 
     browser.save_screenshot(str(shots / "live_xor_point.png"))
 
     # scrub back: the slider to the third recorded epoch, the same sample at those weights
-    browser.execute_script("const s = document.getElementById('slider'); s.value = 2; s.dispatchEvent(new Event('input'))")
+    browser.execute_async_script("const s = document.getElementById('slider'); s.value = 2; s.dispatchEvent(new Event('input'));"
+                                 "requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")  # drawn at the next frame
     shown = browser.execute_script(READ_JS)
     assert shown["current"]["epoch"] == watch.epochs[2] and "data point 3 of 4" in shown["caption"]
     check(browser, watch, model, loss_fn, shown)
@@ -179,3 +181,50 @@ def test_a_run_without_weights_says_how_to_get_the_graph(browser, tmp_path):
     assert "pass loss=" in browser.find_element(By.ID, "sample-message").text
     browser.find_element(By.CSS_SELECTOR, '.cg-point[data-i="0"]').click()  # nothing to choose, and no error
     assert_offline_and_clean(browser, tmp_path / "plain.html")
+
+
+def test_the_page_shows_the_points_each_epoch_trained_on_and_says_what_is_wrong_in_the_page(browser, tmp_path, shots):
+    np.random.seed(2)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid())
+    X, y = nn.data.xor()
+    loss_fn = nn.BCELoss()
+    page = tmp_path / "edited.html"
+    watch = viz.live(X, y, path=page, loss=loss_fn, interval=0.0, budget=1.0, max_frames=100)
+    for edit in (None, lambda: watch.add_points([[0.5, 0.5], [1.5, -0.5]], [1.0, 0.0]), lambda: watch.remove_points([0])):
+        if edit:
+            edit()
+        nn.fit(model, loss_fn, nn.optim.SGD(model.parameters(), lr=0.5), watch.data, epochs=4, progress=False,
+               callbacks=[watch])
+    open_page(browser, page)
+    points = "return [document.getElementById('count').textContent, document.querySelectorAll('.cg-shown .cg-point').length]"
+    count, dots = browser.execute_script(points)
+    assert "epoch 11" in count and "5 training points" in count and dots == 5
+    browser.execute_script("window.cgLive.show(5); window.cgLive.choose(5)")  # epoch 5: the point (1.5, -0.5), added
+    shown = browser.execute_script(READ_JS)
+    assert shown["current"]["x"] == [1.5, -0.5] and "data point 6 of 6" in shown["caption"]
+    check(browser, watch, model, loss_fn, shown)
+    browser.execute_script("window.cgLive.show(2)")  # epoch 2 trained on the 4 first points: the sample stays
+    shown = browser.execute_script(READ_JS)
+    assert "not among the points this epoch trained on" in shown["caption"] and browser.execute_script(points)[1] == 4
+    check(browser, watch, model, loss_fn, shown)
+
+    message = "return document.getElementById('sample-message').textContent"
+    browser.execute_script("window.cgLive.choose(17)")
+    assert browser.execute_script(message) == "There is no data point 17: the epoch shown trained on 4 points (0 to 3)."
+    browser.execute_script("window.cgLive.choose(null, [100, 100])")
+    assert "(100, 100) lies outside the plane the data spans" in browser.execute_script(message)
+    assert browser.execute_script("return window.cgLive.current().x") == [1.5, -0.5], "the sample did not change"
+    browser.execute_script("window.cgLive.epoch(7)")
+    assert browser.execute_script(message) == "" and browser.execute_script("return window.cgLive.current().epoch") == 7
+    browser.execute_script("window.cgLive.epoch(5000)")
+    assert browser.execute_script(message).startswith("Epoch 5000 was not recorded")
+    assert browser.execute_script("return window.cgLive.current().epoch") == 11
+    browser.save_screenshot(str(shots / "live_not_recorded.png"))
+    assert_offline_and_clean(browser, page)
+    browser.get(page.as_uri() + "#epoch=3")  # a link to an epoch
+    assert browser.execute_script("return window.cgLive.current().epoch") == 3
+    browser.get("about:blank")
+    browser.get(page.as_uri() + "#epoch=-4")
+    assert "Epoch -4 was not recorded" in browser.execute_script(message)
+    assert browser.execute_script("return window.cgLive.current().epoch") == 0
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

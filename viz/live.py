@@ -9,7 +9,11 @@ In Jupyter the frame updates in place (plain HTML and inline PNG, no widgets); w
 frames are written at the end of training as one self-contained page that plays them back
 (play/pause, a slider over the recorded epochs). With `loss=` (the loss fit trains with) each
 frame also records the weights, bit for bit, and the page draws the graph of one sample chosen by
-a click, every value and gradient recomputed in the browser (viz/live_graph.py says how).
+a click, every value and gradient recomputed in the browser (viz/live_graph.py says how); in Jupyter
+the output is then that whole page, redrawn as training runs. `fit(..., watch.data, callbacks=[watch])`
+trains on the watched points, which `add_points`/`remove_points` change from the next epoch on (each
+recorded epoch notes which points it saw: viz/live_data.py); `rewind` resumes from a recorded epoch and
+`restart` from the same initialization, both bit for bit; a second fit of the same model continues the run.
 Drawing is throttled to a share of the training's CPU time (`budget`), so watching costs little.
 """
 from __future__ import annotations
@@ -29,7 +33,9 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .explore import ASSETS, script_json
+from .live_data import LiveData
 from .live_graph import pack, parameters, replay_spec, unpack
+from .neurons import MIDDLE as MIDDLE_RGB
 from .neurons import colour_range, colours, neuron_maps, plane
 
 CELL = 30          # px between neuron centres in a column
@@ -108,17 +114,45 @@ LEGEND = ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1
           'Lines: weights (blue +, orange \u2212)</span></div>')
 
 
+# A net with several outputs (CrossEntropyLoss's scores) colours the plane by its likeliest class instead, in
+# matplotlib's tab10 colours, as plot_decision_boundary does.
+CLASSES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def class_colours(scores: np.ndarray) -> np.ndarray:
+    """(C, H, W) raw scores to RGB: the likeliest class's colour, paler where softmax is less sure."""
+    p = np.exp(scores - scores.max(axis=0))
+    p /= p.sum(axis=0)
+    best = p.argmax(axis=0)
+    sure = np.clip((p.max(axis=0) - 1 / len(p)) / (1 - 1 / len(p)), 0.0, 1.0)[..., None]
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in CLASSES], dtype=float)
+    white = np.array(MIDDLE_RGB, dtype=float)
+    return (white + (palette[best % len(CLASSES)] - white) * (0.25 + 0.75 * sure)).round().astype(np.uint8)
+
+
+def class_legend(classes: int) -> str:
+    swatches = "".join(f"{_swatch(CLASSES[c % len(CLASSES)])}class {c}" for c in range(classes))
+    return ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
+            f'{swatches}<br><span style="margin-left:8px">the plane: the likeliest class, paler where the net is '
+            'unsure. Neurons: orange below 0, blue above</span></div>')
+
+
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
                y: Optional[np.ndarray]) -> str:
     """One frame: the network of heat maps, the output over the plane with the points, the curves."""
+    # each column's maps are one picture, stacked with `gap` blank rows between neurons (one image to decode
+    # a column, not one a neuron: a 399-neuron frame parses and paints in a tenth of the time)
+    res = maps[0].shape[1]
+    gap = max(1, round(res * (CELL - NEURON) / NEURON))
+    cell = NEURON * (res + gap) / res  # px between neuron centres, CELL rounded to whole blank rows
     tallest = max(m.shape[0] for m in maps)
-    height = tallest * CELL + 24
+    height = round(tallest * cell) + 24
     width = (len(maps) - 1) * COLUMN_GAP + NEURON + 8
     centres = []
     for c, m in enumerate(maps):
         n = m.shape[0]
         x = 4 + c * COLUMN_GAP + NEURON / 2
-        centres.append([(x, 18 + height / 2 - 12 + (k - (n - 1) / 2) * CELL) for k in range(n)])
+        centres.append([(x, 18 + height / 2 - 12 + (k - (n - 1) / 2) * cell) for k in range(n)])
     scale = max(max(float(np.abs(w).max()) for w in weights), 1e-12)
     sizes = np.concatenate([np.abs(w).ravel() for w in weights])
     # a wide net draws only its MAX_LINES largest weights (thousands of lines cost the page seconds a frame)
@@ -136,12 +170,16 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
                              f'stroke-opacity="0.6"><title>w = {w[i, j]:.3g}</title></line>')
     for c, m in enumerate(maps):
         rgb = colours(m, *colour_range(m))  # one pass per column, one scale for its neurons
-        for k in range(m.shape[0]):
-            x, yc = centres[c][k]
-            images.append(f'<image x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
-                          f'href="{_image(rgb[k])}"/>'
-                          f'<rect x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
-                          'fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
+        n = m.shape[0]
+        stack = np.full((n, res + gap, res, 3), 255, np.uint8)
+        stack[:, :res] = rgb
+        x, top = centres[c][0]
+        images.append(f'<image x="{x - NEURON / 2:.1f}" y="{top - NEURON / 2:.1f}" width="{NEURON}" '
+                      f'height="{NEURON * (n * (res + gap) - gap) / res:.2f}" preserveAspectRatio="none" '
+                      f'href="{_image(stack.reshape(-1, res, 3)[:n * (res + gap) - gap])}"/>')
+        for k in range(n):
+            images.append(f'<rect x="{x - NEURON / 2:.1f}" y="{centres[c][k][1] - NEURON / 2:.1f}" width="{NEURON}" '
+                          f'height="{NEURON}" fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
     if least:
         heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">the {MAX_LINES} largest of '
                  f'{len(sizes):,} weights</text>')
@@ -152,19 +190,20 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
                f'{"".join(images)}</svg>')
-    out = maps[-1][0]
-    lo, hi = colour_range(out)
+    classes = maps[-1].shape[0]
+    picture = colours(maps[-1][0], *colour_range(maps[-1][0])) if classes == 1 else class_colours(maps[-1])
     x0, x1, y0, y1 = extent
     dots = ""
     if y is not None:
         for i, ((px, py), label) in enumerate(zip(X, y)):
             cx, cy = (px - x0) / (x1 - x0) * BOUNDARY, (y1 - py) / (y1 - y0) * BOUNDARY
-            fill = "#0877bd" if label > 0.5 else "#f59322"
+            fill = ("#0877bd" if label > 0.5 else "#f59322") if classes == 1 else \
+                CLASSES[int(round(label)) % len(CLASSES)]
             dots += (f'<circle class="cg-point" data-i="{i}" cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{fill}" '
                      'stroke="#212121" stroke-width="1.5"/>')
     boundary = (f'<svg class="cg-boundary" width="{BOUNDARY}" height="{BOUNDARY}" '
                 'style="display:block;border:1px solid #bdbdbd">'
-                f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(colours(out, lo, hi))}"/>'
+                f'<image width="{BOUNDARY}" height="{BOUNDARY}" preserveAspectRatio="none" href="{_image(picture)}"/>'
                 f'{dots}</svg>')
     curves = ""
     losses = {k: v for k, v in history.items() if "loss" in k and v}
@@ -178,7 +217,7 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
             f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}'
-            f'{LEGEND}</div>'
+            f'{LEGEND if classes == 1 else class_legend(classes)}</div>'
             f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
             f'{curves}</div></div>')
 
@@ -190,6 +229,11 @@ def _in_jupyter() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _cell() -> Any:
+    from IPython import get_ipython
+    return getattr(get_ipython(), "execution_count", None)
 
 
 def _pair(data: Any) -> tuple:
@@ -217,19 +261,57 @@ class Live:
         self.spec: Optional[dict] = None  # the layers and loss the page replays (with loss=)
         self.frames: list = []
         self.history: dict = {}
+        self.model: Any = None
+        self._data: Optional[LiveData] = None if X is None or y is None else LiveData(X, y)
+        self._rows: list = []     # every epoch's logs since the start (or the restart) of the run
+        self._initial: Optional[str] = None  # the weights before the first epoch, packed
         # CPU seconds (process_time), so other work on the machine does not buy the view more drawing
         self.cost = 0.0          # CPU seconds spent drawing
         self.elapsed = 0.0       # CPU seconds from the start of training to its end
         self._handle: Any = None
+        self._cell: Any = None  # the notebook cell (its execution count) whose output _handle updates
+
+    # ---- the data the run trains on ---------------------------------------------------------------
+
+    @property
+    def data(self) -> LiveData:
+        """The points the run trains on, for `fit(model, loss, optimizer, watch.data, callbacks=[watch])`:
+        iterated once an epoch, so points added or removed change the next epoch. Raises ValueError
+        before there are any (give X= and y=, or train once on a tuple (X, y))."""
+        if self._data is None:
+            raise ValueError("live: no data yet: give X= and y= to viz.live, or train once with fit's data (X, y)")
+        return self._data
+
+    def add_points(self, X: Any, y: Any) -> None:
+        """Add points (n, 2) with their labels to the data the next epochs train on. Raises ValueError
+        for a wrong shape, nan or a label the loss cannot take, TypeError for labels that are not numbers."""
+        self.data.add(X, y)
+
+    def remove_points(self, indices: Any) -> None:
+        """Remove points (indices into `data.X`) from the data the next epochs train on. Raises
+        IndexError for an index out of range, TypeError for one that is not an int, ValueError
+        when nothing would be left."""
+        self.data.remove(indices)
 
     # ---- the fit callback ----------------------------------------------------------------------
 
     def on_train_begin(self, model: Any, data: Any) -> None:
-        X, y = (self.X, self.y) if self.X is not None else _pair(data)
-        self._X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=float)
-        self._y = None if y is None else np.asarray(y.data if isinstance(y, Tensor) else y, dtype=float).reshape(-1)
-        self.model = model
+        fresh = model is not self.model
+        if data is not self._data:
+            if self._data is not None and self._data.edited:
+                raise ValueError("live: points were added or removed since the last fit, but this fit trains on "
+                                 "other data; train on watch.data, which holds them")
+            if self.X is None:  # fit's own data: a new version when it differs from what the run trained on
+                X, y = _pair(data)
+                X, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in (X, y))
+                if self._data is None or fresh:
+                    self._data = LiveData(X, y)
+                elif not (np.array_equal(X, self._data.X) and np.array_equal(y, self._data.y)):
+                    self._data._new(X, y)
+        self._data_now()
         self._jupyter = self.path is None and _in_jupyter()
+        if self._jupyter and self._cell != _cell():  # a fit in another cell draws in that cell's output
+            self._handle, self._cell = None, _cell()
         if self.path is None and not self._jupyter:
             raise ValueError("live: outside Jupyter there is nowhere to draw; give path='training.html' to write "
                              "the run as an animated page")
@@ -237,8 +319,24 @@ class Live:
         self.spec = None if self.loss is None else replay_spec(model, self.loss)  # and one the page cannot replay
         if self.spec is not None and self._y is None:
             raise ValueError("live: the sample's graph needs the labels: give y= with X=")
-        self.frames, self.history, self.cost, self._interval, self._rows = [], {}, 0.0, self.interval, []
+        if self._data is not None and self.spec is not None:  # what add_points accepts as labels
+            self._data.kind, self._data.classes = self.spec["loss"]["kind"], self.spec["layers"][-1]["out"]
+        if self._data is not None:
+            self._data.edited = False
+        if fresh:  # a new run; the same model trained again continues the run (after rewind or restart too)
+            self.model, self.frames, self.history, self._rows = model, [], {}, []
+            self._initial = pack(model)
+        self.cost, self._interval, self._offset = 0.0, self.interval, len(self._rows)
         self._start, self._last = time.process_time(), time.perf_counter()
+
+    def _data_now(self) -> None:
+        """The points of the version the last epoch trained on, as the frames draw them."""
+        if self._data is not None:
+            X, y = self._data.versions[self._data.used]
+        else:
+            X, y = self.X, self.y
+        self._X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=float)
+        self._y = None if y is None else np.asarray(y.data if isinstance(y, Tensor) else y, dtype=float).reshape(-1)
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         # An epoch of the XOR net takes about 100 us, so this runs every epoch and must stay tiny:
@@ -246,17 +344,18 @@ class Live:
         self._rows.append(logs)
         if (time.perf_counter() - self._last >= self._interval
                 and self.cost <= self.budget * (time.process_time() - self._start)):
-            self._frame(epoch)
+            self._frame(self._offset + epoch)
 
     def on_train_end(self, history: Any) -> None:
         t = time.process_time()
         epochs = len(self._rows)
-        if epochs:
+        trained = epochs > self._offset and not (self.frames and self.frames[-1]["epoch"] == epochs - 1)
+        if trained:  # the last epoch, unless its frame was just drawn
             self._frame(epochs - 1)
-        if self.path is not None:
+        if self.path is not None and self.frames:
             self.save(self.path)
         end = time.process_time()
-        self.cost += end - (self._drawn if epochs else t)  # writing the page counts too (_frame counted itself)
+        self.cost += end - (self._drawn if trained else t)  # writing the page counts too (_frame counted itself)
         self.elapsed = end - self._start
 
     # ---- frames ----------------------------------------------------------------------------------
@@ -267,36 +366,61 @@ class Live:
         for row in self._rows[done:]:
             for key, value in row.items():
                 self.history.setdefault(key, []).append(float(value))
+        self._data_now()  # the points this epoch trained on (a few arrays: cheap)
         info = neuron_maps(self.model, self._X, self.resolution, owner="live")
         text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y)
+        # the weights of this epoch, bit for bit, for the sample's graph and for restore/rewind
+        self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model),
+                            "d": self._d})
+        if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
+            self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
+            self._interval = max(self._interval * 2, 1e-3)
         if self._jupyter:
             from IPython.display import HTML, display
+            # with the sample's graph: the whole page so far, in a frame of its own (its script runs there)
+            shown = HTML(text if self.spec is None else
+                         f'<div class="cg-live-page"><iframe srcdoc="{html.escape(self.page())}" '
+                         f'style="width:100%;height:{self._height()}px;border:1px solid #e0e0e0"></iframe></div>')
             if self._handle is None:
-                self._handle = display(HTML(text), display_id=True)
+                self._handle = display(shown, display_id=True)
             else:
-                self._handle.update(HTML(text))
-        if self.path is not None:  # the weights of this epoch, bit for bit, for the sample's graph
-            self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model)})
-            if len(self.frames) > self.max_frames:  # keep every other frame, and draw half as often from now on
-                self.frames = self.frames[::2] if len(self.frames) % 2 else self.frames[::2] + [self.frames[-1]]
-                self._interval = max(self._interval * 2, 1e-3)
+                self._handle.update(shown)
         self._last, self._drawn = time.perf_counter(), time.process_time()
         self.cost += self._drawn - t
 
-    def save(self, path: Union[str, PathLike]) -> Path:
-        """Write the recorded frames as one self-contained page that plays them back; returns the path."""
+    @property
+    def _d(self) -> int:
+        return 0 if self._data is None else self._data.used
+
+    def _height(self) -> int:
+        """Pixels for the page in a notebook: the frame, then the sample's graph (as live.js lays it out)."""
+        widths = [2] + [layer["out"] for layer in self.spec["layers"]]
+        rows = 80 if sum(a * b for a, b in zip(widths, widths[1:])) <= 48 else 56
+        return min(420 + max(widths) * rows + 60, 1400)
+
+    def page(self) -> str:
+        """The recorded frames as one self-contained page (HTML text) that plays them back."""
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
         page = (ASSETS / "live.html").read_text(encoding="utf-8")
         run: dict = {"frames": self.frames, "graph": None}
         if self.spec is not None:
-            X = self._X
-            run["graph"] = dict(self.spec, X=X.tolist(), y=self._y.tolist(), extent=list(plane(X, 2)[1]),
-                                dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
-        data = script_json(run)  # no text, a metric's name included, can end the page's script
+            versions = self._data.versions if self._data is not None else [(self._X, self._y)]
+            data = []
+            for X, y in versions:
+                X = np.asarray(X, dtype=float)
+                data.append({"X": X.tolist(), "y": np.asarray(y, dtype=float).reshape(-1).tolist(),
+                             "extent": list(plane(X, 2)[1])})
+            run["graph"] = dict(self.spec, data=data, dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
+        text = script_json(run)  # no text, a metric's name included, can end the page's script
         script = (ASSETS / "live.js").read_text(encoding="utf-8")
+        return page.replace("/*JS*/", script).replace("/*RUN*/", text)
+
+    def save(self, path: Union[str, PathLike]) -> Path:
+        """Write the recorded frames as one self-contained page that plays them back; returns the path."""
+        text = self.page()
         path = Path(path)
-        path.write_text(page.replace("/*JS*/", script).replace("/*RUN*/", data), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return path
 
     @property
@@ -304,17 +428,50 @@ class Live:
         """The epochs whose weights the page holds (with loss=), in order."""
         return [f["epoch"] for f in self.frames if f["w"] is not None]
 
-    def restore(self, model: Any, epoch: int) -> None:
-        """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or
-        to look at the net as it was). Raises ValueError for an epoch not recorded (naming those that are)."""
+    def _recorded(self, epoch: int) -> dict:
         for f in self.frames:
             if f["epoch"] == epoch and f["w"] is not None:
-                for p, a in zip(parameters(model), unpack(f["w"], model)):
-                    p.data[...] = a
-                return
+                return f
         kept = self.epochs
         raise ValueError(f"live: no weights recorded after epoch {epoch!r}; recorded: "
                          f"{kept[:3] + ['...'] + kept[-3:] if len(kept) > 6 else kept} (pass loss= to record them)")
+
+    def points(self, epoch: int) -> tuple:
+        """The points (X, y) a recorded epoch trained on. Raises ValueError for an epoch not recorded."""
+        d = self._recorded(epoch)["d"]
+        return self._data.versions[d] if self._data is not None else (self._X, self._y)
+
+    def restore(self, model: Any, epoch: int) -> None:
+        """Put the weights recorded after `epoch` back into `model`, bit for bit (to check the page, or
+        to look at the net as it was). Raises ValueError for an epoch not recorded (naming those that are)."""
+        for p, a in zip(parameters(model), unpack(self._recorded(epoch)["w"], model)):
+            p.data[...] = a
+
+    def rewind(self, model: Any, epoch: int) -> None:
+        """Go back to the end of a recorded `epoch`: its weights into `model` (bit for bit), its points as the
+        data, and everything recorded after it dropped, so the next `fit(..., callbacks=[this])` on `model`
+        resumes at epoch + 1. An optimizer's own state (momentum, Adam's averages) is not recorded: plain
+        SGD resumes exactly, others start their state afresh. Raises ValueError for an epoch not recorded."""
+        frame = self._recorded(epoch)
+        self.restore(model, epoch)
+        self.model = model
+        self.frames = [f for f in self.frames if f["epoch"] <= epoch]
+        self._rows = self._rows[:epoch + 1]
+        self.history = {k: v[:epoch + 1] for k, v in self.history.items()}
+        if self._data is not None:
+            self._data.rewind(frame["d"])
+
+    def restart(self, model: Any, first_points: bool = False) -> None:
+        """Put the weights `model` had before the first epoch back (bit for bit) and drop the recording, so
+        the next `fit(..., callbacks=[this])` trains again from the same initialization: on the points as they
+        are now, or with `first_points=True` on those the run started with. Raises ValueError before any training."""
+        if self._initial is None:
+            raise ValueError("live: nothing to restart: train with fit(..., callbacks=[this]) first")
+        for p, a in zip(parameters(model), unpack(self._initial, model)):
+            p.data[...] = a
+        self.model, self.frames, self.history, self._rows = model, [], {}, []
+        if self._data is not None and first_points:
+            self._data.rewind(0)
 
     @property
     def overhead(self) -> float:

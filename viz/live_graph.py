@@ -52,7 +52,9 @@ def replay_spec(model: Any, loss: Any) -> dict:
     nodes = 2 + sum(layer["out"] for layer in layers)
     if nodes > MAX_NODES:
         raise ValueError(f"live: the sample's graph would have {nodes} neurons, more than the {MAX_NODES} the page "
-                         "draws legibly; train a narrower model, or pass loss=None to watch only the curves and maps")
+                         "draws legibly; train a narrower model, or pass loss=None to watch only the curves and maps, "
+                         "or draw one pass collapsed to a box a layer: with nn.trace_modules() as trace: "
+                         "loss = loss_fn(model(X), y); then viz.draw(loss, trace=trace, collapse=True)")
     return {"layers": layers, "loss": _loss_spec(loss, layers[-1])}
 
 

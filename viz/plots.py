@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -23,6 +24,7 @@ from circuitgrad.autograd import Tensor, no_grad
 from circuitgrad.autograd.graph import Node
 
 from .fonts import korean_fallback, korean_font  # noqa: F401 (korean_font: viz.plots.korean_font, as before)
+from .neurons import MIDDLE, NEGATIVE, POSITIVE
 from .theme import GRAD_COLOR, VALUE_COLOR
 
 _LOSS_COLORS = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f")
@@ -130,7 +132,7 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
     ax = fig.subplots()
     if out.shape[1] == 1:
         p = out[:, 0].reshape(gx.shape)
-        filled = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.55)
+        filled = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap=PLAYGROUND, alpha=0.55)
         ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.2)
         fig.colorbar(filled, ax=ax, label="p(class 1)")
     else:
@@ -140,7 +142,7 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
     classes = np.unique(labels)
     if classes.size <= 2:  # the ends of the probability shading's red/blue, one legend entry per class
         low, high = classes.min(), max(classes.max(), classes.min() + 1)
-        palette = {c: colormaps["RdBu_r"](0.0 if c == low else 1.0 if c == high else 0.5) for c in classes}
+        palette = {c: PLAYGROUND(0.0 if c == low else 1.0 if c == high else 0.5) for c in classes}
     else:
         palette = {c: colormaps["tab10"](int(c) % 10) for c in classes}
     for c in classes:
@@ -154,6 +156,10 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
     return fig
+
+
+# class 0 orange, class 1 blue: the colours of viz.live's page and plot_neurons (TensorFlow Playground's)
+PLAYGROUND = LinearSegmentedColormap.from_list("playground", [np.array(c) / 255 for c in (NEGATIVE, MIDDLE, POSITIVE)])
 
 
 @korean_fallback

@@ -7,19 +7,27 @@
                mse: (p - y)^2          cross_entropy: -log_softmax(z)[y]
      backward  dz = da f'(z),  dW = dz a_prev^T,  db = dz,  da_prev = W^T dz
 
-   Every number is drawn as text (textContent), green for a value, red for its gradient
+   Every number is drawn as text, green for a value, red for its gradient
    (d loss of this sample / d value), and kept in data-* attributes at full precision. */
 (function () {
   "use strict";
   var run = CG_RUN, frames = run.frames, G = run.graph;
   var SVG = "http://www.w3.org/2000/svg";
-  var PAINTED = 1500;  // wires drawn on the canvas of a wide net, the largest weights first
+  var PAINTED = 1500, BUCKETS = 4;  // wires drawn in a wide net, the largest weights first, in 4 widths a sign
   var VALUE = "#2e7d32", GRAD = "#c62828", MUTED = "#616161", POS = "#0877bd", NEG = "#f59322";
   var $ = function (id) { return document.getElementById(id); };
   var slider = $("slider"), view = $("frame"), button = $("play"), count = $("count");
   var caption = $("sample-caption"), legend = $("sample-legend"), message = $("sample-message");
-  var svg = $("graph"), canvas = $("wires"), tip = $("tip");
+  var svg = $("graph"), tip = $("tip");
   var k = frames.length - 1, timer = null, sample = null, built = null, last = null, shown = [], current = null;
+  // the messages of bad input and of the data each epoch trained on, in one place
+  var SAY = {
+    points: function (n) { return n + " training points"; },
+    noPoint: function (i, n) { return "There is no data point " + i + ": the epoch shown trained on " + n + " points (0 to " + (n - 1) + ")."; },
+    outside: function (x, e) { return "The point (" + fmt(x[0]) + ", " + fmt(x[1]) + ") lies outside the plane the data spans (x1 from " + fmt(e[0]) + " to " + fmt(e[1]) + ", x2 from " + fmt(e[2]) + " to " + fmt(e[3]) + "): choose one inside it."; },
+    notRecorded: function (e, near) { return "Epoch " + e + " was not recorded (viz.live keeps max_frames epochs); showing the nearest recorded one, " + near + "."; },
+    gone: " (not among the points this epoch trained on)"
+  };
 
   // ---- the recorded weights -------------------------------------------------------------------
   function decode(text) {  // base64 of little-endian float64 bytes -> Float64Array, bit for bit
@@ -29,9 +37,11 @@
     for (var j = 0; j < out.length; j++) out[j] = view.getFloat64(8 * j, true);
     return out;
   }
-  function layersAt(frame) {  // [{W: [[...] per output], b: [...] or null}] in the model's order
-    var flat = decode(frame.w), at = 0;
-    return G.layers.map(function (spec) {
+  var decoded = [];  // each frame's weights decoded once: scrubbing back reuses them
+  function layersAt(k) {  // [{W: [[...] per output], b: [...] or null}] in the model's order
+    if (decoded[k]) return decoded[k];
+    var flat = decode(frames[k].w), at = 0;
+    return decoded[k] = G.layers.map(function (spec) {
       var W = [], b = null;
       for (var o = 0; o < spec.out; o++) { W.push(Array.prototype.slice.call(flat, at, at + spec.in)); at += spec.in; }
       if (spec.bias) { b = Array.prototype.slice.call(flat, at, at + spec.out); at += spec.out; }
@@ -113,7 +123,13 @@
     return e;
   }
   function text(parent, x, y, colour, size, anchor) {
-    return el("text", {x: x, y: y, fill: colour, "font-size": size, "text-anchor": anchor || "middle"}, parent);
+    var t = el("text", {x: x, y: y, fill: colour, "font-size": size, "text-anchor": anchor || "middle"}, parent);
+    t.appendChild(document.createTextNode(""));
+    return t;
+  }
+  function write(t, s) {  // only a changed string costs a relayout of its text
+    var node = t.firstChild;
+    if (node.data !== s) node.data = s;
   }
   function nodeName(c, j) {
     if (c === 0) return "x" + (j + 1);
@@ -126,8 +142,8 @@
     var widths = [2].concat(G.layers.map(function (s) { return s.out; }));
     var wires = 0;
     G.layers.forEach(function (s) { wires += s.in * s.out; });
-    // up to MANY wires each is an SVG line with its tooltip and numbers; beyond, all are painted on one
-    // canvas in a few strokes (width and sign buckets), so scrubbing stays fast; hover a neuron then
+    // up to 300 wires each is an SVG line with its tooltip and numbers; beyond, the largest are drawn as
+    // eight paths (sign and width buckets), so scrubbing stays fast; hover a neuron then
     var many = wires > 300;
     var labels = wires <= 48, BW = 150, BH = 48, ROW = labels ? 80 : many ? 50 : 56, GAP = labels ? 250 : 170;
     var tallest = Math.max.apply(null, widths), height = tallest * ROW + 30;
@@ -140,15 +156,16 @@
     svg.setAttribute("width", lossX + BW + 20);
     svg.setAttribute("height", height);
     var wireLayer = el("g", {}, svg), nodeLayer = el("g", {}, svg);
-    var B = {wires: [], nodes: [], labels: labels, canvas: null, ends: []};
-    canvas.style.display = many ? "block" : "none";
+    var B = {wires: [], nodes: [], labels: labels, paths: null, ends: [], painted: null};
     if (many) {
-      canvas.width = lossX + BW + 20; canvas.height = height;
-      B.canvas = canvas;
+      B.paths = [];
+      for (var p = 0; p < 2 * BUCKETS; p++)
+        B.paths.push(el("path", {fill: "none", stroke: p < BUCKETS ? POS : NEG, "stroke-opacity": 0.45,
+                                 "stroke-width": 0.3 + 0.8 * (p % BUCKETS)}, wireLayer));
       G.layers.forEach(function (spec, l) {
         B.ends[l] = [];
         for (var o = 0; o < spec.out; o++) for (var i = 0; i < spec.in; i++)
-          B.ends[l].push([pos[l][i].x + BW, pos[l][i].y + BH / 2, pos[l + 1][o].x, pos[l + 1][o].y + BH / 2]);
+          B.ends[l].push("M" + (pos[l][i].x + BW) + " " + (pos[l][i].y + BH / 2) + "L" + pos[l + 1][o].x + " " + (pos[l + 1][o].y + BH / 2));
       });
     }
     G.layers.forEach(function (spec, l) {
@@ -183,7 +200,9 @@
         var g = el("g", {"class": "cg-node", "data-name": name}, nodeLayer);
         el("rect", {x: p.x, y: p.y, width: BW, height: BH, rx: 6, fill: "#fafafa", stroke: "#9e9e9e"}, g);
         text(g, p.x + 8, p.y + 14, MUTED, 11, "start").textContent = name + (c ? " \u00b7 " + act : "");
-        var node = {g: g, c: c, j: j, name: name};
+        var node = {g: g, c: c, j: j, name: name, v: {}};
+        g.cgNode = node;
+        if (onScreen) onScreen.observe(g);
         if (c) {
           text(g, p.x + 8, p.y + 29, MUTED, 10, "start").textContent = "z";
           text(g, p.x + 78, p.y + 29, MUTED, 10, "start").textContent = "a";
@@ -210,21 +229,39 @@
     B.lossNode = lg;
     return B;
   }
-  function setNumber(node, key, v) { node[key].textContent = fmt(v); node.g.setAttribute("data-" + key, String(v)); }
+  // A neuron's numbers are written into its text only while it is on screen (or near): a 399-neuron graph
+  // changes ~200 texts a frame, not 1,600. The rest are written when they scroll into view.
+  var onScreen = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) { var n = e.target.cgNode; n.visible = e.isIntersecting; if (n.visible) paintNode(n); });
+  }, {rootMargin: "300px"}) : null;
+  function paintNode(n) {
+    if (!n.stale) return;
+    n.stale = false;
+    write(n.a, fmt(n.v.a)); write(n.ga, fmt(n.v.ga));
+    if (n.z) { write(n.z, fmt(n.v.z)); write(n.gz, fmt(n.v.gz)); }
+  }
+  function sync() {  // every number at full precision into data-* attributes, for a test or a script to read
+    built.nodes.forEach(function (col) { col.forEach(function (n) { for (var key in n.v) n.g.dataset[key] = n.v[key]; }); });
+  }
   function draw(r) {
     last = r;
     if (!built) built = build();
     r.a.forEach(function (col, c) {
       col.forEach(function (v, j) {
         var n = built.nodes[c][j];
-        setNumber(n, "a", v); setNumber(n, "ga", r.ga[c][j]);
-        if (c) { setNumber(n, "z", r.z[c][j]); setNumber(n, "gz", r.gz[c][j]); }
-        if (c && r.layers[c - 1].b) { n.g.setAttribute("data-b", String(r.layers[c - 1].b[j])); n.g.setAttribute("data-gb", String(r.gb[c][j])); }
+        n.v = c ? {a: v, ga: r.ga[c][j], z: r.z[c][j], gz: r.gz[c][j]} : {a: v, ga: r.ga[c][j]};
+        if (c && r.layers[c - 1].b) { n.v.b = r.layers[c - 1].b[j]; n.v.gb = r.gb[c][j]; }
+        n.stale = true;
+        if (n.visible !== false) paintNode(n);
       });
     });
-    var biggest = 1e-12;
-    r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); }); }); });
-    if (built.canvas) paintWires(r, biggest);
+    var biggest = r.layers.biggest;
+    if (biggest === undefined) {  // once per epoch: the widths of the wires are relative to it
+      biggest = 1e-12;
+      r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); }); }); });
+      r.layers.biggest = biggest;
+    }
+    if (built.paths && built.painted !== k) { paintWires(r, biggest); built.painted = k; }
     built.wires.forEach(function (layer, l) {
       layer.forEach(function (row, o) {
         row.forEach(function (w, i) {
@@ -232,22 +269,25 @@
           w.line.setAttribute("stroke", v > 0 ? POS : NEG);
           w.line.setAttribute("stroke-width", (0.4 + 3.2 * Math.abs(v) / biggest).toFixed(2));
           w.g.setAttribute("data-value", String(v)); w.g.setAttribute("data-grad", String(g));
-          if (w.value) { w.value.textContent = fmt(v); w.grad.textContent = fmt(g); }
+          if (w.value) { write(w.value, fmt(v)); write(w.grad, fmt(g)); }
         });
       });
     });
-    built.lossName.textContent = "loss (" + G.loss.kind + "), y = " + r.y;
-    built.loss.textContent = fmt(r.loss);
+    write(built.lossName, "loss (" + G.loss.kind + "), y = " + r.y);
+    write(built.loss, fmt(r.loss));
     built.lossNode.setAttribute("data-value", String(r.loss));
     built.lossNode.setAttribute("data-grad", "1");
   }
 
-  function paintWires(r, biggest) {  // one stroke per (sign, width) bucket, each path built in one pass
-    var ctx = built.canvas.getContext("2d"), BUCKETS = 4, paths = [], all = [];
-    for (var p = 0; p < 2 * BUCKETS; p++) paths.push(new Path2D());
+  function paintWires(r, biggest) {  // one path per (sign, width) bucket, each built in one pass, kept per epoch
+    var paths = r.layers.paths;
+    if (paths) { paths.forEach(function (d, p) { built.paths[p].setAttribute("d", d); }); return; }
+    paths = [];
+    for (var p = 0; p < 2 * BUCKETS; p++) paths.push([]);
     // only the PAINTED largest weights: long diagonal strokes by the ten thousand take seconds to rasterize
-    r.layers.forEach(function (L) { L.W.forEach(function (row) { row.forEach(function (v) { all.push(Math.abs(v)); }); }); });
-    var least = all.length > PAINTED ? Float64Array.from(all).sort()[all.length - PAINTED] : 0;
+    var all = new Float64Array(built.ends.reduce(function (n, e) { return n + e.length; }, 0)), at = 0;
+    r.layers.forEach(function (L) { L.W.forEach(function (row) { for (var i = 0; i < row.length; i++) all[at++] = Math.abs(row[i]); }); });
+    var least = all.length > PAINTED ? all.sort()[all.length - PAINTED] : 0;
     r.layers.forEach(function (L, l) {
       var ends = built.ends[l], n = 0, ins = G.layers[l].in;
       for (var o = 0; o < L.W.length; o++) {
@@ -256,16 +296,12 @@
           var v = row[i], e = ends[n];
           if (Math.abs(v) < least) continue;
           var path = paths[(v > 0 ? 0 : BUCKETS) + Math.min(BUCKETS - 1, Math.floor(BUCKETS * Math.abs(v) / biggest))];
-          path.moveTo(e[0], e[1]); path.lineTo(e[2], e[3]);
+          path.push(e);
         }
       }
     });
-    ctx.clearRect(0, 0, built.canvas.width, built.canvas.height);
-    ctx.globalAlpha = 0.45;
-    paths.forEach(function (path, p) {
-      ctx.strokeStyle = p < BUCKETS ? POS : NEG; ctx.lineWidth = 0.3 + 0.8 * (p % BUCKETS);
-      ctx.stroke(path);
-    });
+    r.layers.paths = paths = paths.map(function (path) { return path.join(""); });
+    paths.forEach(function (d, p) { built.paths[p].setAttribute("d", d); });
   }
 
   // ---- hover: the maths with the numbers ------------------------------------------------------
@@ -305,16 +341,27 @@
   // ---- choosing the sample, and the epoch -----------------------------------------------------
   function nearest(x) {
     var best = 0, dist = Infinity;
-    G.X.forEach(function (p, i) {
+    points().X.forEach(function (p, i) {
       var d = (p[0] - x[0]) * (p[0] - x[0]) + (p[1] - x[1]) * (p[1] - x[1]);
       if (d < dist) { dist = d; best = i; }
     });
     return best;
   }
+  function points() { return G.data[frames[k].d || 0]; }  // the points the epoch shown trained on
   function choose(i, x) {  // a data point (x omitted) or a position of the plane (label of the nearest point)
+    var D = points(), e = D.extent;
+    if (!x && !(i === Math.floor(i) && i >= 0 && i < D.X.length)) { message.textContent = SAY.noPoint(i, D.X.length); return; }
+    if (x && !(x[0] >= e[0] && x[0] <= e[1] && x[1] >= e[2] && x[1] <= e[3])) { message.textContent = SAY.outside(x, e); return; }
     var near = x ? nearest(x) : i;
-    sample = {i: x ? null : i, x: x || G.X[i].slice(), y: G.y[near], near: near};
+    sample = {i: x ? null : i, x: x || D.X[i].slice(), y: D.y[near], near: near, gone: false};
     update();
+  }
+  function follow() {  // the chosen data point in the points of the epoch shown (added or removed points move it)
+    if (sample.i === null) return;
+    var X = points().X, at = -1;
+    for (var i = 0; i < X.length && at < 0; i++) if (X[i][0] === sample.x[0] && X[i][1] === sample.x[1]) at = i;
+    sample.gone = at < 0;
+    if (at >= 0) sample.i = sample.near = at;
   }
   function label(v) { return G.loss.kind === "cross_entropy" ? Math.round(v) : v; }
   function marker() {  // a ring round the chosen input on the output map
@@ -322,19 +369,22 @@
     if (!box || !sample) return;
     var old = box.querySelector(".cg-chosen");
     if (old) old.parentNode.removeChild(old);
-    var e = G.extent, w = +box.getAttribute("width"), h = +box.getAttribute("height");
+    var e = points().extent, w = +box.getAttribute("width"), h = +box.getAttribute("height");
     el("circle", {cx: (sample.x[0] - e[0]) / (e[1] - e[0]) * w, cy: (e[3] - sample.x[1]) / (e[3] - e[2]) * h, r: 10,
                   fill: "none", stroke: "#212121", "stroke-width": 2.2, "stroke-dasharray": "3 2", "class": "cg-chosen",
                   "pointer-events": "none"}, box);
   }
   function update() {
     var frame = frames[k];
-    count.textContent = "epoch " + frame.epoch + "  \u00b7  recorded epoch " + (k + 1) + " of " + frames.length;
+    count.textContent = "epoch " + frame.epoch + "  \u00b7  recorded epoch " + (k + 1) + " of " + frames.length +
+      (G ? "  \u00b7  " + SAY.points(points().X.length) : "");
     if (!G) return;
+    message.textContent = "";
+    follow();
     marker();
-    var r = replay(layersAt(frame), sample.x, label(sample.y));
+    var r = replay(layersAt(k), sample.x, label(sample.y));
     draw(r);
-    var where = sample.i !== null ? "data point " + (sample.i + 1) + " of " + G.X.length
+    var where = sample.gone ? "a data point" + SAY.gone : sample.i !== null ? "data point " + (sample.i + 1) + " of " + points().X.length
       : "a point of the plane you chose, with the label of the nearest data point (" + (sample.near + 1) + ")";
     caption.textContent = "The graph of one sample, x = (" + fmt(sample.x[0]) + ", " + fmt(sample.x[1]) + "), label " +
       r.y + ": " + where + ", with the weights after epoch " + frame.epoch + "; loss of this sample " + fmt(r.loss) +
@@ -350,7 +400,12 @@
       shown[k].innerHTML = frames[k].html;
       view.appendChild(shown[k]);
     }
-    if (current && current !== shown[k]) { current.style.display = "none"; current.className = ""; }
+    if (current && current !== shown[k]) {
+      // off screen a frame is neither laid out nor painted (content-visibility), and holds the height of the
+      // one it replaces so the page below does not jump
+      shown[k].style.containIntrinsicBlockSize = "auto " + current.offsetHeight + "px";
+      current.style.display = "none"; current.className = "";
+    }
     current = shown[k];
     current.style.display = "";
     current.className = "cg-shown";
@@ -369,14 +424,19 @@
     if (t.classList && t.classList.contains("cg-point")) { stop(); choose(+t.getAttribute("data-i")); return; }
     var box = t.closest ? t.closest(".cg-boundary") : null;
     if (!box) return;
-    var rect = box.getBoundingClientRect(), e = G.extent;
+    var rect = box.getBoundingClientRect(), e = points().extent;
     var fx = (ev.clientX - rect.left) / rect.width, fy = (ev.clientY - rect.top) / rect.height;
     if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) return;
     stop();
     choose(null, [e[0] + fx * (e[1] - e[0]), e[3] - fy * (e[3] - e[2])]);
   });
   button.addEventListener("click", function () { if (timer) stop(); else play(); });
-  slider.addEventListener("input", function () { stop(); show(+slider.value); });
+  var pending = null;  // a dragged slider fires input events faster than frames: show the last, once a frame
+  slider.addEventListener("input", function () {
+    stop();
+    if (pending === null) requestAnimationFrame(function () { var i = pending; pending = null; show(i); });
+    pending = +slider.value;
+  });
   document.addEventListener("keydown", function (ev) {
     if (ev.key === " ") { ev.preventDefault(); if (timer) stop(); else play(); }
     else if (ev.key === "ArrowRight") { stop(); show(k + 1); }
@@ -392,17 +452,27 @@
       (wires > 300 ? "of its " + wires.toLocaleString("en") + " weights the " + Math.min(wires, PAINTED).toLocaleString("en") +
                      " largest are drawn as lines (blue +, orange \u2212): hover a neuron for its weights and gradients."
                    : "each wire its weight w and d loss / d w. Hover for the formula.");
-    sample = {i: 0, x: G.X[0].slice(), y: G.y[0], near: 0};
+    var D0 = G.data[frames[k].d || 0];
+    sample = {i: 0, x: D0.X[0].slice(), y: D0.y[0], near: 0, gone: false};
   } else {
     message.textContent = "This run recorded no weights, so there is no sample graph: pass loss= (the loss fit trains " +
       "with, e.g. viz.live(path=..., loss=nn.BCELoss())) to see one sample's values and gradients.";
   }
   window.cgLive = {
-    current: function () { return last && {epoch: frames[k].epoch, x: last.x, y: last.y, loss: last.loss, z: last.z, a: last.a,
+    current: function () { if (last) sync(); return last && {epoch: frames[k].epoch, x: last.x, y: last.y, loss: last.loss, z: last.z, a: last.a,
                                             gz: last.gz, ga: last.ga, gW: last.gW, gb: last.gb}; },
     epochs: function () { return frames.map(function (fr) { return fr.epoch; }); },
     show: function (i) { stop(); show(i); },
+    epoch: function (e) { stop(); goTo(e); },
     choose: function (i, x) { stop(); choose(i, x); }
   };
-  show(frames.length - 1);
+  function goTo(e) {  // a training epoch (not an index): the nearest recorded one, saying so when it is not recorded
+    var best = frames.length - 1;
+    frames.forEach(function (fr, i) { if (Math.abs(fr.epoch - e) < Math.abs(frames[best].epoch - e)) best = i; });
+    show(best);
+    if (frames[best].epoch !== e) message.textContent = SAY.notRecorded(e, frames[best].epoch);
+  }
+  function asked() { return /[#&]epoch=(-?\d+)/.exec(location.hash); }  // page.html#epoch=300 opens at epoch 300
+  window.addEventListener("hashchange", function () { if (asked()) { stop(); goTo(+asked()[1]); } });
+  if (asked()) goTo(+asked()[1]); else show(frames.length - 1);
 })();
