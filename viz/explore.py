@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from os import PathLike
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -30,6 +31,7 @@ import numpy as np
 from circuitgrad.autograd.graph import Node, gate_steps, topological_order
 
 from .graph_view import build_view, check_root, format_number, full_values, summarize
+from .locale import DEFAULT, check_language, strings
 from .modules import plan
 
 ASSETS = Path(__file__).with_name("explorer")
@@ -245,28 +247,37 @@ def script_json(model: Any) -> str:
     return text.translate(str.maketrans(_SCRIPT_ESCAPES))
 
 
-def render_page(model: dict, asset: str = "page.html") -> str:
-    """The model inlined with the page's script and style into one HTML document."""
-    page = (ASSETS / asset).read_text(encoding="utf-8")
+def fill_words(template: str, lang: str) -> str:
+    """A page template with its `{{key}}` words in `lang` (HTML-escaped) and `{{lang}}` its language code."""
+    words = strings(lang)
+    return re.sub(r"\{\{([a-z_]+\.[a-z_.]+|lang)\}\}",
+                  lambda m: lang if m.group(1) == "lang" else html.escape(words[m.group(1)]), template)
+
+
+def render_page(model: dict, asset: str = "page.html", lang: str = DEFAULT) -> str:
+    """The model inlined with the page's script, style and words (in `lang`) into one HTML document."""
+    page = fill_words((ASSETS / asset).read_text(encoding="utf-8"), lang)
     css = (ASSETS / "explorer.css").read_text(encoding="utf-8")
     js = (ASSETS / "explorer.js").read_text(encoding="utf-8")
     return (page.replace("/*CSS*/", css).replace("/*JS*/", js)
+            .replace("/*STRINGS*/", script_json(strings(lang, "explorer.")))
             .replace("{{TITLE}}", html.escape(model["title"])).replace("/*DATA*/", script_json(model)))
 
 
 class Explorer:
     """A page that shows a graph; `_repr_html_` for Jupyter, `save(path)` for a file, `html` for the text."""
 
-    def __init__(self, model: dict, height: int = 560) -> None:
+    def __init__(self, model: dict, height: int = 560, lang: str = DEFAULT) -> None:
         self.model = model
         self.height = height
+        self.lang = check_language(lang)
         self._html: Optional[str] = None
 
     @property
     def html(self) -> str:
         """The whole self-contained page."""
         if self._html is None:
-            self._html = render_page(self.model)
+            self._html = render_page(self.model, lang=self.lang)
         return self._html
 
     def save(self, path: Union[str, PathLike]) -> Path:
@@ -280,11 +291,11 @@ class Explorer:
         # so an exported notebook shows it with no kernel and no network.
         return (f'<iframe class="circuitgrad-explorer" srcdoc="{html.escape(self.html, quote=True)}" '
                 f'style="width:100%;height:{self.height}px;border:1px solid #ddd;border-radius:4px" '
-                'title="circuitgrad explorer"></iframe>')
+                f'title="{html.escape(strings(self.lang)["explorer.frame_title"], quote=True)}"></iframe>')
 
 
 def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2, title: Optional[str] = None,
-            height: int = 560, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> Explorer:
+            height: int = 560, max_nodes: Optional[int] = DEFAULT_MAX_NODES, lang: str = DEFAULT) -> Explorer:
     """The explorer page of the graph behind `root` (see the module docstring).
 
     `grad`: the seed gradient (needed only for a Tensor output with more than one entry).
@@ -294,12 +305,15 @@ def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
     `max_nodes`: the most nodes the page holds (default 100,000); any one view (the whole graph, or
     the inside of one module) also draws at most min(max_nodes, 5,000) nodes and boxes. Past these a
     page takes long to write or to open, so explore raises before formatting anything; None: no limit.
+    `lang`: the language of the page's words ("en", the default, or "ko"; viz/locales/ lists them).
     Raises TypeError for a root that is not a Value or Tensor or a bad trace, ValueError for a bad
-    precision, seed or max_nodes, and for a graph past the bounds (saying how to show a part).
+    precision, seed or max_nodes, for an unknown lang (naming the known ones), and for a graph past
+    the bounds (saying how to show a part).
     """
+    check_language(lang)
     if isinstance(height, bool) or not isinstance(height, int) or height < 100:
         raise ValueError(f"explore: height must be a whole number of pixels >= 100, got {height!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"explore: title must be a str, got {type(title).__name__}")
     return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title, max_nodes=max_nodes),
-                    height=height)
+                    height=height, lang=lang)
