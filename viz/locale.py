@@ -75,3 +75,30 @@ def from_environment(environ: Optional[Mapping[str, str]] = None) -> str:
             lang = value.split(".")[0].split("@")[0].split("_")[0].lower()
             return lang if lang in languages() else DEFAULT
     return DEFAULT
+
+
+class Message:
+    """Words to show later, in a language chosen later: a key and its parameters, as errors carry them.
+
+    `Message("cli.not_number", name="x", ...)`; a parameter may itself be a Message (translated in the
+    same language), and `a + b` shows one after the other. `text(lang)` fills it in; `str()` is English.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.parts = [(key, params)]
+
+    def __add__(self, other: "Message") -> "Message":
+        joined = Message.__new__(Message)
+        joined.parts = self.parts + other.parts
+        return joined
+
+    def text(self, lang: str = DEFAULT) -> str:
+        """The message in `lang`. Raises what `check_language` raises."""
+        return "".join(text(lang, key, **{k: v.text(lang) if isinstance(v, Message) else v for k, v in params.items()})
+                       for key, params in self.parts)
+
+    def __str__(self) -> str:
+        return self.text(DEFAULT)
+
+    def __repr__(self) -> str:
+        return f"Message({self.text(DEFAULT)!r})"
