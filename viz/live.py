@@ -28,8 +28,9 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 
-from .explore import ASSETS, script_json
+from .explore import ASSETS, fill_words, script_json
 from .live_graph import pack, parameters, replay_spec, unpack
+from .locale import DEFAULT, check_language, strings, text
 from .neurons import colour_range, colours, neuron_maps, plane
 
 CELL = 30          # px between neuron centres in a column
@@ -100,17 +101,20 @@ def _swatch(colour: str) -> str:
             'border:1px solid #9e9e9e;vertical-align:-1px;margin:0 3px 0 8px"></span>')
 
 
-# One palette for every picture on the page: the neurons, the output and the points.
-LEGEND = ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
-          f'{_swatch("#f59322")}low: class 0, or below 0{_swatch("#f6f6f6")}middle'
-          f'{_swatch("#0877bd")}high: class 1, or above 0<br>'
-          '<span style="margin-left:8px">a sigmoid\'s map runs 0 to 1; others are symmetric about 0. '
-          'Lines: weights (blue +, orange \u2212)</span></div>')
+def legend(lang: str = DEFAULT) -> str:
+    """One palette for every picture on the page: the neurons, the output and the points."""
+    def t(key: str) -> str:
+        return html.escape(text(lang, "live." + key))
+
+    return ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
+            f'{_swatch("#f59322")}{t("low")}{_swatch("#f6f6f6")}{t("middle")}'
+            f'{_swatch("#0877bd")}{t("high")}<br>'
+            f'<span style="margin-left:8px">{t("palette")}</span></div>')
 
 
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
-               y: Optional[np.ndarray]) -> str:
-    """One frame: the network of heat maps, the output over the plane with the points, the curves."""
+               y: Optional[np.ndarray], lang: str = DEFAULT) -> str:
+    """One frame: the network of heat maps, the output over the plane with the points, the curves (words in `lang`)."""
     tallest = max(m.shape[0] for m in maps)
     height = tallest * CELL + 24
     width = (len(maps) - 1) * COLUMN_GAP + NEURON + 8
@@ -143,12 +147,12 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
                           f'<rect x="{x - NEURON / 2:.1f}" y="{yc - NEURON / 2:.1f}" width="{NEURON}" height="{NEURON}" '
                           'fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
     if least:
-        heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">the {MAX_LINES} largest of '
-                 f'{len(sizes):,} weights</text>')
+        heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">'
+                 f'{html.escape(text(lang, "live.largest", shown=MAX_LINES, total=f"{len(sizes):,}"))}</text>')
     else:
         heads = ""
     heads += "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
-                    f'{"inputs" if c == 0 else "output" if c == len(maps) - 1 else f"layer {c}"}</text>'
+                    f'{html.escape(text(lang, "live.inputs" if c == 0 else "live.output" if c == len(maps) - 1 else "live.layer", c=c))}</text>'
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
                f'{"".join(images)}</svg>')
@@ -169,17 +173,18 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     curves = ""
     losses = {k: v for k, v in history.items() if "loss" in k and v}
     for name, values in losses.items():
-        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00", f"{name} (log scale)")
+        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00", text(lang, "live.log_scale", name=name))
     for name, values in history.items():
         if name not in losses and values and name != "lr":
             curves += _curve(values, False, "#2e7d32", name)
     numbers = " \u00b7 ".join(f"{k} {v[-1]:.4g}" for k, v in history.items() if v)
-    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,sans-serif;'
+    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,\'Apple SD Gothic Neo\',\'Malgun Gothic\',sans-serif;'
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
-            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}'
-            f'{LEGEND}</div>'
-            f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
+            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">{html.escape(text(lang, "live.plane"))}</div>'
+            f'{boundary}{legend(lang)}</div>'
+            f'<div><div style="font-size:14px;margin-bottom:6px"><b>{html.escape(text(lang, "live.epoch", epoch=epoch))}</b>'
+            f' \u00b7 {html.escape(numbers)}</div>'
             f'{curves}</div></div>')
 
 
@@ -204,7 +209,8 @@ class Live:
 
     def __init__(self, X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None,
                  resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150,
-                 loss: Any = None) -> None:
+                 loss: Any = None, lang: str = DEFAULT) -> None:
+        self.lang = check_language(lang)  # the words of the frames and the page
         if not (isinstance(budget, (int, float)) and 0 < budget <= 1):
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
@@ -268,7 +274,8 @@ class Live:
             for key, value in row.items():
                 self.history.setdefault(key, []).append(float(value))
         info = neuron_maps(self.model, self._X, self.resolution, owner="live")
-        text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y)
+        text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y,
+                          lang=self.lang)
         if self._jupyter:
             from IPython.display import HTML, display
             if self._handle is None:
@@ -287,7 +294,7 @@ class Live:
         """Write the recorded frames as one self-contained page that plays them back; returns the path."""
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
-        page = (ASSETS / "live.html").read_text(encoding="utf-8")
+        page = fill_words((ASSETS / "live.html").read_text(encoding="utf-8"), self.lang)
         run: dict = {"frames": self.frames, "graph": None}
         if self.spec is not None:
             X = self._X
@@ -296,7 +303,9 @@ class Live:
         data = script_json(run)  # no text, a metric's name included, can end the page's script
         script = (ASSETS / "live.js").read_text(encoding="utf-8")
         path = Path(path)
-        path.write_text(page.replace("/*JS*/", script).replace("/*RUN*/", data), encoding="utf-8")
+        words = script_json(strings(self.lang, "live."))
+        path.write_text(page.replace("/*JS*/", script).replace("/*STRINGS*/", words).replace("/*RUN*/", data),
+                        encoding="utf-8")
         return path
 
     @property
@@ -323,7 +332,8 @@ class Live:
 
 
 def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None, resolution: int = 20,
-         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150, loss: Any = None) -> Live:
+         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150, loss: Any = None,
+         lang: str = DEFAULT) -> Live:
     """A callback for `nn.fit(..., callbacks=[viz.live()])` that draws the training as it runs.
 
     `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
@@ -333,8 +343,9 @@ def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = No
     per this many seconds; `max_frames` kept for the page (evenly thinned, the first and last kept).
     `loss`: the loss fit trains with (BCELoss, MSELoss or CrossEntropyLoss); with it each frame
     also records the weights (float64, bit for bit) and the page draws the graph of one sample
-    (click a point) with every value and gradient, recomputed in the browser. Raises ValueError
-    for bad options, and at the start of training for a model, data or loss it cannot draw.
+    (click a point) with every value and gradient, recomputed in the browser. `lang`: the language
+    of the frames' and the page's words ("en", the default, or "ko"). Raises ValueError for bad
+    options and an unknown lang, and at the start of training for a model, data or loss it cannot draw.
     """
     return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames,
-                loss=loss)
+                loss=loss, lang=lang)
