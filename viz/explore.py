@@ -139,7 +139,7 @@ def check_page_size(count: int, sizes: dict, layout: Any, max_nodes: Optional[in
 
 
 def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
-               title: Optional[str] = None, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> dict:
+               title: Optional[str] = None, max_nodes: Optional[int] = DEFAULT_MAX_NODES, lang: str = DEFAULT) -> dict:
     """The graph and its backward walk as compact plain data (what the page's script draws); see `explore`.
 
     Scalars travel as numbers (base64 typed arrays) and the page formats them and writes every
@@ -180,7 +180,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
         flags.append(needs | const << 1 | (not array) << 2)
         if array:
             values.append(np.nan)
-            tensors[i] = {"shape": nv.shape, "value": summarize(node.data, precision),
+            tensors[i] = {"shape": nv.shape, "value": summarize(node.data, precision, lang),
                           "data": _detail(node.data, precision), "grad": None, "gradDetail": None}
         else:
             values.append(node.data)
@@ -201,7 +201,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
                 local = None  # the local derivative, for a caption, when both are single numbers
                 if np.size(upstream) == 1 and np.size(pg) == 1 and float(np.asarray(upstream)) != 0.0:
                     local = summarize(float(np.asarray(pg)) / float(np.asarray(upstream)), precision)
-                tensor_sends[len(send_to)] = [summarize(pg, precision), summarize(totals[p], precision), local]
+                tensor_sends[len(send_to)] = [summarize(pg, precision, lang), summarize(totals[p], precision, lang), local]
                 send_values.append(np.nan)
             else:
                 send_values.append(pg)
@@ -209,10 +209,10 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
         send_starts.append(len(send_to))
     for p, t in tensors.items():
         if p in totals:
-            t["grad"] = summarize(totals[p], precision)
+            t["grad"] = summarize(totals[p], precision, lang)
             t["gradDetail"] = _detail(totals[p], precision)
     if n - 1 in tensors:
-        tensors[n - 1]["grad"] = summarize(seed, precision)
+        tensors[n - 1]["grad"] = summarize(seed, precision, lang)
     tips: dict = {}
     groups = [[g.title, -1 if g.parent is None else g.parent,
                tips.setdefault(id(g.call.module), (len(tips), repr(g.call.module)[:1500]))[0]]
@@ -221,7 +221,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
     root_text = tensors[n - 1]["value"] if n - 1 in tensors else format_number(views[-1].node.data, precision)
     return {
         "title": title or f"circuitgrad: {rname} = {root_text}",
-        "precision": precision, "rootName": rname, "seed": summarize(seed, precision),
+        "precision": precision, "rootName": rname, "seed": summarize(seed, precision, lang),
         "ops": [list(k) for k in ops], "names": list(names),
         "nodes": {"count": n, "op": _b64(op_of, "i4"), "name": _b64(name_of, "i4"), "flags": _b64(flags, "u1"),
                   "parentStart": _b64(starts, "i4"), "parents": _b64(parents, "i4"),
@@ -315,5 +315,6 @@ def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
         raise ValueError(f"explore: height must be a whole number of pixels >= 100, got {height!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"explore: title must be a str, got {type(title).__name__}")
-    return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title, max_nodes=max_nodes),
+    return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title, max_nodes=max_nodes,
+                               lang=lang),
                     height=height, lang=lang)

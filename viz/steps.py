@@ -36,20 +36,21 @@ def _caption(k: int, n: int, gate: Optional[Node], sent: tuple, upstream: Any, t
     """What this step did, in words (viz/locales/<lang>.json); for scalars, each input's chain-rule product."""
     head = text(lang, "steps.head", k=k, n=n)
     if gate is None:
-        return head + text(lang, "steps.start", seed=summarize(upstream, precision))
+        return head + text(lang, "steps.start", seed=summarize(upstream, precision, lang))
     parts = []
     for parent, g in zip(gate.parents, sent):
         if g is None:
             continue
-        total = summarize(totals[parent], precision)
+        total = summarize(totals[parent], precision, lang)
         if isinstance(upstream, float) and upstream != 0.0 and isinstance(g, float):
-            part = text(lang, "steps.gets_product", name=_name(parent, lang), local=summarize(g / upstream, precision),
-                        up=_paren(summarize(upstream, precision)), grad=summarize(g, precision))
+            part = text(lang, "steps.gets_product", name=_name(parent, lang),
+                        local=summarize(g / upstream, precision, lang), up=_paren(summarize(upstream, precision, lang)),
+                        grad=summarize(g, precision, lang))
         else:
-            part = text(lang, "steps.gets", name=_name(parent, lang), grad=summarize(g, precision))
+            part = text(lang, "steps.gets", name=_name(parent, lang), grad=summarize(g, precision, lang))
         if users_left.get(parent):
             part += text(lang, "steps.so_far", total=total, left=users_left[parent])
-        elif total != summarize(g, precision):
+        elif total != summarize(g, precision, lang):
             part += text(lang, "steps.summed", total=total)
         parts.append(part)
     if not parts:
@@ -105,7 +106,7 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
         def grad_of(x: Node, grads: dict = grads) -> Any:
             return grads.get(x, UNKNOWN)
 
-        view = build_view(root, precision=precision, grad_of=grad_of)
+        view = build_view(root, precision=precision, grad_of=grad_of, lang=lang)
         layout = plan(view, trace, collapse)
         if k == 1:
             check_size(layout.drawn_count(), max_nodes, trace, collapse)
