@@ -142,7 +142,8 @@ class _Builder(ast.NodeVisitor):
             return -self.visit(node.operand)
         if isinstance(node.op, ast.UAdd):
             return self.visit(node.operand)
-        raise ExpressionError(_say("operator", symbol="not" if isinstance(node.op, ast.Not) else "~", allowed=_allowed()))
+        symbol = "not" if isinstance(node.op, ast.Not) else "~"
+        raise ExpressionError(_say("operator", symbol=symbol, allowed=_allowed()))
 
     def visit_BinOp(self, node: ast.BinOp) -> Built:
         op = _BINARY.get(type(node.op))

@@ -68,7 +68,8 @@ def test_the_korean_locale_is_enough(capsys, monkeypatch):
     ([], "명령을 주세요: draw 또는 demo"),
 ])
 def test_errors_in_korean_are_one_line(capsys, tmp_path, argv, match):
-    code, out, err = run(capsys, *argv[:1], "--lang", "ko", *argv[1:], *(["-o", str(tmp_path / "c.svg")] if argv[:1] == ["draw"] else []))
+    output = ["-o", str(tmp_path / "c.svg")] if argv[:1] == ["draw"] else []
+    code, out, err = run(capsys, *argv[:1], "--lang", "ko", *argv[1:], *output)
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("circuitgrad: 오류: ") and "Traceback" not in err
     assert match in err, err
@@ -101,3 +102,32 @@ def test_an_unknown_language_from_a_shell_has_no_traceback(tmp_path):
     assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr == "circuitgrad: 오류: --lang 의 'xx' 은(는) 모르는 언어입니다. 아는 언어: en, ko\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_gets_the_language(capsys, monkeypatch):
+    from circuitgrad import demo
+    calls = []
+    monkeypatch.setattr(demo, "main", lambda **options: calls.append(options) or 0)
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert main(["demo", "--epochs", "5"]) == 0
+    assert main(["demo", "--lang", "en"]) == 0
+    assert calls == [dict(out="out", epochs=5, progress=True, lang="ko"), dict(out="out", epochs=10001, progress=True)]
+
+
+def test_demo_says_what_it_does_in_korean(tmp_path):
+    from circuitgrad import demo
+    lines: list = []
+    with pytest.raises(ValueError, match="unknown language 'xx'"):
+        demo.main(out=str(tmp_path / "never"), lang="xx")
+    assert not (tmp_path / "never").exists()
+    # the first part only (drawing the circuits), stopped before training by a failing echo
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        if line.startswith("2."):
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        demo.main(out=str(tmp_path), epochs=1, progress=False, echo=echo, lang="ko")
+    assert lines[0].startswith("1. seed 튜토리얼의 CS231n 회로") and "   시그모이드 뉴런 = 0.73" in lines
+    assert lines[-1] == "2. XOR 신경망 2-10-10-10-1 (시그모이드, BCE, SGD lr=1), 에포크 1번"
+    assert len(list((tmp_path / "cs231n_steps").glob("step_*.png"))) == 3

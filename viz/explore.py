@@ -201,7 +201,8 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
                 local = None  # the local derivative, for a caption, when both are single numbers
                 if np.size(upstream) == 1 and np.size(pg) == 1 and float(np.asarray(upstream)) != 0.0:
                     local = summarize(float(np.asarray(pg)) / float(np.asarray(upstream)), precision)
-                tensor_sends[len(send_to)] = [summarize(pg, precision, lang), summarize(totals[p], precision, lang), local]
+                tensor_sends[len(send_to)] = [summarize(pg, precision, lang), summarize(totals[p], precision, lang),
+                                              local]
                 send_values.append(np.nan)
             else:
                 send_values.append(pg)

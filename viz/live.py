@@ -112,6 +112,10 @@ def legend(lang: str = DEFAULT) -> str:
             f'<span style="margin-left:8px">{t("palette")}</span></div>')
 
 
+def _column_key(c: int, count: int) -> str:
+    return "live.inputs" if c == 0 else "live.output" if c == count - 1 else "live.layer"
+
+
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
                y: Optional[np.ndarray], lang: str = DEFAULT) -> str:
     """One frame: the network of heat maps, the output over the plane with the points, the curves (words in `lang`)."""
@@ -152,7 +156,7 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     else:
         heads = ""
     heads += "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
-                    f'{html.escape(text(lang, "live.inputs" if c == 0 else "live.output" if c == len(maps) - 1 else "live.layer", c=c))}</text>'
+                    f'{html.escape(text(lang, _column_key(c, len(maps)), c=c))}</text>'
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
                f'{"".join(images)}</svg>')
@@ -173,12 +177,14 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     curves = ""
     losses = {k: v for k, v in history.items() if "loss" in k and v}
     for name, values in losses.items():
-        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00", text(lang, "live.log_scale", name=name))
+        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00",
+                         text(lang, "live.log_scale", name=name))
     for name, values in history.items():
         if name not in losses and values and name != "lr":
             curves += _curve(values, False, "#2e7d32", name)
     numbers = " \u00b7 ".join(f"{k} {v[-1]:.4g}" for k, v in history.items() if v)
-    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,\'Apple SD Gothic Neo\',\'Malgun Gothic\',sans-serif;'
+    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,'
+            '\'Apple SD Gothic Neo\',\'Malgun Gothic\',sans-serif;'
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
             f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">{html.escape(text(lang, "live.plane"))}</div>'

@@ -147,8 +147,8 @@ def step_through(root: Node, **options: Any) -> Any:
 
     It needs a live kernel with ipywidgets: in a notebook exported to HTML it shows nothing.
     Prefer `viz.explore(root)`, a self-contained page that works live, exported and offline.
-    Other keyword arguments go to `backprop_steps` (`lang="ko"`: Korean captions and slider). Every step is rendered to SVG up front,
-    so moving the slider is instant. Raises ImportError naming the package when ipywidgets
+    Other keyword arguments go to `backprop_steps` (`lang="ko"`: Korean captions and slider).
+    Every step is rendered to SVG up front, so moving the slider is instant. Raises ImportError naming the package when ipywidgets
     is missing, GraphvizNotFound without `dot`.
     """
     try:
