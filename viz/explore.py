@@ -2,6 +2,7 @@
 
     page = viz.explore(f)          # Jupyter shows it inline
     page.save("graph.html")        # one file, opened by double-click, no network needed
+    viz.explore(f, lang="ko")      # the page's words in Korean (viz/locales/ko.json)
 
 The page holds the graph as compact JSON (labels once; ops, parents, modules and every scalar's
 value and gradient contribution as base64 typed arrays; a Tensor's summaries as text) and a small

@@ -11,6 +11,7 @@ frames are written at the end of training as one self-contained page that plays 
 frame also records the weights, bit for bit, and the page draws the graph of one sample chosen by
 a click, every value and gradient recomputed in the browser (viz/live_graph.py says how).
 Drawing is throttled to a share of the training's CPU time (`budget`), so watching costs little.
+`lang="ko"` writes the frames' and the page's words in Korean (viz/locales/ko.json).
 """
 from __future__ import annotations
 
