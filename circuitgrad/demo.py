@@ -16,6 +16,7 @@ import numpy as np
 
 from circuitgrad.autograd import Value
 
+from circuitgrad.viz.locale import DEFAULT, check_language, text
 from circuitgrad.viz.render import render
 from circuitgrad.viz.steps import save_steps
 
@@ -90,17 +91,24 @@ def _graph_of_one_pass(model, X, y, path: Path, written: Callable[[Path], None])
                        collapse=True, precision=4, rankdir="TB"))
 
 
-def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Callable[[str], None] = print) -> int:
-    """Run the demo, writing into `out`; returns 0. Prints each file it writes and the final loss."""
+def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Callable[[str], None] = print,
+         lang: str = DEFAULT) -> int:
+    """Run the demo, writing into `out`; returns 0. Prints each file it writes and the final loss, in `lang`
+    ("en" or "ko": the messages, the captions of the steps, the training page and the plots' titles)."""
+    check_language(lang)
+
+    def t(key: str, **params: object) -> str:
+        return text(lang, "demo." + key, **params)
+
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     files: list = []
 
     def written(path: Path) -> None:
         files.append(Path(path))
-        echo(f"  wrote {path}")
+        echo(t("wrote", path=path))
 
-    echo("1. The CS231n circuits of the seed tutorial, forward values above each wire, gradients below")
+    echo(t("part1"))
     f = cs231n_circuit()
     x, y, z = (n for n in f.parents[0].parents + f.parents[1:])
     echo(f"   f = (x + y) * z = {f.data:g};  df/dx = {x.grad:g}, df/dy = {y.grad:g}, df/dz = {z.grad:g}")
@@ -108,41 +116,40 @@ def main(out: str = "out", epochs: int = 10001, progress: bool = True, echo: Cal
         for suffix in (".svg", ".png"):
             written(render(f, folder / f"cs231n_{style}{suffix}", style=style))
     neuron = sigmoid_neuron()
-    echo(f"   sigmoid neuron = {neuron.data:.2f}")
+    echo(t("neuron", value=neuron.data))
     for suffix in (".svg", ".png"):
         written(render(neuron, folder / f"sigmoid_neuron{suffix}"))
-    steps = save_steps(f, folder / "cs231n_steps", fmt="png")
-    echo(f"   backward pass step by step: {len(steps)} pictures in {folder / 'cs231n_steps'}")
+    steps = save_steps(f, folder / "cs231n_steps", fmt="png", lang=lang)
+    echo(t("steps", count=len(steps), folder=folder / "cs231n_steps"))
     files.extend(steps)
 
-    echo(f"2. The XOR net 2-10-10-10-1 (sigmoid, BCE, SGD lr=1), {epochs} epochs")
+    echo(t("part2", epochs=epochs))
     start = time.perf_counter()
     from circuitgrad import nn
     from circuitgrad.viz.live import live  # the training as a page: neurons, boundary, loss, one sample's graph
-    model, history, X, y = train_xor(epochs, progress=progress,
-                                     callbacks=[live(path=folder / "xor_training.html", loss=nn.BCELoss())])
+    page = live(path=folder / "xor_training.html", loss=nn.BCELoss(), lang=lang)
+    model, history, X, y = train_xor(epochs, progress=progress, callbacks=[page])
     seconds = time.perf_counter() - start
     written(folder / "xor_training.html")
     losses = history["loss"]
     for epoch in sorted(set(SEED_CURVE) | set(TORCH_CURVE) | {len(losses) - 1}):
         if epoch < len(losses):
-            seed = f"   (seed tutorial: {SEED_CURVE[epoch]:.6g})" if epoch in SEED_CURVE else \
-                f"   (PyTorch, same weights: {TORCH_CURVE[epoch]:.6g})" if epoch in TORCH_CURVE else ""
-            echo(f"   epoch {epoch:>5}: loss {losses[epoch]:.6f}{seed}")
-    echo(f"   trained in {seconds:.1f} s ({1e6 * seconds / max(len(losses), 1):.0f} us an epoch); "
-         f"accuracy {history['accuracy'][-1]:.2f}")
+            seed = t("seed_loss", loss=SEED_CURVE[epoch]) if epoch in SEED_CURVE else \
+                t("torch_loss", loss=TORCH_CURVE[epoch]) if epoch in TORCH_CURVE else ""
+            echo(t("epoch", epoch=epoch, loss=losses[epoch], seed=seed))
+    echo(t("trained", seconds=seconds, us=1e6 * seconds / max(len(losses), 1), accuracy=history['accuracy'][-1]))
 
     import matplotlib
     matplotlib.use("Agg")
     from circuitgrad.viz import plots
 
-    fig = plots.plot_history(history, title="XOR net: loss (log scale) and accuracy per epoch", log_loss=True)
+    fig = plots.plot_history(history, title=t("history_title"), log_loss=True)
     fig.savefig(folder / "xor_loss.png", dpi=120)
     written(folder / "xor_loss.png")
-    fig = plots.plot_decision_boundary(model, X, y, title="XOR net: decision boundary")
+    fig = plots.plot_decision_boundary(model, X, y, title=t("boundary_title"))
     fig.savefig(folder / "xor_boundary.png", dpi=120)
     written(folder / "xor_boundary.png")
     _graph_of_one_pass(model, X, y, folder / "xor_graph", written)
 
-    echo(f"Done: {len(files)} files in {folder}/. Final XOR loss {losses[-1]:.6f}.")
+    echo(t("done", count=len(files), folder=folder, loss=losses[-1]))
     return 0

@@ -22,13 +22,33 @@ MAX_LENGTH = 5000  # characters; longer text is not a diagram anyone can read
 
 _BINARY = {ast.Add: ("+", operator.add), ast.Sub: ("-", operator.sub), ast.Mult: ("*", operator.mul),
            ast.Div: ("/", operator.truediv), ast.Pow: ("**", operator.pow)}
-_ALLOWED = "numbers, the names you gave values, + - * / **, parentheses and the functions " + ", ".join(FUNCTIONS)
-
 Built = Union[Value, float]
 
 
+def _say(key: str, **params: Any) -> Any:
+    """The words of an error, in viz/locales/<lang>.json (imported on the first error, not on every run)."""
+    from circuitgrad.viz.locale import Message
+
+    return Message("expr." + key, **params)
+
+
+def _allowed() -> Any:
+    return _say("allowed", functions=", ".join(FUNCTIONS))
+
+
 class ExpressionError(ValueError):
-    """The expression uses something outside the whitelist, or cannot be computed."""
+    """The expression uses something outside the whitelist, or cannot be computed.
+
+    Its words are a `viz.locale.Message`: `str(e)` is English, `e.text("ko")` Korean.
+    """
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` ("en", "ko")."""
+        return self.message.text(lang) if hasattr(self.message, "text") else str(self.message)
 
 
 def build(text: str, values: dict) -> Value:
@@ -39,26 +59,26 @@ def build(text: str, values: dict) -> Value:
     whitelist, an unknown name, an overflow or a value outside a function's domain.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError('the expression is empty; write one like "(x + y) * z"')
+        raise ExpressionError(_say("empty"))
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+        raise ExpressionError(_say("too_long", length=len(text), limit=MAX_LENGTH))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        where = f" at column {e.offset}" if e.offset else ""
+        where = _say("at_column", column=e.offset) if e.offset else ""
         shown = text.strip() if len(text.strip()) <= 60 else text.strip()[:57] + "..."
-        raise ExpressionError(f"cannot parse {shown!r}: {e.msg}{where}") from None
+        raise ExpressionError(_say("cannot_parse", shown=repr(shown), reason=e.msg, where=where)) from None
     except (ValueError, RecursionError, MemoryError) as e:  # e.g. a 5000-digit integer literal
-        raise ExpressionError(f"cannot parse the expression: {e}") from None
+        raise ExpressionError(_say("cannot_parse_any", reason=e)) from None
     leaves = {name: Value(float(v), name) for name, v in values.items()}
     try:
         result = _Builder(leaves).visit(tree.body)
     except RecursionError:
-        raise ExpressionError("the expression is nested too deeply to draw; split it into smaller ones") from None
+        raise ExpressionError(_say("too_deep")) from None
     except OverflowError as e:
-        raise ExpressionError(f"overflow: {e}") from None
+        raise ExpressionError(_say("overflow", reason=e)) from None
     except ArithmeticError as e:  # autograd's DomainError (log of 0, ...) and ZeroDivisionError
-        raise ExpressionError(str(e)) from None
+        raise ExpressionError(_say("domain", reason=e)) from None
     return result if isinstance(result, Value) else Value(result, _number(result).strip("()"))
 
 
@@ -78,9 +98,9 @@ def _number(x: float) -> str:
 
 def _finite(x: Any, what: str) -> float:
     if isinstance(x, complex):
-        raise ExpressionError(f"{what} is not a real number (a negative base to a fractional power)")
+        raise ExpressionError(_say("not_real", what=what))
     if not math.isfinite(x):
-        raise ExpressionError(f"{what} overflows a float")
+        raise ExpressionError(_say("overflows", what=what))
     return x
 
 
@@ -91,47 +111,46 @@ class _Builder(ast.NodeVisitor):
         self.leaves = leaves
 
     def generic_visit(self, node: ast.AST) -> Any:
-        what = {ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "lambda",
-                ast.Compare: "comparison", ast.BoolOp: "and/or", ast.IfExp: "if/else",
-                ast.NamedExpr: "assignment (:=)", ast.Starred: "*unpacking"}.get(type(node))
+        what = {ast.Attribute: "attribute", ast.Subscript: "indexing", ast.Lambda: "lambda",
+                ast.Compare: "comparison", ast.BoolOp: "and_or", ast.IfExp: "if_else",
+                ast.NamedExpr: "assignment", ast.Starred: "unpacking"}.get(type(node))
         segment = f" ({ast.unparse(node)[:40]})" if isinstance(node, ast.expr) else ""
-        raise ExpressionError(f"{what or type(node).__name__ + ' expressions'}{segment} not allowed; "
-                              f"use {_ALLOWED}")
+        kind = _say("what_" + what) if what else _say("what_other", kind=type(node).__name__)
+        raise ExpressionError(_say("not_allowed", what=kind, segment=segment, allowed=_allowed()))
 
     def visit_Constant(self, node: ast.Constant) -> float:
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ExpressionError(f"{v!r} is not a number; use {_ALLOWED}")
+            raise ExpressionError(_say("not_a_number", value=repr(v), allowed=_allowed()))
         try:
             number = float(v)
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            raise ExpressionError(f"the number {ast.unparse(node)[:20]} is too large for a float "
-                                  "(the largest is about 1.8e308)")
+            raise ExpressionError(_say("too_large", number=ast.unparse(node)[:20]))
         return number
 
     def visit_Name(self, node: ast.Name) -> Value:
         if node.id in self.leaves:
             return self.leaves[node.id]
         if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function; call it, e.g. {node.id}(x)")
-        raise ExpressionError(f"{node.id!r} has no value; give it one on the command line, e.g. {node.id}=1.5")
+            raise ExpressionError(_say("is_function", name=node.id))
+        raise ExpressionError(_say("no_value", quoted=repr(node.id), name=node.id))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Built:
         if isinstance(node.op, ast.USub):
             return -self.visit(node.operand)
         if isinstance(node.op, ast.UAdd):
             return self.visit(node.operand)
-        raise ExpressionError(f"the operator {'not' if isinstance(node.op, ast.Not) else '~'} is not allowed; "
-                              f"use {_ALLOWED}")
+        symbol = "not" if isinstance(node.op, ast.Not) else "~"
+        raise ExpressionError(_say("operator", symbol=symbol, allowed=_allowed()))
 
     def visit_BinOp(self, node: ast.BinOp) -> Built:
         op = _BINARY.get(type(node.op))
         if op is None:
             symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
                       ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}.get(type(node.op), type(node.op).__name__)
-            raise ExpressionError(f"the operator {symbol} is not allowed; use {_ALLOWED}")
+            raise ExpressionError(_say("operator", symbol=symbol, allowed=_allowed()))
         symbol, fn = op
         a, b = self.visit(node.left), self.visit(node.right)
         if isinstance(a, Value) or isinstance(b, Value):
@@ -139,26 +158,26 @@ class _Builder(ast.NodeVisitor):
         try:
             return _finite(fn(a, b), f"{_number(a)} {symbol} {_number(b)}")
         except ZeroDivisionError:
-            raise ExpressionError(f"division by zero in {_number(a)} {symbol} {_number(b)}") from None
+            raise ExpressionError(_say("division_by_zero", what=f"{_number(a)} {symbol} {_number(b)}")) from None
         except OverflowError:
-            raise ExpressionError(f"{_number(a)} {symbol} {_number(b)} overflows a float") from None
+            raise ExpressionError(_say("overflows", what=f"{_number(a)} {symbol} {_number(b)}")) from None
 
     def visit_Call(self, node: ast.Call) -> Built:
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
             called = ast.unparse(node.func)[:40]
-            raise ExpressionError(f"calling {called} is not allowed; the functions are {', '.join(FUNCTIONS)}")
+            raise ExpressionError(_say("calling", called=called, functions=", ".join(FUNCTIONS)))
         if node.keywords:
-            raise ExpressionError(f"{name}: keyword arguments are not allowed; write {name}(x)")
-        wanted = "1 or 2 arguments (x, slope)" if name == "leaky_relu" else "1 argument"
+            raise ExpressionError(_say("keywords", name=name))
         if not 1 <= len(node.args) <= (2 if name == "leaky_relu" else 1):
-            raise ExpressionError(f"{name} takes {wanted}, got {len(node.args)}")
+            raise ExpressionError(_say("arguments_2" if name == "leaky_relu" else "arguments_1", name=name,
+                                       got=len(node.args)))
         args = [self.visit(a) for a in node.args]
         x = args[0]
         extra = []
         if len(args) == 2:
             if isinstance(args[1], Value):
-                raise ExpressionError("leaky_relu: the slope must be a number, not a named value")
+                raise ExpressionError(_say("slope"))
             extra = [args[1]]
         if isinstance(x, Value):
             return getattr(x, name)(*extra)

@@ -16,6 +16,14 @@ from conftest import svg_texts as texts  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """These tests read the English messages: no locale variable may ask for Korean (tests/test_cli_ko.py does)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def run(capsys, *argv: str) -> tuple:
     code = main(list(argv))
     out, err = capsys.readouterr()

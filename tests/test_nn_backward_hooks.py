@@ -140,7 +140,7 @@ def test_the_hooked_graph_still_has_the_finite_difference_gradients(rng):
     # a hook that doubles grad_input doubles exactly the gradient below it
     x.grad = None
     model[0](x).sum().backward()
-    plain = x.grad.copy()
+    plain = x.grad.clone()
     doubling = nn.Linear(3, 4).double()
     doubling.load_state_dict(model[0].state_dict())
     doubling.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2,))

@@ -55,7 +55,8 @@ def test_the_wheel_holds_only_the_circuitgrad_package(wheel):
     # Every module and asset of the checkout is in it (a sub-package missing from pyproject's list is not).
     for folder in ("autograd", "nn", "viz", "circuitgrad"):
         for path in (ROOT / folder).rglob("*"):
-            if path.is_file() and path.suffix in (".py", ".js", ".css", ".html", ".npz") and "__pycache__" not in path.parts:
+            suffixes = (".py", ".js", ".css", ".html", ".json", ".npz")
+            if path.is_file() and path.suffix in suffixes and "__pycache__" not in path.parts:
                 rel = path.relative_to(ROOT / folder).as_posix()
                 inside = rel if folder == "circuitgrad" else f"{folder}/{rel}"
                 assert f"circuitgrad/{inside}" in names, f"{folder}/{rel} is not in the wheel"

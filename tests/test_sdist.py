@@ -46,7 +46,8 @@ def test_the_sdist_carries_the_tests_and_what_they_read(sdist):
     files = sdist["files"]
     wanted = ["tests/conftest.py", "README.md", "LICENSE", "Makefile", "scripts/setup.sh", "pyproject.toml",
               "circuitgrad/data/xor_seed777.npz", "bench/__main__.py",
-              "README.ko.md", "docs/glossary.ko.md", "scripts/sync_ko_notebooks.py"]
+              "README.ko.md", "docs/glossary.ko.md", "scripts/sync_ko_notebooks.py",
+              "viz/locales/en.json", "viz/locales/ko.json"]
     # Every file of the folders MANIFEST.in lists by type (a new kind of file needs its line there).
     for folder in ("tests", "notebooks", "bench"):
         wanted += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / folder).rglob("*"))

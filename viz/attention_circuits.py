@@ -28,6 +28,8 @@ from circuitgrad.autograd import ops as O
 from circuitgrad.autograd.graph import Node
 from circuitgrad.autograd.value import Value
 
+from .locale import strings
+
 # Circuits a page holds at most (each is a small page of ~100 gates, a few kilobytes); past it the
 # page says to explore a shorter sequence.
 MAX_CIRCUITS = 400
@@ -112,7 +114,15 @@ def weight_circuit(parts: dict, index: tuple) -> Optional[Value]:
     return a
 
 
-def circuits(softmax: Node, grad: Any, page_model: Any, precision: int, budget: int) -> Optional[dict]:
+def _say(words: Optional[dict], key: str, **params: Any) -> str:
+    """One of the page's words (viz/locales), English when the caller gave none."""
+    if words is None:
+        words = strings()
+    return words["explorer." + key].format(**params)
+
+
+def circuits(softmax: Node, grad: Any, page_model: Any, precision: int, budget: int,
+             words: Optional[dict] = None) -> Optional[dict]:
     """What the page needs to open the weights of one attention softmax: {shape, values, circuits:
     {flat index: page model}} (a masked weight has none; past `budget` circuits none has, and `note`
     says why), or None when it is not attention or its numbers cannot be rebuilt."""
@@ -126,8 +136,7 @@ def circuits(softmax: Node, grad: Any, page_model: Any, precision: int, budget: 
     wanted = int(parts["visible"].sum())
     if wanted > budget:  # the weights still show; their circuits would make the page too big
         return {"shape": list(data.shape), "values": values, "circuits": {},
-                "note": f"{wanted} weights: too many circuits for one page (at most {MAX_CIRCUITS}); "
-                        "explore a shorter sequence to open them"}
+                "note": _say(words, "att_too_many", n=wanted, most=MAX_CIRCUITS)}
     grads = np.zeros(data.shape) if grad is None else np.broadcast_to(np.asarray(grad, dtype=float), data.shape)
     tolerance = 1e-10 if data.dtype == np.float64 else 1e-5
     out: dict = {}
@@ -141,5 +150,5 @@ def circuits(softmax: Node, grad: Any, page_model: Any, precision: int, budget: 
         if not math.isclose(a.data, float(data[index]), rel_tol=tolerance, abs_tol=tolerance):
             return None  # not the numbers the model computed: no circuit at all rather than a wrong one
         out[str(flat)] = page_model(a, grad=float(grads[index]), precision=precision,
-                                    title=f"attention weight a[{_where(index)}]")
+                                    title=_say(words, "att_circuit_title", name=f"a[{_where(index)}]"))
     return {"shape": list(data.shape), "values": values, "circuits": out}

@@ -2,6 +2,7 @@
 
     page = viz.explore(f)          # Jupyter shows it inline
     page.save("graph.html")        # one file, opened by double-click, no network needed
+    viz.explore(f, lang="ko")      # the page's words in Korean (viz/locales/ko.json)
 
 The page holds the graph as compact JSON (labels once; ops, parents, modules and every scalar's
 value and gradient contribution as base64 typed arrays; a Tensor's summaries as text) and a small
@@ -21,6 +22,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
+from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -31,6 +34,7 @@ from circuitgrad.autograd.graph import Node, gate_steps, topological_order
 
 from . import attention_circuits
 from .graph_view import build_view, check_root, format_number, full_values, summarize
+from .locale import DEFAULT, check_language, strings
 from .modules import plan
 
 ASSETS = Path(__file__).with_name("explorer")
@@ -138,7 +142,7 @@ def check_page_size(count: int, sizes: dict, layout: Any, max_nodes: Optional[in
 
 
 def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
-               title: Optional[str] = None, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> dict:
+               title: Optional[str] = None, max_nodes: Optional[int] = DEFAULT_MAX_NODES, lang: str = DEFAULT) -> dict:
     """The graph and its backward walk as compact plain data (what the page's script draws); see `explore`.
 
     Scalars travel as numbers (base64 typed arrays) and the page formats them and writes every
@@ -179,7 +183,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
         flags.append(needs | const << 1 | (not array) << 2)
         if array:
             values.append(np.nan)
-            tensors[i] = {"shape": nv.shape, "value": summarize(node.data, precision),
+            tensors[i] = {"shape": nv.shape, "value": summarize(node.data, precision, lang),
                           "data": _detail(node.data, precision), "grad": None, "gradDetail": None}
         else:
             values.append(node.data)
@@ -200,7 +204,8 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
                 local = None  # the local derivative, for a caption, when both are single numbers
                 if np.size(upstream) == 1 and np.size(pg) == 1 and float(np.asarray(upstream)) != 0.0:
                     local = summarize(float(np.asarray(pg)) / float(np.asarray(upstream)), precision)
-                tensor_sends[len(send_to)] = [summarize(pg, precision), summarize(totals[p], precision), local]
+                tensor_sends[len(send_to)] = [summarize(pg, precision, lang), summarize(totals[p], precision, lang),
+                                              local]
                 send_values.append(np.nan)
             else:
                 send_values.append(pg)
@@ -208,15 +213,16 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
         send_starts.append(len(send_to))
     for p, t in tensors.items():
         if p in totals:
-            t["grad"] = summarize(totals[p], precision)
+            t["grad"] = summarize(totals[p], precision, lang)
             t["gradDetail"] = _detail(totals[p], precision)
     if n - 1 in tensors:
-        tensors[n - 1]["grad"] = summarize(seed, precision)
+        tensors[n - 1]["grad"] = summarize(seed, precision, lang)
     # Attention weights (a softmax of q k^T): each weight's circuit of scalar gates, opened by a click.
     attention, budget = {}, attention_circuits.MAX_CIRCUITS
     for i, nv in enumerate(views):
         if nv.node.fn is attention_circuits.O.Softmax and i in tensors:
-            found = attention_circuits.circuits(nv.node, totals.get(i), page_model, precision, budget)
+            found = attention_circuits.circuits(nv.node, totals.get(i), partial(page_model, lang=lang), precision,
+                                                budget, strings(lang))
             if found is not None:
                 attention[str(i)] = found
                 budget -= len(found["circuits"])
@@ -228,7 +234,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
     root_text = tensors[n - 1]["value"] if n - 1 in tensors else format_number(views[-1].node.data, precision)
     return {
         "title": title or f"circuitgrad: {rname} = {root_text}",
-        "precision": precision, "rootName": rname, "seed": summarize(seed, precision),
+        "precision": precision, "rootName": rname, "seed": summarize(seed, precision, lang),
         "ops": [list(k) for k in ops], "names": list(names),
         "nodes": {"count": n, "op": _b64(op_of, "i4"), "name": _b64(name_of, "i4"), "flags": _b64(flags, "u1"),
                   "parentStart": _b64(starts, "i4"), "parents": _b64(parents, "i4"),
@@ -254,28 +260,37 @@ def script_json(model: Any) -> str:
     return text.translate(str.maketrans(_SCRIPT_ESCAPES))
 
 
-def render_page(model: dict, asset: str = "page.html") -> str:
-    """The model inlined with the page's script and style into one HTML document."""
-    page = (ASSETS / asset).read_text(encoding="utf-8")
+def fill_words(template: str, lang: str) -> str:
+    """A page template with its `{{key}}` words in `lang` (HTML-escaped) and `{{lang}}` its language code."""
+    words = strings(lang)
+    return re.sub(r"\{\{([a-z_]+\.[a-z_.]+|lang)\}\}",
+                  lambda m: lang if m.group(1) == "lang" else html.escape(words[m.group(1)]), template)
+
+
+def render_page(model: dict, asset: str = "page.html", lang: str = DEFAULT) -> str:
+    """The model inlined with the page's script, style and words (in `lang`) into one HTML document."""
+    page = fill_words((ASSETS / asset).read_text(encoding="utf-8"), lang)
     css = (ASSETS / "explorer.css").read_text(encoding="utf-8")
     js = (ASSETS / "explorer.js").read_text(encoding="utf-8")
     return (page.replace("/*CSS*/", css).replace("/*JS*/", js)
+            .replace("/*STRINGS*/", script_json(strings(lang, "explorer.")))
             .replace("{{TITLE}}", html.escape(model["title"])).replace("/*DATA*/", script_json(model)))
 
 
 class Explorer:
     """A page that shows a graph; `_repr_html_` for Jupyter, `save(path)` for a file, `html` for the text."""
 
-    def __init__(self, model: dict, height: int = 560) -> None:
+    def __init__(self, model: dict, height: int = 560, lang: str = DEFAULT) -> None:
         self.model = model
         self.height = height
+        self.lang = check_language(lang)
         self._html: Optional[str] = None
 
     @property
     def html(self) -> str:
         """The whole self-contained page."""
         if self._html is None:
-            self._html = render_page(self.model)
+            self._html = render_page(self.model, lang=self.lang)
         return self._html
 
     def save(self, path: Union[str, PathLike]) -> Path:
@@ -289,11 +304,11 @@ class Explorer:
         # so an exported notebook shows it with no kernel and no network.
         return (f'<iframe class="circuitgrad-explorer" srcdoc="{html.escape(self.html, quote=True)}" '
                 f'style="width:100%;height:{self.height}px;border:1px solid #ddd;border-radius:4px" '
-                'title="circuitgrad explorer"></iframe>')
+                f'title="{html.escape(strings(self.lang)["explorer.frame_title"], quote=True)}"></iframe>')
 
 
 def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2, title: Optional[str] = None,
-            height: int = 560, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> Explorer:
+            height: int = 560, max_nodes: Optional[int] = DEFAULT_MAX_NODES, lang: str = DEFAULT) -> Explorer:
     """The explorer page of the graph behind `root` (see the module docstring).
 
     `grad`: the seed gradient (needed only for a Tensor output with more than one entry).
@@ -303,12 +318,16 @@ def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
     `max_nodes`: the most nodes the page holds (default 100,000); any one view (the whole graph, or
     the inside of one module) also draws at most min(max_nodes, 5,000) nodes and boxes. Past these a
     page takes long to write or to open, so explore raises before formatting anything; None: no limit.
+    `lang`: the language of the page's words ("en", the default, or "ko"; viz/locales/ lists them).
     Raises TypeError for a root that is not a Value or Tensor or a bad trace, ValueError for a bad
-    precision, seed or max_nodes, and for a graph past the bounds (saying how to show a part).
+    precision, seed or max_nodes, for an unknown lang (naming the known ones), and for a graph past
+    the bounds (saying how to show a part).
     """
+    check_language(lang)
     if isinstance(height, bool) or not isinstance(height, int) or height < 100:
         raise ValueError(f"explore: height must be a whole number of pixels >= 100, got {height!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"explore: title must be a str, got {type(title).__name__}")
-    return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title, max_nodes=max_nodes),
-                    height=height)
+    return Explorer(page_model(root, grad=grad, trace=trace, precision=precision, title=title, max_nodes=max_nodes,
+                               lang=lang),
+                    height=height, lang=lang)

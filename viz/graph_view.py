@@ -13,6 +13,8 @@ import numpy as np
 
 from circuitgrad.autograd.graph import Node
 
+from .locale import DEFAULT, text
+
 # A tensor with at most this many entries shows every value; a bigger one shows min/mean/max.
 MAX_SHOWN_VALUES = 6
 # Tooltips list every value up to this many entries, then numpy's "..." summary.
@@ -59,20 +61,20 @@ def _format_array(a: np.ndarray, precision: int) -> str:
     return " ".join(line.strip() for line in text.splitlines())  # one line: a label has no room for rows
 
 
-def summarize(data: Any, precision: int = 2) -> str:
-    """Short text for a diagram: the number, every value of a small array, else min/mean/max."""
+def summarize(data: Any, precision: int = 2, lang: str = DEFAULT) -> str:
+    """Short text for a diagram: the number, every value of a small array, else min/mean/max (words in `lang`)."""
     if isinstance(data, (float, int, np.floating, np.integer)):
         return format_number(data, precision)
     a = np.asarray(data)
     if a.ndim == 0:
         return format_number(a.item(), precision)
     if a.size == 0:
-        return "[] (empty)"
+        return text(lang, "graph.empty")
     if a.size <= MAX_SHOWN_VALUES:
         # A row or column vector reads best flat ([1, 2, 3]); the shape line above keeps its form.
         return _format_array(a.reshape(-1) if sum(n > 1 for n in a.shape) <= 1 else a, precision)
     f = lambda v: format_number(v, precision)  # noqa: E731
-    return f"min {f(a.min())}  mean {f(a.mean())}  max {f(a.max())}"
+    return text(lang, "graph.summary", min=f(a.min()), mean=f(a.mean()), max=f(a.max()))
 
 
 def full_values(data: Any, precision: int = 4) -> str:
@@ -179,13 +181,13 @@ def check_root(root: Any) -> None:
 
 
 def build_view(root: Node, precision: int = 2, show_grad: bool = True,
-               grad_of: Callable[[Node], Any] = _stored_grad, texts: bool = True) -> GraphView:
+               grad_of: Callable[[Node], Any] = _stored_grad, texts: bool = True, lang: str = DEFAULT) -> GraphView:
     """Walk the graph behind `root` into a GraphView.
 
     `grad_of(node)` supplies the gradient to show (the node's own `.grad` by default; the
     step-by-step walk passes its partial results, with UNKNOWN for nodes not reached yet).
     `texts=False` leaves value and tooltip empty (the explorer page formats its numbers itself,
-    and formatting 100,000 tooltips would take most of its time).
+    and formatting 100,000 tooltips would take most of its time). `lang`: the language of their words.
     """
     check_root(root)
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
@@ -205,17 +207,17 @@ def build_view(root: Node, precision: int = 2, show_grad: bool = True,
         needs_grad = getattr(node, "requires_grad", True)
         grad_text = None
         if show_grad and needs_grad:
-            grad_text = "?" if not known else (None if grad is None else summarize(grad, precision))
-        tip = [node.label or (node.op and f"result of {node.op}") or "input"]
+            grad_text = "?" if not known else (None if grad is None else summarize(grad, precision, lang))
+        tip = [node.label or (node.op and text(lang, "graph.result_of", op=node.op)) or text(lang, "graph.input")]
         shape = describe_shape(node)
         if shape:
             tip.append(shape)
-        tip.append("data: " + full_values(node.data, precision + 2))
+        tip.append(text(lang, "graph.data", values=full_values(node.data, precision + 2)))
         if show_grad and needs_grad and known and grad is not None:
-            tip.append("grad: " + full_values(grad, precision + 2))
+            tip.append(text(lang, "graph.grad", values=full_values(grad, precision + 2)))
         views.append(NodeView(
             id=f"n{i}", node=node, name=node.label, op=node.op, shape=shape,
-            value=summarize(node.data, precision), grad=grad_text, grad_known=known,
+            value=summarize(node.data, precision, lang), grad=grad_text, grad_known=known,
             tooltip="\n".join(tip), parents=[index[p] for p in node.parents]))
     views[-1].is_root = True
     return GraphView(nodes=views, index=index)

@@ -15,6 +15,7 @@ trains on the watched points, which `add_points`/`remove_points` change from the
 recorded epoch notes which points it saw: viz/live_data.py); `rewind` resumes from a recorded epoch and
 `restart` from the same initialization, both bit for bit; a second fit of the same model continues the run.
 Drawing is throttled to a share of the training's CPU time (`budget`), so watching costs little.
+`lang="ko"` writes the frames' and the page's words in Korean (viz/locales/ko.json).
 """
 from __future__ import annotations
 
@@ -32,9 +33,10 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 
-from .explore import ASSETS, script_json
+from .explore import ASSETS, fill_words, script_json
 from .live_data import LiveData
 from .live_graph import pack, parameters, replay_spec, unpack
+from .locale import DEFAULT, check_language, strings, text
 from .neurons import MIDDLE as MIDDLE_RGB
 from .neurons import colour_range, colours, neuron_maps, plane
 
@@ -106,12 +108,19 @@ def _swatch(colour: str) -> str:
             'border:1px solid #9e9e9e;vertical-align:-1px;margin:0 3px 0 8px"></span>')
 
 
-# One palette for every picture on the page: the neurons, the output and the points.
-LEGEND = ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
-          f'{_swatch("#f59322")}low: class 0, or below 0{_swatch("#f6f6f6")}middle'
-          f'{_swatch("#0877bd")}high: class 1, or above 0<br>'
-          '<span style="margin-left:8px">a sigmoid\'s map runs 0 to 1; others are symmetric about 0. '
-          'Lines: weights (blue +, orange \u2212)</span></div>')
+def legend(lang: str = DEFAULT) -> str:
+    """One palette for every picture on the page: the neurons, the output and the points."""
+    def t(key: str) -> str:
+        return html.escape(text(lang, "live." + key))
+
+    return ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
+            f'{_swatch("#f59322")}{t("low")}{_swatch("#f6f6f6")}{t("middle")}'
+            f'{_swatch("#0877bd")}{t("high")}<br>'
+            f'<span style="margin-left:8px">{t("palette")}</span></div>')
+
+
+def _column_key(c: int, count: int) -> str:
+    return "live.inputs" if c == 0 else "live.output" if c == count - 1 else "live.layer"
 
 
 # A net with several outputs (CrossEntropyLoss's scores) colours the plane by its likeliest class instead, in
@@ -130,16 +139,17 @@ def class_colours(scores: np.ndarray) -> np.ndarray:
     return (white + (palette[best % len(CLASSES)] - white) * (0.25 + 0.75 * sure)).round().astype(np.uint8)
 
 
-def class_legend(classes: int) -> str:
-    swatches = "".join(f"{_swatch(CLASSES[c % len(CLASSES)])}class {c}" for c in range(classes))
+def class_legend(classes: int, lang: str = DEFAULT) -> str:
+    """The colours of a classifier's plane: one swatch a class (words in `lang`)."""
+    swatches = "".join(f"{_swatch(CLASSES[c % len(CLASSES)])}{html.escape(text(lang, 'live.class_name', c=c))}"
+                       for c in range(classes))
     return ('<div style="font-size:11px;color:#424242;margin-top:5px;line-height:1.6">'
-            f'{swatches}<br><span style="margin-left:8px">the plane: the likeliest class, paler where the net is '
-            'unsure. Neurons: orange below 0, blue above</span></div>')
+            f'{swatches}<br><span style="margin-left:8px">{html.escape(text(lang, "live.class_palette"))}</span></div>')
 
 
 def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: int, X: np.ndarray,
-               y: Optional[np.ndarray]) -> str:
-    """One frame: the network of heat maps, the output over the plane with the points, the curves."""
+               y: Optional[np.ndarray], lang: str = DEFAULT) -> str:
+    """One frame: the network of heat maps, the output over the plane with the points, the curves (words in `lang`)."""
     # each column's maps are one picture, stacked with `gap` blank rows between neurons (one image to decode
     # a column, not one a neuron: a 399-neuron frame parses and paints in a tenth of the time)
     res = maps[0].shape[1]
@@ -181,12 +191,12 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
             images.append(f'<rect x="{x - NEURON / 2:.1f}" y="{centres[c][k][1] - NEURON / 2:.1f}" width="{NEURON}" '
                           f'height="{NEURON}" fill="none" stroke="#9e9e9e" stroke-width="0.6"/>')
     if least:
-        heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">the {MAX_LINES} largest of '
-                 f'{len(sizes):,} weights</text>')
+        heads = (f'<text x="4" y="{height - 2}" font-size="9" fill="#9e9e9e">'
+                 f'{html.escape(text(lang, "live.largest", shown=MAX_LINES, total=f"{len(sizes):,}"))}</text>')
     else:
         heads = ""
     heads += "".join(f'<text x="{centres[c][0][0]:.1f}" y="11" font-size="10" fill="#616161" text-anchor="middle">'
-                    f'{"inputs" if c == 0 else "output" if c == len(maps) - 1 else f"layer {c}"}</text>'
+                    f'{html.escape(text(lang, _column_key(c, len(maps)), c=c))}</text>'
                     for c in range(len(maps)))
     network = (f'<svg width="{width}" height="{height}" style="display:block">{heads}{"".join(lines)}'
                f'{"".join(images)}</svg>')
@@ -208,17 +218,20 @@ def frame_html(maps: list, weights: list, extent: tuple, history: dict, epoch: i
     curves = ""
     losses = {k: v for k, v in history.items() if "loss" in k and v}
     for name, values in losses.items():
-        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00", f"{name} (log scale)")
+        curves += _curve(values, True, "#1565c0" if name == "loss" else "#ef6c00",
+                         text(lang, "live.log_scale", name=name))
     for name, values in history.items():
         if name not in losses and values and name != "lr":
             curves += _curve(values, False, "#2e7d32", name)
     numbers = " \u00b7 ".join(f"{k} {v[-1]:.4g}" for k, v in history.items() if v)
-    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,sans-serif;'
+    return ('<div class="cg-live" style="font-family:Helvetica,Arial,\'Noto Sans CJK KR\',NanumGothic,'
+            '\'Apple SD Gothic Neo\',\'Malgun Gothic\',sans-serif;'
             'display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;padding:6px">'
             f'<div>{network}</div>'
-            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">output over the input plane</div>{boundary}'
-            f'{LEGEND if classes == 1 else class_legend(classes)}</div>'
-            f'<div><div style="font-size:14px;margin-bottom:6px"><b>epoch {epoch}</b> \u00b7 {html.escape(numbers)}</div>'
+            f'<div><div style="font-size:12px;color:#616161;margin-bottom:4px">{html.escape(text(lang, "live.plane"))}</div>'
+            f'{boundary}{legend(lang) if classes == 1 else class_legend(classes, lang)}</div>'
+            f'<div><div style="font-size:14px;margin-bottom:6px"><b>{html.escape(text(lang, "live.epoch", epoch=epoch))}</b>'
+            f' \u00b7 {html.escape(numbers)}</div>'
             f'{curves}</div></div>')
 
 
@@ -248,7 +261,8 @@ class Live:
 
     def __init__(self, X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None,
                  resolution: int = 20, budget: float = 0.04, interval: float = 0.05, max_frames: int = 150,
-                 loss: Any = None) -> None:
+                 loss: Any = None, lang: str = DEFAULT) -> None:
+        self.lang = check_language(lang)  # the words of the frames and the page
         if not (isinstance(budget, (int, float)) and 0 < budget <= 1):
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
@@ -368,7 +382,8 @@ class Live:
                 self.history.setdefault(key, []).append(float(value))
         self._data_now()  # the points this epoch trained on (a few arrays: cheap)
         info = neuron_maps(self.model, self._X, self.resolution, owner="live")
-        text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y)
+        text = frame_html(info["maps"], info["weights"], info["extent"], self.history, epoch, self._X, self._y,
+                          lang=self.lang)
         # the weights of this epoch, bit for bit, for the sample's graph and for restore/rewind
         self.frames.append({"epoch": epoch, "html": text, "w": None if self.spec is None else pack(self.model),
                             "d": self._d})
@@ -402,7 +417,7 @@ class Live:
         """The recorded frames as one self-contained page (HTML text) that plays them back."""
         if not self.frames:
             raise ValueError("live: no frame recorded yet; train with fit(..., callbacks=[this]) first")
-        page = (ASSETS / "live.html").read_text(encoding="utf-8")
+        page = fill_words((ASSETS / "live.html").read_text(encoding="utf-8"), self.lang)
         run: dict = {"frames": self.frames, "graph": None}
         if self.spec is not None:
             versions = self._data.versions if self._data is not None else [(self._X, self._y)]
@@ -414,7 +429,8 @@ class Live:
             run["graph"] = dict(self.spec, data=data, dtype=str(np.asarray(parameters(self.model)[0].data).dtype))
         text = script_json(run)  # no text, a metric's name included, can end the page's script
         script = (ASSETS / "live.js").read_text(encoding="utf-8")
-        return page.replace("/*JS*/", script).replace("/*RUN*/", text)
+        words = script_json(strings(self.lang, "live."))
+        return page.replace("/*JS*/", script).replace("/*STRINGS*/", words).replace("/*RUN*/", text)
 
     def save(self, path: Union[str, PathLike]) -> Path:
         """Write the recorded frames as one self-contained page that plays them back; returns the path."""
@@ -480,7 +496,8 @@ class Live:
 
 
 def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = None, resolution: int = 20,
-         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150, loss: Any = None) -> Live:
+         budget: float = 0.04, interval: float = 0.05, max_frames: int = 150, loss: Any = None,
+         lang: str = DEFAULT) -> Live:
     """A callback for `nn.fit(..., callbacks=[viz.live()])` that draws the training as it runs.
 
     `X`, `y`: the points to plot (default: fit's data when it is a tuple (X, y)); the model must be
@@ -490,8 +507,9 @@ def live(X: Any = None, y: Any = None, path: Optional[Union[str, PathLike]] = No
     per this many seconds; `max_frames` kept for the page (evenly thinned, the first and last kept).
     `loss`: the loss fit trains with (BCELoss, MSELoss or CrossEntropyLoss); with it each frame
     also records the weights (float64, bit for bit) and the page draws the graph of one sample
-    (click a point) with every value and gradient, recomputed in the browser. Raises ValueError
-    for bad options, and at the start of training for a model, data or loss it cannot draw.
+    (click a point) with every value and gradient, recomputed in the browser. `lang`: the language
+    of the frames' and the page's words ("en", the default, or "ko"). Raises ValueError for bad
+    options and an unknown lang, and at the start of training for a model, data or loss it cannot draw.
     """
     return Live(X, y, path=path, resolution=resolution, budget=budget, interval=interval, max_frames=max_frames,
-                loss=loss)
+                loss=loss, lang=lang)

@@ -8,6 +8,7 @@ twice shows the sum of what it has received so far, and the caption says so.
 """
 from __future__ import annotations
 
+import unicodedata
 from os import PathLike
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Union
@@ -18,6 +19,7 @@ from circuitgrad.autograd.graph import Node, gate_steps
 
 from . import theme as T
 from .graph_view import UNKNOWN, build_view, summarize
+from .locale import DEFAULT, check_language, text
 from .modules import plan
 from .render import DEFAULT_MAX_NODES, build_diagram, check_options, check_size, pipe, precheck_size
 
@@ -25,38 +27,40 @@ STEP_FORMATS = ("svg", "png")
 CAPTION_SIZE = 13  # points
 
 
-def _name(node: Node) -> str:
-    return node.label or (f"the {node.op} output" if node.op else "an input")
+def _name(node: Node, lang: str) -> str:
+    return node.label or (text(lang, "steps.gate_output", op=node.op) if node.op else text(lang, "steps.input"))
 
 
 def _caption(k: int, n: int, gate: Optional[Node], sent: tuple, upstream: Any, totals: dict, users_left: dict,
-             precision: int) -> str:
-    """What this step did, in words; for scalars, each input's chain-rule product with its numbers."""
-    head = f"step {k} of {n}: "
+             precision: int, lang: str = DEFAULT) -> str:
+    """What this step did, in words (viz/locales/<lang>.json); for scalars, each input's chain-rule product."""
+    head = text(lang, "steps.head", k=k, n=n)
     if gate is None:
-        return head + f"backprop starts at {_name_root(upstream)} with the seed gradient {summarize(upstream, precision)}"
+        return head + text(lang, "steps.start", seed=summarize(upstream, precision, lang))
     parts = []
     for parent, g in zip(gate.parents, sent):
         if g is None:
             continue
-        total = summarize(totals[parent], precision)
+        total = summarize(totals[parent], precision, lang)
         if isinstance(upstream, float) and upstream != 0.0 and isinstance(g, float):
-            local = summarize(g / upstream, precision)
-            text = f"{_name(parent)} gets {local} * {_paren(summarize(upstream, precision))} = {summarize(g, precision)}"
+            part = text(lang, "steps.gets_product", name=_name(parent, lang),
+                        local=summarize(g / upstream, precision, lang), up=_paren(summarize(upstream, precision, lang)),
+                        grad=summarize(g, precision, lang))
         else:
-            text = f"{_name(parent)} gets {summarize(g, precision)}"
+            part = text(lang, "steps.gets", name=_name(parent, lang), grad=summarize(g, precision, lang))
         if users_left.get(parent):
-            text += f" (so far {total}; {users_left[parent]} more to come)"
-        elif total != summarize(g, precision):
-            text += f" (summed over its uses: {total})"
-        parts.append(text)
+            part += text(lang, "steps.so_far", total=total, left=users_left[parent])
+        elif total != summarize(g, precision, lang):
+            part += text(lang, "steps.summed", total=total)
+        parts.append(part)
     if not parts:
-        return head + f"the {gate.op} gate has no input that needs a gradient"
-    return head + f"the {gate.op} gate: local slope * gradient from above: " + "; ".join(parts)
+        return head + text(lang, "steps.no_input", op=gate.op)
+    return head + text(lang, "steps.gate", op=gate.op, parts="; ".join(parts))
 
 
-def _name_root(upstream: Any) -> str:
-    return "the output"
+def _width(caption: str) -> int:
+    """About how many points wide a caption is: Helvetica's mean advance, a full em for Hangul and CJK."""
+    return int(sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.46 for c in caption) * CAPTION_SIZE)
 
 
 def _paren(number: str) -> str:
@@ -65,12 +69,15 @@ def _paren(number: str) -> str:
 
 def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir: str = "LR",
                    precision: int = 2, max_nodes: Optional[int] = DEFAULT_MAX_NODES,
-                   collapse: Union[bool, Iterable[Any]] = False, trace: Any = None) -> Iterator[graphviz.Digraph]:
+                   collapse: Union[bool, Iterable[Any]] = False, trace: Any = None,
+                   lang: str = DEFAULT) -> Iterator[graphviz.Digraph]:
     """Yield one Digraph per step of the backward walk from `root`: the seed, then one per gate.
 
     Takes `draw`'s options; `grad` is the seed (needed only for a Tensor output with more
-    than one entry). The graph's `.grad` values are not changed. Raises what `draw` raises.
+    than one entry); `lang` the language of the captions ("en", "ko"). The graph's `.grad`
+    values are not changed. Raises what `draw` raises, and ValueError for an unknown lang.
     """
+    check_language(lang)
     check_options(style, rankdir, max_nodes)
     precheck_size(root, max_nodes, collapse, trace)
     seed, steps = gate_steps(root, grad)
@@ -84,7 +91,7 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
     # caption and the circuit stays in place between steps.
     known: dict = {root: seed}
     states = [(None, (), dict(known))]
-    captions = [_caption(1, len(steps) + 1, None, (), seed, known, users, precision)]
+    captions = [_caption(1, len(steps) + 1, None, (), seed, known, users, precision, lang)]
     for k, step in enumerate(steps, start=2):
         for parent, g in zip(step.gate.parents, step.grads):
             if g is not None:
@@ -92,14 +99,14 @@ def backprop_steps(root: Node, grad: Any = None, style: str = "circuit", rankdir
                 users[parent] -= 1
         states.append((step.gate, step.grads, dict(known)))
         captions.append(_caption(k, len(steps) + 1, step.gate, step.grads, known[step.gate], known, users,
-                                 precision))
-    width = int(max(len(c) for c in captions) * CAPTION_SIZE * 0.46)  # about Helvetica's mean advance
+                                 precision, lang))
+    width = max(_width(c) for c in captions)
     for k, (gate, sent, grads) in enumerate(states, start=1):
 
         def grad_of(x: Node, grads: dict = grads) -> Any:
             return grads.get(x, UNKNOWN)
 
-        view = build_view(root, precision=precision, grad_of=grad_of)
+        view = build_view(root, precision=precision, grad_of=grad_of, lang=lang)
         layout = plan(view, trace, collapse)
         if k == 1:
             check_size(layout.drawn_count(), max_nodes, trace, collapse)
@@ -140,8 +147,8 @@ def step_through(root: Node, **options: Any) -> Any:
 
     It needs a live kernel with ipywidgets: in a notebook exported to HTML it shows nothing.
     Prefer `viz.explore(root)`, a self-contained page that works live, exported and offline.
-    Other keyword arguments go to `backprop_steps`. Every step is rendered to SVG up front,
-    so moving the slider is instant. Raises ImportError naming the package when ipywidgets
+    Other keyword arguments go to `backprop_steps` (`lang="ko"`: Korean captions and slider).
+    Every step is rendered to SVG up front, so moving the slider is instant. Raises ImportError naming the package when ipywidgets
     is missing, GraphvizNotFound without `dot`.
     """
     try:
@@ -151,8 +158,10 @@ def step_through(root: Node, **options: Any) -> Any:
                           "(included in the project's `notebook` and `test` extras); without it, "
                           "use viz.save_steps(root, folder) or loop over viz.backprop_steps(root)") from None
     svgs = [pipe(dot, "svg").decode("utf-8") for dot in backprop_steps(root, **options)]
-    slider = widgets.IntSlider(value=1, min=1, max=len(svgs), description="step", continuous_update=True)
-    play = widgets.Play(value=1, min=1, max=len(svgs), interval=900, description="play")
+    lang = options.get("lang", DEFAULT)
+    slider = widgets.IntSlider(value=1, min=1, max=len(svgs), description=text(lang, "steps.slider"),
+                               continuous_update=True)
+    play = widgets.Play(value=1, min=1, max=len(svgs), interval=900, description=text(lang, "steps.play"))
     widgets.jslink((play, "value"), (slider, "value"))
     picture = widgets.HTML(value=svgs[0])
 

@@ -5,6 +5,13 @@
   "use strict";
   var M = JSON.parse(document.getElementById("cg-data").textContent);
   var PAGE = M.attention && Object.keys(M.attention).length ? "<!DOCTYPE html>" + document.documentElement.outerHTML : "";
+  // Every word the page shows, in the language it was made in (viz/locales/<lang>.json), through tr().
+  var TEXT = JSON.parse(document.getElementById("cg-strings").textContent);
+  function tr(key, params) {
+    var s = TEXT["explorer." + key];
+    if (s === undefined) return key;
+    return s.replace(/\{(\w+)\}/g, function (m, name) { return params && name in params ? String(params[name]) : m; });
+  }
   var NS = "http://www.w3.org/2000/svg", P = M.precision;
   var $ = function (id) { return document.getElementById(id); };
   var svg = $("cg-svg"), world = $("cg-world"), stage = $("cg-stage"), tip = $("cg-tip");
@@ -92,7 +99,7 @@
     return valueCache[i];
   }
   // How a caption calls a node: its label, else its gate in brackets, else what kind of leaf it is.
-  function callName(i) { var n = N[i]; return n.name || (n.op ? "[" + n.op + "]" : (n["const"] ? "const" : "input")); }
+  function callName(i) { var n = N[i]; return n.name || (n.op ? "[" + n.op + "]" : (n["const"] ? tr("const") : tr("input"))); }
 
   // ---- the backward walk: which gate sends what to whom, and the running sums --------------------
   var S = M.steps, STEPS = S.count, GATE = column(S.gate, Int32Array), SSTART = column(S.sendStart, Int32Array);
@@ -213,10 +220,10 @@
   function measure(e) {
     e.outs.forEach(function (o) { o.len = wireWidth(o.node) + (o.exit ? STUB : 0); });
     if (e.kind === "box") {
-      e.title = shortTitle(e.group); e.detail = inside[e.group] + " node" + (inside[e.group] === 1 ? "" : "s") + " inside \u00b7 click to open";
-      var most = inside[e.group] + " of " + inside[e.group];  // room for the progress line of boxProgress
+      e.title = shortTitle(e.group); e.detail = tr(inside[e.group] === 1 ? "box_one" : "box_many", { count: inside[e.group] });
+      var most = { done: inside[e.group], total: inside[e.group], op: "" };  // room for the progress line of boxProgress
       e.bw = Math.max(textWidth(e.title, 13, "bold"), textWidth(e.detail, 10),
-                      textWidth("gate " + most + " inside: ", 10) + widestOp()) + 28;
+                      Math.max(textWidth(tr("box_gate", most), 10), textWidth(tr("box_step", most), 10)) + widestOp()) + 28;
       e.bh = Math.max(48, 44 * e.outs.length);
       var maxLen = 0;
       e.outs.forEach(function (o, k) {
@@ -233,7 +240,7 @@
       e.gw = tw <= 2 * R - 8 ? 2 * R : tw + 18;  // a circle, or an ellipse round a long name (sum, tanh)
       e.x0 = e.gw;
     } else {
-      e.label = e.kind === "ext" ? (n.name || "[" + (n.op || "input") + "]") : (n.name || (n.const ? "const" : "input"));
+      e.label = e.kind === "ext" ? (n.name || "[" + (n.op || tr("input")) + "]") : (n.name || (n.const ? tr("const") : tr("input")));
       e.labelSize = (n.const || e.kind === "ext") && !n.name ? 11 : 16;
       e.x0 = textWidth(e.label, e.labelSize) + 8;
     }
@@ -437,15 +444,15 @@
     var names = args.map(callName), values = args.map(valueText);
     if (sym && args.length === 2) expr = names[0] + " " + sym + " " + names[1] + " = " + paren(values[0], true) + " " + sym + " " + paren(values[1]);
     else expr = n.op + "(" + names.join(", ") + ") = " + n.op + "(" + values.join(", ") + ")";
-    return "Forward step " + k + " of " + FWD.length + ": " + callName(i) + " = " + expr + " = " + valueText(i);
+    return tr("forward_step", { k: k, n: FWD.length, name: callName(i), expr: expr, value: valueText(i) });
   }
   // The chain rule of one gate with its numbers: dR/dp = dR/dgate x dgate/dp, for each input p.
   function backwardCaption(k) {
     var gi = GATE[k - 1], gate = N[gi], g = callName(gi), r = M.rootName;
     var scalarUp = gate.scalar, up = gi === ROOT ? SEED : running[gi];
     var upText = finalGradText(gi);
-    var head = "Backward step " + k + " of " + STEPS + ": gate " + gate.op + (gate.name ? " (its output is " + gate.name + ")" : "") +
-      " gets \u2202" + r + "/\u2202" + g + " = " + upText + " from above";
+    var head = tr("backward_step", { k: k, n: STEPS, op: gate.op, output: gate.name ? tr("backward_output", { name: gate.name }) : "",
+                                    grad: "\u2202" + r + "/\u2202" + g, up: upText });
     var parts = [];
     for (var s = SSTART[k - 1]; s < SSTART[k]; s++) {
       var p = SENDTO[s], pn = callName(p), acc = firstSend[p] === s ? "=" : "+=", local = null;
@@ -456,9 +463,9 @@
           paren(upText, true) + " \u00d7 " + paren(local) + " = " + sentText(s)
         : "\u2202" + r + "/\u2202" + pn + " " + acc + " " + sentText(s));
     }
-    if (!parts.length) return head + "; none of its inputs needs a gradient";
+    if (!parts.length) return head + tr("backward_none");
     var rule = OPS[OP[gi]][1];
-    return head + ": " + parts.join(";  ") + (rule ? "  (rule: " + rule + ")" : "");
+    return head + tr("backward_parts", { parts: parts.join(";  ") }) + (rule ? tr("backward_rule", { rule: rule }) : "");
   }
   function sentTo(k) { var out = []; for (var s = SSTART[k - 1]; s < SSTART[k]; s++) out.push(SENDTO[s]); return out; }
 
@@ -472,7 +479,7 @@
     var done = 0;
     for (var q = 0; q < k; q++) if (V.key[list[q]] === ek) done += 1;
     var d = refs.details[ek], gate = N[list[k - 1]];
-    if (d) d.text.textContent = (state.mode === "backward" ? "gate " : "step ") + done + " of " + refs.counted.total[ek] + " inside: " + gate.op;
+    if (d) d.text.textContent = tr(state.mode === "backward" ? "box_gate" : "box_step", { done: done, total: refs.counted.total[ek], op: gate.op });
   }
 
   function refresh() {
@@ -494,10 +501,9 @@
     var caption;
     if (k === 0) {
       caption = state.mode === "backward"
-        ? "Backprop starts at " + M.rootName + " with the seed gradient \u2202" + M.rootName + "/\u2202" + M.rootName + " = " + M.seed +
-          ". Press \u25B6 (or \u2192) to run the gates one by one, output first."
-        : "Forward pass: the inputs have their values. Press \u25B6 (or \u2192) to compute the gates one by one.";
-      if (!total) caption = state.mode === "backward" ? "No gate to run: this graph is a single leaf." : "No gate to compute: this graph is a single leaf.";
+        ? tr("backward_start", { root: M.rootName, grad: "\u2202" + M.rootName + "/\u2202" + M.rootName, seed: M.seed })
+        : tr("forward_start");
+      if (!total) caption = tr(state.mode === "backward" ? "backward_leaf" : "forward_leaf");
     } else {
       var gate = state.mode === "backward" ? GATE[k - 1] : FWD[k - 1];
       caption = state.mode === "backward" ? backwardCaption(k) : forwardCaption(k);
@@ -512,12 +518,12 @@
         if (state.mode === "backward") refs.edges.forEach(function (r) {
           if (r.edge.dst === active && lit.indexOf(r.edge.wire) >= 0) { r.path.classList.add("cg-lit"); r.path.setAttribute("marker-end", "url(#cg-arrow-hi)"); }
         });
-      } else caption += "  (this gate is outside the module shown)";
+      } else caption += tr("outside");
     }
     $("cg-caption").textContent = caption;
     var slider = $("cg-slider");
     slider.max = total; slider.value = k;
-    $("cg-count").textContent = (state.mode === "backward" ? "gate " : "step ") + k + " / " + total;
+    $("cg-count").textContent = tr(state.mode === "backward" ? "count_gate" : "count_step", { k: k, n: total });
     $("cg-prev").disabled = $("cg-first").disabled = k === 0;
     $("cg-next").disabled = $("cg-last").disabled = k === total;
     $("cg-mode-backward").classList.toggle("cg-on", state.mode === "backward");
@@ -538,9 +544,9 @@
   }
   function detail(parent, d, cls) {  // d: a Tensor's {text} or {shape, dtype, min, ..., hist}
     if (d.text !== undefined) { html("pre", parent, d.text, cls); return; }
-    html("pre", parent, "shape (" + d.shape.join(", ") + ") " + d.dtype +
-      (d.min !== undefined ? "\nmin " + d.min + "  mean " + d.mean + "  max " + d.max + "  std " + d.std : "") +
-      (d.nonfinite ? "\n" + d.nonfinite + " nan/inf" : ""), cls);
+    html("pre", parent, tr("tip_shape", { shape: d.shape.join(", "), dtype: d.dtype }) +
+      (d.min !== undefined ? "\n" + tr("tip_stats", { min: d.min, mean: d.mean, max: d.max, std: d.std }) : "") +
+      (d.nonfinite ? "\n" + tr("tip_nonfinite", { count: d.nonfinite }) : ""), cls);
     if (!d.hist) return;
     var m = Math.max.apply(null, d.hist) || 1, bw = 12, hh = 36, colour = cls === "cg-tg" ? "#c62828" : "#2e7d32";
     var chart = el("svg", { width: d.hist.length * bw, height: hh + 12 }, parent);
@@ -551,26 +557,26 @@
     el("text", { x: 0, y: hh + 11, "font-size": 9, fill: "#616161" }, chart, d.lo);
     el("text", { x: d.hist.length * bw, y: hh + 11, "font-size": 9, fill: "#616161", "text-anchor": "end" }, chart, d.hi);
   }
-  function moduleOf(i) { return chain[i].map(function (g) { return G[g].title; }).join(" \u203a ") || "(made outside any module)"; }
+  function moduleOf(i) { return chain[i].map(function (g) { return G[g].title; }).join(" \u203a ") || tr("tip_no_module"); }
   function row(key, value) { var d = html("div", tip); html("span", d, key, "cg-k"); d.appendChild(document.createTextNode(" " + value)); }
   function showTip(i) {
     var n = N[i], g = gradNow(i), t = TENSOR[i];
     while (tip.firstChild) tip.removeChild(tip.firstChild);
-    html("h4", tip, n.name || (n.op ? "result of " + n.op : (n["const"] ? "constant" : "input")));
-    row("op:", n.op || "none (a leaf)");
-    row("module:", moduleOf(i));
-    if (n.shape) row("shape:", n.shape);
+    html("h4", tip, n.name || (n.op ? tr("tip_result", { op: n.op }) : (n["const"] ? tr("tip_constant") : tr("input"))));
+    row(tr("tip_op"), n.op || tr("tip_leaf"));
+    row(tr("tip_module"), moduleOf(i));
+    if (n.shape) row(tr("tip_shape_row"), n.shape);
     if (ATT[i]) row(ATT_TEXT.clickKey, ATT_TEXT.click);
-    html("div", tip, "data:", "cg-k");
-    if (valueNow(i) === "?") html("pre", tip, "? (not computed yet)");
+    html("div", tip, tr("tip_data"), "cg-k");
+    if (valueNow(i) === "?") html("pre", tip, tr("tip_unknown"));
     else if (t) detail(tip, t.data, "cg-tv");
     else html("pre", tip, formatNumber(VALUE[i], P + 2), "cg-tv");
     if (state.mode === "backward" && n.needsGrad) {
-      html("div", tip, "grad:", "cg-k");
-      if (g[0] === "?") html("pre", tip, "? (not computed yet)");
-      else if (g[1] === "cg-partial") html("pre", tip, g[0] + " (partial sum; more gates still send to it)", "cg-tg");
-      else if (g[0] === "") html("pre", tip, "no gradient reaches it");
-      else if (i === ROOT && state.step === 0) html("pre", tip, M.seed + " (the seed)", "cg-tg");
+      html("div", tip, tr("tip_grad"), "cg-k");
+      if (g[0] === "?") html("pre", tip, tr("tip_unknown"));
+      else if (g[1] === "cg-partial") html("pre", tip, tr("tip_partial", { grad: g[0] }), "cg-tg");
+      else if (g[0] === "") html("pre", tip, tr("tip_no_grad"));
+      else if (i === ROOT && state.step === 0) html("pre", tip, tr("tip_seed", { seed: M.seed }), "cg-tg");
       else if (t) detail(tip, t.gradDetail, "cg-tg");
       else html("pre", tip, formatNumber(TOTAL[lastSend[i]], P + 2), "cg-tg");
     }
@@ -654,7 +660,7 @@
     while (nav.firstChild) nav.removeChild(nav.firstChild);
     if (!G.length) return;
     var path = V.view === null ? [] : pathTo(V.view);
-    var items = [{ view: null, title: "whole graph" }].concat(path.map(function (g) { return { view: g, title: G[g].title }; }));
+    var items = [{ view: null, title: tr("whole_graph") }].concat(path.map(function (g) { return { view: g, title: G[g].title }; }));
     items.forEach(function (it, k) {
       if (k) nav.appendChild(document.createTextNode(" \u203a "));
       var a = document.createElement(k === items.length - 1 ? "span" : "a");
@@ -672,9 +678,8 @@
   // model computed) is a page model of its own, stored in this page (explore.py, attention_circuits.py),
   // and opens in a copy of this page in a frame: no request, and every control works on it.
   var ATT = M.attention || {};
-  var ATT_TEXT = { title: "attention weights", hint: "click a weight to open its circuit",
-                   close: "close", back: "\u2039 back to the model", masked: "masked",
-                   clickKey: "click:", click: "the attention weights; one more click opens a weight's circuit" };
+  var ATT_TEXT = { title: tr("att_title"), hint: tr("att_hint"), close: tr("att_close"), back: tr("att_back"),
+                   masked: tr("att_masked"), clickKey: tr("att_click_key"), click: tr("att_click") };
   function attentionColour(w) { var t = Math.max(0, Math.min(1, w)); return "rgba(239, 108, 0, " + (0.08 + 0.8 * t).toFixed(3) + ")"; }
   function closeAttention() { var old = $("cg-att"); if (old) old.parentNode.removeChild(old); }
   function showAttention(i) {

@@ -12,6 +12,12 @@
 (function () {
   "use strict";
   var run = CG_RUN, frames = run.frames, G = run.graph;
+  // Every word the page shows, in the language it was made in (viz/locales/<lang>.json), through tr().
+  function tr(key, params) {
+    var s = CG_TEXT["live." + key];
+    if (s === undefined) return key;
+    return s.replace(/\{(\w+)\}/g, function (m, name) { return params && name in params ? String(params[name]) : m; });
+  }
   var SVG = "http://www.w3.org/2000/svg";
   var PAINTED = 1500, BUCKETS = 4;  // wires drawn in a wide net, the largest weights first, in 4 widths a sign
   var VALUE = "#2e7d32", GRAD = "#c62828", MUTED = "#616161", POS = "#0877bd", NEG = "#f59322";
@@ -22,11 +28,10 @@
   var k = frames.length - 1, timer = null, sample = null, built = null, last = null, shown = [], current = null;
   // the messages of bad input and of the data each epoch trained on, in one place
   var SAY = {
-    points: function (n) { return n + " training points"; },
-    noPoint: function (i, n) { return "There is no data point " + i + ": the epoch shown trained on " + n + " points (0 to " + (n - 1) + ")."; },
-    outside: function (x, e) { return "The point (" + fmt(x[0]) + ", " + fmt(x[1]) + ") lies outside the plane the data spans (x1 from " + fmt(e[0]) + " to " + fmt(e[1]) + ", x2 from " + fmt(e[2]) + " to " + fmt(e[3]) + "): choose one inside it."; },
-    notRecorded: function (e, near) { return "Epoch " + e + " was not recorded (viz.live keeps max_frames epochs); showing the nearest recorded one, " + near + "."; },
-    gone: " (not among the points this epoch trained on)"
+    points: function (n) { return tr("points", { n: n }); },
+    noPoint: function (i, n) { return tr("no_point", { i: i, n: n, last: n - 1 }); },
+    outside: function (x, e) { return tr("outside", { x0: fmt(x[0]), x1: fmt(x[1]), a: fmt(e[0]), b: fmt(e[1]), c: fmt(e[2]), d: fmt(e[3]) }); },
+    notRecorded: function (e, near) { return tr("not_recorded", { epoch: e, near: near }); }
   };
 
   // ---- the recorded weights -------------------------------------------------------------------
@@ -273,7 +278,7 @@
         });
       });
     });
-    write(built.lossName, "loss (" + G.loss.kind + "), y = " + r.y);
+    write(built.lossName, tr("loss_node", { kind: G.loss.kind, y: r.y }));
     write(built.loss, fmt(r.loss));
     built.lossNode.setAttribute("data-value", String(r.loss));
     built.lossNode.setAttribute("data-grad", "1");
@@ -320,11 +325,11 @@
   }
   function nodeTip(n) {
     var r = last, c = n.c, j = n.j;
-    if (!c) return n.name + " = " + fmt(r.a[0][j]) + "   (input)\n\u2202loss/\u2202" + n.name + " = " + fmt(r.ga[0][j]);
+    if (!c) return n.name + " = " + fmt(r.a[0][j]) + tr("tip_input") + "\n\u2202loss/\u2202" + n.name + " = " + fmt(r.ga[0][j]);
     var spec = G.layers[c - 1], L = r.layers[c - 1], terms = "";
     var shown = Math.min(spec.in, 8);
     for (var i = 0; i < shown; i++) terms += signed(L.W[j][i], i === 0) + "\u00b7" + nodeName(c - 1, i);
-    if (spec.in > shown) terms += " + \u2026 (" + (spec.in - shown) + " more)";
+    if (spec.in > shown) terms += " + \u2026 " + tr("tip_more", { count: spec.in - shown });
     if (L.b) terms += signed(L.b[j], false);
     var act = spec.act || "", inner = act ? act + "(" + terms + ")" : terms;
     return "a = " + inner + " = " + fmt(r.a[c][j]) +
@@ -334,8 +339,9 @@
   function wireTip(w) {
     var r = last, v = r.layers[w.l].W[w.o][w.i], src = r.a[w.l][w.i];
     var from = nodeName(w.l, w.i), to = nodeName(w.l + 1, w.o);
-    return "weight " + from + " \u2192 " + to + " = " + fmt(v) + "\n\u2202loss/\u2202w = " + fmt(r.gW[w.l + 1][w.o][w.i]) +
-      "   (= \u2202loss/\u2202z of " + to + " \u00d7 " + from + ")\ncarries w\u00b7" + from + " = " + fmt(v) + " \u00d7 " + fmt(src) + " = " + fmt(v * src);
+    return tr("tip_weight", { from: from, to: to, w: fmt(v) }) + "\n\u2202loss/\u2202w = " + fmt(r.gW[w.l + 1][w.o][w.i]) +
+      tr("tip_weight_grad", { from: from, to: to }) + "\n" +
+      tr("tip_carries", { from: from, product: fmt(v) + " \u00d7 " + fmt(src) + " = " + fmt(v * src) });
   }
 
   // ---- choosing the sample, and the epoch -----------------------------------------------------
@@ -376,7 +382,7 @@
   }
   function update() {
     var frame = frames[k];
-    count.textContent = "epoch " + frame.epoch + "  \u00b7  recorded epoch " + (k + 1) + " of " + frames.length +
+    count.textContent = tr("count", { epoch: frame.epoch, k: k + 1, n: frames.length }) +
       (G ? "  \u00b7  " + SAY.points(points().X.length) : "");
     if (!G) return;
     message.textContent = "";
@@ -384,12 +390,11 @@
     marker();
     var r = replay(layersAt(k), sample.x, label(sample.y));
     draw(r);
-    var where = sample.gone ? "a data point" + SAY.gone : sample.i !== null ? "data point " + (sample.i + 1) + " of " + points().X.length
-      : "a point of the plane you chose, with the label of the nearest data point (" + (sample.near + 1) + ")";
-    caption.textContent = "The graph of one sample, x = (" + fmt(sample.x[0]) + ", " + fmt(sample.x[1]) + "), label " +
-      r.y + ": " + where + ", with the weights after epoch " + frame.epoch + "; loss of this sample " + fmt(r.loss) +
-      ". Click a point (or anywhere) on the output map to choose another." +
-      (G.dtype !== "float64" ? " The model trains in " + G.dtype + "; the page recomputes in float64." : "");
+    var where = sample.gone ? tr("where_gone") : sample.i !== null ? tr("where_point", { i: sample.i + 1, n: points().X.length })
+      : tr("where_plane", { near: sample.near + 1 });
+    caption.textContent = tr("caption", { x0: fmt(sample.x[0]), x1: fmt(sample.x[1]), y: r.y, where: where,
+                                          epoch: frame.epoch, loss: fmt(r.loss) }) +
+      (G.dtype !== "float64" ? tr("dtype", { dtype: G.dtype }) : "");
   }
   function show(i) {
     k = Math.max(0, Math.min(frames.length - 1, i));
@@ -412,10 +417,10 @@
     slider.value = k;
     update();
   }
-  function stop() { if (timer) clearInterval(timer); timer = null; button.textContent = "play"; }
+  function stop() { if (timer) clearInterval(timer); timer = null; button.textContent = tr("play"); }
   function play() {
     if (k >= frames.length - 1) show(0);
-    button.textContent = "pause";
+    button.textContent = tr("pause");
     timer = setInterval(function () { if (k >= frames.length - 1) stop(); else show(k + 1); }, 120);
   }
   view.addEventListener("click", function (ev) {
@@ -447,16 +452,13 @@
   if (G) {
     var wires = 0;
     G.layers.forEach(function (s) { wires += s.in * s.out; });
-    legend.textContent = "Green: the forward value. Red: its gradient, d loss of this sample / d value. " +
-      "Each neuron shows its pre-activation z and activation a; " +
-      (wires > 300 ? "of its " + wires.toLocaleString("en") + " weights the " + Math.min(wires, PAINTED).toLocaleString("en") +
-                     " largest are drawn as lines (blue +, orange \u2212): hover a neuron for its weights and gradients."
-                   : "each wire its weight w and d loss / d w. Hover for the formula.");
+    legend.textContent = tr("legend") + " " +
+      (wires > 300 ? tr("legend_many", { wires: wires.toLocaleString("en"), drawn: Math.min(wires, PAINTED).toLocaleString("en") })
+                   : tr("legend_few"));
     var D0 = G.data[frames[k].d || 0];
     sample = {i: 0, x: D0.X[0].slice(), y: D0.y[0], near: 0, gone: false};
   } else {
-    message.textContent = "This run recorded no weights, so there is no sample graph: pass loss= (the loss fit trains " +
-      "with, e.g. viz.live(path=..., loss=nn.BCELoss())) to see one sample's values and gradients.";
+    message.textContent = tr("no_weights");
   }
   window.cgLive = {
     current: function () { if (last) sync(); return last && {epoch: frames[k].epoch, x: last.x, y: last.y, loss: last.loss, z: last.z, a: last.a,
