@@ -1,8 +1,10 @@
 """Tensor's elementwise methods: maths, activations, clamping, maximum / minimum.
 
 A mixin of `Tensor` (autograd/tensor.py), kept in its own file so that each file stays one
-concept. Each method checks its arguments and names its op; what the op computes, and its
-derivative, is in the op table (`ops/functions.py`, `ops/activations.py`, `ops/piecewise.py`).
+concept. The methods without arguments (`x.exp()`, `x.erf()`, `x.silu()`) are not written here:
+each op registered in `autograd/ops/` (`@register`, see `ops/registry.py`) gives this class its
+method. The methods below take arguments, check them and name their op; what the op computes, and
+its derivative, is in the op table (`ops/functions.py`, `ops/activations.py`, `ops/piecewise.py`).
 """
 from __future__ import annotations
 
@@ -20,26 +22,14 @@ def number(op: str, name: str, value: Any) -> float:
 
 
 class MathMethods:
-    """Elementwise methods of `Tensor`, one line each: the op and its checked arguments."""
+    """Elementwise methods of `Tensor`: the op and its checked arguments (plus one per registered op)."""
 
     __slots__ = ()
 
-    def exp(self) -> "Tensor": return self.apply(O.Exp, self)
-    def log(self) -> "Tensor": return self.apply(O.Log, self)
-    def sqrt(self) -> "Tensor": return self.apply(O.Sqrt, self)
-    def abs(self) -> "Tensor": return self.apply(O.Abs, self)
-    __abs__ = abs
-    def tanh(self) -> "Tensor": return self.apply(O.Tanh, self)
-    def sigmoid(self) -> "Tensor": return self.apply(O.Sigmoid, self)
-    def relu(self) -> "Tensor": return self.apply(O.ReLU, self)
-    def selu(self) -> "Tensor": return self.apply(O.SELU, self)
+    def __abs__(self) -> "Tensor": return self.abs()
 
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
         return self.apply(O.LeakyReLU, self, ctx=number("leaky_relu", "slope", slope))
-
-    def step(self) -> "Tensor":
-        """Heaviside step (1 where x > 0, else 0); its derivative is 0, so no gradient flows through."""
-        return self.apply(O.Step, self)
 
     # PyTorch's method spellings of the operators (`x.add(y, alpha=2)` is x + 2y).
     def add(self, other: Any, *, alpha: float = 1) -> "Tensor":
@@ -54,23 +44,6 @@ class MathMethods:
     def neg(self) -> "Tensor": return -self
 
     # ---- more of PyTorch's maths -----------------------------------------------------------------
-
-    def log2(self) -> "Tensor": return self.apply(O.Log2, self)
-    def log10(self) -> "Tensor": return self.apply(O.Log10, self)
-    def log1p(self) -> "Tensor": return self.apply(O.Log1p, self)
-    def expm1(self) -> "Tensor": return self.apply(O.Expm1, self)
-    def exp2(self) -> "Tensor": return self.apply(O.Exp2, self)
-    def square(self) -> "Tensor": return self.apply(O.Square, self)
-    def rsqrt(self) -> "Tensor": return self.apply(O.Rsqrt, self)
-    def reciprocal(self) -> "Tensor": return self.apply(O.Reciprocal, self)
-    def sin(self) -> "Tensor": return self.apply(O.Sin, self)
-    def cos(self) -> "Tensor": return self.apply(O.Cos, self)
-    def erf(self) -> "Tensor": return self.apply(O.Erf, self)
-
-    # Flat pieces: the gradient through them is 0, as in PyTorch.
-    def sign(self) -> "Tensor": return self.apply(O.Sign, self)
-    def floor(self) -> "Tensor": return self.apply(O.Floor, self)
-    def ceil(self) -> "Tensor": return self.apply(O.Ceil, self)
 
     def round(self, decimals: int = 0) -> "Tensor":
         """Round to `decimals` places; halves go to the even neighbour (as numpy and PyTorch)."""
@@ -127,13 +100,7 @@ class MathMethods:
             raise ValueError("celu: alpha must not be 0 (it divides x)")
         return self.apply(O.CELU, self, ctx=alpha)
 
-    def silu(self) -> "Tensor":
-        """x sigmoid(x) (also called swish)."""
-        return self.apply(O.SiLU, self)
 
-    def mish(self) -> "Tensor":
-        """x tanh(softplus(x))."""
-        return self.apply(O.Mish, self)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
         """log(1 + e^(beta x)) / beta, a smooth relu; x itself where beta x > threshold (as PyTorch)."""
@@ -142,9 +109,6 @@ class MathMethods:
             raise ValueError("softplus: beta must not be 0 (it divides the result)")
         return self.apply(O.Softplus, self, ctx=(beta, number("softplus", "threshold", threshold)))
 
-    def softsign(self) -> "Tensor":
-        """x / (1 + |x|)."""
-        return self.apply(O.Softsign, self)
 
     def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> "Tensor":
         """x clamped to [min_val, max_val]; the gradient passes strictly inside (as PyTorch)."""
@@ -157,10 +121,6 @@ class MathMethods:
         """min(max(x, 0), 6): hardtanh(x, 0, 6)."""
         return self.apply(O.Hardtanh, self, ctx=(0.0, 6.0))
 
-    def hardsigmoid(self) -> "Tensor":
-        """relu6(x + 3) / 6, a piecewise-linear sigmoid."""
-        return self.apply(O.Hardsigmoid, self)
 
-    def hardswish(self) -> "Tensor":
-        """x relu6(x + 3) / 6, a piecewise version of silu."""
-        return self.apply(O.Hardswish, self)
+# x.exp(), x.erf(), x.silu(), ...: a method for every op registered in autograd/ops/.
+O.registry.give_methods(MathMethods)
