@@ -14,6 +14,7 @@ from .graph import Node
 from .ops.shape import dim as check_dim
 from .tensor import Tensor
 from .tensor import tensors as tensors_of
+from .checks import is_int
 
 
 def _join_dim(op: str, dim: Any, axis: Any) -> int:
@@ -21,7 +22,7 @@ def _join_dim(op: str, dim: Any, axis: Any) -> int:
         if dim != 0:
             raise TypeError(f"{op}: give dim= or axis=, not both")
         dim = axis
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+    if not is_int(dim):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
     return int(dim)
 

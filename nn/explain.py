@@ -35,6 +35,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor, enable_grad, grad, no_grad
 
 from .module import Module
+from circuitgrad.autograd.checks import is_int, is_real
 
 __all__ = ["saliency", "integrated_gradients", "grad_cam", "class_activation_map", "activation_maximization",
            "feature_maps"]
@@ -90,7 +91,7 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Any, target: Opti
     base = np.zeros_like(data) if baseline is None else _as_input(baseline)
     if base.shape != data.shape:
         raise ValueError(f"integrated_gradients: baseline shape {base.shape} differs from input shape {data.shape}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if not is_int(steps) or steps < 1:
         raise ValueError(f"integrated_gradients: steps must be a positive int, got {steps!r}")
     total = np.zeros_like(data)
     for k in range(steps):
@@ -102,8 +103,7 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Any, target: Opti
 # ---- inside an image model: a layer's output through a forward hook ----------------------------------
 
 def _number(owner: str, name: str, value: Any, low: float, whole: bool = False) -> Any:
-    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if not (is_int(value) if whole else is_real(value)):
         raise TypeError(f"{owner}: {name} must be {'an int' if whole else 'a number'}, got {value!r}")
     if not np.isfinite(value) or value < low:
         raise ValueError(f"{owner}: {name} must be at least {low}, got {value!r}")

@@ -6,7 +6,6 @@ docstrings: `linear` (x @ W.T + b) and `binary_cross_entropy`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import numpy as np
@@ -17,6 +16,7 @@ from circuitgrad.autograd.functional import relu6  # noqa: F401  (F.relu6(x): ha
 from circuitgrad.autograd.graph import Node
 
 from .checks import as_tensor, drop_probability, real  # noqa: F401  (as_tensor: F.as_tensor for the layers)
+from circuitgrad.autograd.checks import is_int
 
 # The activations of the op table (`F.relu`, `F.gelu`, ...: ops registered with `activation=True` in
 # autograd/ops/), derived from it; one registered after this module loaded is found by __getattr__.
@@ -247,7 +247,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = 
 
 
 def _ignore_index(op: str, ignore_index: Any) -> int:
-    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, numbers.Integral):
+    if not is_int(ignore_index):
         raise TypeError(f"{op}: ignore_index must be an int (a label to skip, -100 by default), "
                         f"got {type(ignore_index).__name__} {ignore_index!r}")
     return int(ignore_index)

@@ -31,6 +31,7 @@ from circuitgrad.autograd.graph import Node, gate_steps, topological_order
 
 from .graph_view import build_view, check_root, format_number, full_values, summarize
 from .modules import plan
+from circuitgrad.autograd.checks import is_int
 
 ASSETS = Path(__file__).with_name("explorer")
 # A tensor with at most this many entries lists every value in its tooltip; a bigger one gets
@@ -144,7 +145,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
     caption itself; a Tensor's texts (summaries, tooltips) are written here, once per node.
     """
     check_root(root)
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+    if max_nodes is not None and (not is_int(max_nodes) or max_nodes < 1):
         raise ValueError(f"explore: max_nodes must be a positive whole number or None (no limit), got {max_nodes!r}")
     if max_nodes is not None:
         count = len(topological_order(root))
@@ -297,7 +298,7 @@ def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
     Raises TypeError for a root that is not a Value or Tensor or a bad trace, ValueError for a bad
     precision, seed or max_nodes, and for a graph past the bounds (saying how to show a part).
     """
-    if isinstance(height, bool) or not isinstance(height, int) or height < 100:
+    if not is_int(height) or height < 100:
         raise ValueError(f"explore: height must be a whole number of pixels >= 100, got {height!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"explore: title must be a str, got {type(title).__name__}")

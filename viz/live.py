@@ -31,6 +31,7 @@ from circuitgrad.autograd import Tensor
 from .explore import ASSETS, script_json
 from .live_graph import pack, parameters, replay_spec, unpack
 from .neurons import colour_range, colours, neuron_maps, plane
+from circuitgrad.autograd.checks import is_int
 
 CELL = 30          # px between neuron centres in a column
 NEURON = 26        # px of a neuron's heat map
@@ -209,7 +210,7 @@ class Live:
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
             raise ValueError(f"live: interval must be seconds >= 0, got {interval!r}")
-        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 2:
+        if not is_int(max_frames) or max_frames < 2:
             raise ValueError(f"live: max_frames must be an int >= 2, got {max_frames!r}")
         self.X, self.y, self.path = X, y, None if path is None else Path(path)
         self.resolution, self.budget, self.interval, self.max_frames = resolution, budget, interval, max_frames
