@@ -70,7 +70,9 @@ def method_of(op: type) -> Callable:
     def method(self: Any) -> Any:
         return self.apply(op, self)
     method.__name__ = method.__qualname__ = op.name
-    method.__doc__ = f"{op.__doc__.strip() if op.__doc__ else op.name}\n\nThe op `{op.__name__}`; derivative: {op.derivative}"
+    family = op.__module__.rsplit(".", 1)[-1]
+    method.__doc__ = (f"`x.{op.name}()`: the op `{op.__name__}` (autograd/ops/{family}.py) on this tensor.\n\n"
+                      f"Derivative: {op.derivative}")
     method.__wrapped_op__ = op
     return method
 
