@@ -4,7 +4,7 @@ PyTorch's rules, written once: `True` is not a number (bool is a subclass of int
 plain `isinstance(x, int)` lets it through); numpy's scalars (`np.float32(0.1)`, `np.int64(3)`)
 are numbers like Python's; a dtype for parameters or random draws must be a float one; the only
 device is the CPU (circuitgrad computes with numpy). autograd, nn and viz use these; this file
-imports nothing of circuitgrad, so any module can.
+imports only `dtypes.py` (which imports nothing of circuitgrad), so any module can.
 
 The predicates (`is_real`, `is_int`, `is_float_dtype`, `is_cpu`) let a caller keep the message
 its users know; the checks (`real`, `integer`, `float_dtype`, `cpu`) raise the common one.
@@ -15,6 +15,8 @@ import numbers
 from typing import Any
 
 import numpy as np
+
+from .dtypes import as_dtype
 
 
 def is_real(value: Any) -> bool:
@@ -47,12 +49,12 @@ def is_float_dtype(kind: Any) -> bool:
 
 
 def float_dtype(owner: str, dtype: Any) -> np.dtype:
-    """`dtype` (a numpy dtype, type or name; `torch.float32` too) as a numpy float dtype. Raises
+    """`dtype` read as every dtype argument is (`dtypes.as_dtype`: a numpy dtype or type, a name such
+    as "float32" or PyTorch's "float", `torch.float32`) and required to be a float one. Raises
     TypeError (`owner: dtype must be a float type such as np.float32, got 'int32'`)."""
-    name = str(dtype)[len("torch."):] if str(dtype).startswith("torch.") else dtype
     try:
-        kind = None if dtype is None else np.dtype(name)  # np.dtype(None) would be float64
-    except (TypeError, ValueError):
+        kind = None if dtype is None else as_dtype(owner, dtype)  # np.dtype(None) would be float64
+    except TypeError:
         kind = None
     if not is_float_dtype(kind):
         raise TypeError(f"{owner}: dtype must be a float type such as np.float32, got {dtype!r}")

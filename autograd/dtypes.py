@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from .checks import is_float_dtype
-
 float16 = half = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
@@ -51,7 +49,7 @@ def set_default_dtype(dtype: Any) -> None:
     """Change the default float dtype (float16, float32 or float64), as `torch.set_default_dtype`.
     Raises TypeError for anything that is not a float dtype."""
     kind = as_dtype("set_default_dtype", dtype)
-    if not is_float_dtype(kind):
+    if kind.kind != "f":
         raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type, got {kind}")
     _default[0] = kind
 

@@ -35,8 +35,10 @@ def test_the_checks_raise_one_message_naming_the_owner_and_what_came():
 
 
 def test_a_float_dtype_is_read_one_way():
-    for given in (np.float32, "float32", "torch.float32", np.dtype("float16"), float):
+    for given in (np.float32, "float32", "torch.float32", np.dtype("float16"), float, cg.float, "double"):
         assert checks.float_dtype("Linear", given).kind == "f"
+    # PyTorch's names mean what they mean in PyTorch everywhere, as in Tensor.to: "float" is float32.
+    assert checks.float_dtype("Linear", "float") == np.float32 == nn.Linear(2, 2, dtype="float").weight.dtype
     for bad in (np.int64, "int32", "foo", None, bool, object()):
         with pytest.raises(TypeError, match=r"^Linear: dtype must be a float type such as np.float32, got "):
             checks.float_dtype("Linear", bad)
@@ -61,7 +63,7 @@ def test_checks_sit_at_the_lowest_floor_and_the_packages_use_them():
     tree = ast.parse((ROOT / "autograd" / "checks.py").read_text(encoding="utf-8"))
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | \
         {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"__future__", "numbers", "typing", "numpy"}, imported
+    assert imported <= {"__future__", "numbers", "typing", "numpy", "dtypes"}, imported
     users = {p.relative_to(ROOT).parts[0] for folder in ("autograd", "nn", "viz")
              for p in (ROOT / folder).rglob("*.py") if "checks import" in p.read_text(encoding="utf-8")}
     assert users == {"autograd", "nn", "viz"}
