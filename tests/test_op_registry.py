@@ -68,6 +68,11 @@ def test_registration_names_are_unique_and_hand_written_methods_are_kept():
     with pytest.raises(ValueError, match="'exp' is already the name of Exp"):
         ops.register(OtherExp)
     assert Tensor([0.0]).exp().tolist() == [1.0]
+    class Total(ToyCube):
+        name = "sum"
+    with pytest.raises(ValueError, match="register: Tensor already has 'sum'; give Total another name"):
+        ops.register(Total)
+    assert Tensor([1.0, 2.0]).sum().item() == 3.0 and "sum" not in ops.registry.names()
     with pytest.raises(ValueError, match="unregister: ToyCube is not registered"):
         ops.unregister(ToyCube)
     # An op whose method takes arguments keeps the method written for them (tensor_math.py).

@@ -36,6 +36,11 @@ def register(op: Optional[type] = None, *, activation: bool = False) -> Any:
         name = op.name
         if name in _TABLE and _TABLE[name].op is not op:
             raise ValueError(f"register: {name!r} is already the name of {_TABLE[name].op.__name__}")
+        for home in _HOMES:  # a method of that name elsewhere in Tensor (x.sum()) must not be shadowed
+            for user in home.__subclasses__():
+                if name not in vars(home) and hasattr(user, name):
+                    raise ValueError(f"register: {user.__name__} already has {name!r}; give {op.__name__} "
+                                     "another name")
         _TABLE[name] = Entry(op, activation)
         for home in _HOMES:
             _give(home, name, op)
