@@ -15,10 +15,10 @@ if __name__ == "autograd":  # this folder imported as a top-level package, e.g. 
 from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
                         multinomial, randint_like, randn, randn_like, randperm, tensor, zeros,
                         zeros_like)
-from .functional import (cat, celu, clamp, cos, cumsum, elu, erf, exp, exp2, expm1, flip, gelu, hardsigmoid,
-                         hardswish, hardtanh, leaky_relu, log, log1p, log2, log10, log_softmax, maximum, minimum,
-                         mish, reciprocal, relu, relu6, rsqrt, selu, sigmoid, sign, silu, sin, softmax, softplus,
-                         softsign, sqrt, square, stack, step, tanh, tril, triu, where)
+from .functional import (cat, clamp, cumsum, flip, log_softmax, maximum, minimum, relu6, softmax, stack, tril,
+                         triu, where)
+from . import functional as _functional
+from .ops.registry import names as _op_names
 from .gradcheck import GradcheckError, gradcheck
 from . import ops
 from .graph import (GateStep, Node, Op, backpropagate, chain_rule, gate_steps, grad, make, topological_order)
@@ -28,16 +28,18 @@ from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_stat
 from .tensor import Tensor
 from .value import Value
 
+# Every registered op's function (`exp`, `erf`, `gelu`, ...), derived from the op table (`@register`
+# in autograd/ops/); names of Python's builtins (`abs`, `round`) stay out of `from ... import *`.
+_OPS = [name for name in _op_names() if name not in ("abs", "round")]
+globals().update({name: getattr(_functional, name) for name in _OPS})
+
 __all__ = [
     "Value", "Tensor", "Node", "Op", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "gradcheck", "GradcheckError", "DomainError", "backpropagate", "topological_order", "grad", "chain_rule",
     "gate_steps", "GateStep", "make", "recording", "ops",
-    "cat", "stack", "where", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "selu",
-    "step", "softmax", "log_softmax",
+    "cat", "stack", "where", "softmax", "log_softmax", "maximum", "minimum", "clamp", "cumsum", "flip", "tril",
+    "triu", "relu6", *_OPS,
     "zeros", "ones", "full", "eye", "arange", "linspace", "tensor", "rand", "randn", "zeros_like", "ones_like",
     "full_like", "rand_like", "randn_like",
-    "maximum", "minimum", "log2", "log10", "log1p", "expm1", "exp2", "square", "rsqrt", "reciprocal", "sin", "cos",
-    "erf", "sign", "clamp", "cumsum", "flip", "tril", "triu", "gelu", "elu", "celu", "silu", "mish", "softplus",
-    "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
     "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randint", "randperm", "randint_like", "multinomial",
 ]

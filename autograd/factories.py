@@ -23,6 +23,7 @@ from . import dtypes
 from .graph import Node
 from .random import source as _source
 from .tensor import Tensor, _as_array, _check_requires_grad
+from .checks import is_float_dtype, is_int, real
 
 Size = Union[int, tuple, list]
 
@@ -32,7 +33,7 @@ def _dtype(op: str, dtype: Any, default: Any = None, floats: bool = False) -> np
     will do (random draws), else TypeError as PyTorch's "not implemented for 'Long'"."""
     kind = dtypes.as_dtype(op, dtypes.get_default_dtype() if dtype is None and default is None else
                            default if dtype is None else dtype)
-    if floats and kind.kind != "f":
+    if floats and not is_float_dtype(kind):
         raise TypeError(f"{op}: dtype must be a float dtype (float16, float32, float64), got {kind}")
     return kind
 
@@ -42,7 +43,7 @@ def _size(op: str, size: tuple) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        if not is_int(n):
             raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r} in {size!r}")
         if n < 0:
             raise ValueError(f"{op}: sizes must be >= 0, got {size!r}")
@@ -55,9 +56,8 @@ def _leaf(op: str, array: np.ndarray, requires_grad: Any) -> Tensor:
 
 
 def _number(op: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
-    return value
+    real(op, name, value)  # TypeError for what is not a real number (True is not one)
+    return value  # as given: arange keeps whole numbers whole
 
 
 def _like(op: str, input: Any) -> Tensor:
@@ -209,7 +209,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
         raise ValueError(f"multinomial: input must be weights of shape (k,) or (n, k), got shape {weights.shape}")
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise ValueError("multinomial: weights must be finite and >= 0 (probabilities, or scores after softmax)")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+    if not is_int(num_samples) or num_samples < 1:
         raise ValueError(f"multinomial: num_samples must be an int >= 1, got {num_samples!r}")
     rows = weights.reshape(-1, weights.shape[-1])
     totals = rows.sum(axis=1)

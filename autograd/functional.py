@@ -14,6 +14,7 @@ from .graph import Node
 from .ops.shape import dim as check_dim
 from .tensor import Tensor
 from .tensor import tensors as tensors_of
+from .checks import is_int
 
 
 def _join_dim(op: str, dim: Any, axis: Any) -> int:
@@ -21,7 +22,7 @@ def _join_dim(op: str, dim: Any, axis: Any) -> int:
         if dim != 0:
             raise TypeError(f"{op}: give dim= or axis=, not both")
         dim = axis
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+    if not is_int(dim):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
     return int(dim)
 
@@ -116,26 +117,22 @@ def _method(name: str):
     return function
 
 
-exp = _method("exp")
-log = _method("log")
-sqrt = _method("sqrt")
-tanh = _method("tanh")
-sigmoid = _method("sigmoid")
-relu = _method("relu")
-leaky_relu = _method("leaky_relu")
-selu = _method("selu")
-step = _method("step")
-softmax = _method("softmax")
-log_softmax = _method("log_softmax")
+# Every registered op by its name (`exp(x)`, `erf(x)`, `gelu(x)`), derived from the op table
+# (`@register` in autograd/ops/); an op registered after this module loaded is found by
+# __getattr__ below.
+globals().update({name: _method(name) for name in O.registry.names()})
 
-# PyTorch's further elementwise maths and activations (Tensor only).
-log2, log10, log1p, expm1, exp2 = (_method(n) for n in ("log2", "log10", "log1p", "expm1", "exp2"))
-square, rsqrt, reciprocal = (_method(n) for n in ("square", "rsqrt", "reciprocal"))
-sin, cos, erf, sign, floor, ceil = (_method(n) for n in ("sin", "cos", "erf", "sign", "floor", "ceil"))
+
+def __getattr__(name: str) -> Any:
+    if name in O.registry.registered():
+        return _method(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# The methods that are not an op of their own (softmax takes its axis; clamp is clip; relu6 is hardtanh).
+softmax, log_softmax = _method("softmax"), _method("log_softmax")
 clamp, cumsum, flip, tril, triu = (_method(n) for n in ("clamp", "cumsum", "flip", "tril", "triu"))
-gelu, elu, celu, silu, mish = (_method(n) for n in ("gelu", "elu", "celu", "silu", "mish"))
-softplus, softsign, relu6, hardtanh = (_method(n) for n in ("softplus", "softsign", "relu6", "hardtanh"))
-hardsigmoid, hardswish, pad = (_method(n) for n in ("hardsigmoid", "hardswish", "pad"))
+relu6, pad = _method("relu6"), _method("pad")
 
 # ---- PyTorch's functions of one tensor along dims (`torch.sum(x, 1)`, `torch.max(x, 1)`) ------------
 

@@ -20,11 +20,11 @@ may draw from. The numbers differ from PyTorch's for the same seed (its generato
 """
 from __future__ import annotations
 
-import numbers
 import os
 from typing import Any, Optional
 
 import numpy as np
+from .checks import is_int
 
 __all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "generator", "source"]
 
@@ -57,7 +57,7 @@ def source(op: str, given: Any = None) -> Any:
         return generator()
     if isinstance(given, np.random.Generator):
         return given
-    if isinstance(given, numbers.Integral) and not isinstance(given, bool):
+    if is_int(given):
         return np.random.default_rng(int(given))
     raise TypeError(f"{op}: generator must be a np.random.Generator or an int seed, got {type(given).__name__}")
 
@@ -69,7 +69,7 @@ def manual_seed(seed: int) -> None:
     PyTorch does); `manual_seed(n)` is `np.random.seed(n)` for 0 <= n < 2**32. Raises TypeError
     for a non-int (1.5, True) and ValueError for an int out of that range.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if not is_int(seed):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
     seed = int(seed)
     if not -2 ** 63 <= seed < 2 ** 64:

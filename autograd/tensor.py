@@ -13,6 +13,7 @@ import numpy as np
 
 from . import dtypes
 from . import ops as O
+from .checks import is_cpu
 from .graph import Node, get_grad, make, set_grad
 from .mode import created, grad_mode, switched
 from .ops.maths import unbroadcast
@@ -417,7 +418,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         if type(target).__name__ == "device":
             target = str(target)
         if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
-            if target != "cpu":
+            if not is_cpu(target):
                 raise ValueError(f"to: circuitgrad computes on the CPU only; there is no device {target!r}")
             target = None
         if target is not None and dtype is not None:

@@ -1,52 +1,35 @@
 """Tensor's elementwise methods: maths, activations, clamping, maximum / minimum.
 
 A mixin of `Tensor` (autograd/tensor.py), kept in its own file so that each file stays one
-concept. Each method checks its arguments and names its op; what the op computes, and its
-derivative, is in the op table (`ops/functions.py`, `ops/activations.py`, `ops/piecewise.py`).
+concept. The methods without arguments (`x.exp()`, `x.erf()`, `x.silu()`) are not written here:
+each op registered in `autograd/ops/` (`@register`, see `ops/registry.py`) gives this class its
+method. The methods below take arguments, check them and name their op; what the op computes, and
+its derivative, is in the op table (`ops/functions.py`, `ops/activations.py`, `ops/piecewise.py`).
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 from . import ops as O
-
-
-def number(op: str, name: str, value: Any) -> float:
-    """An argument that must be a real number (True is not one), as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+from .checks import is_int, real
 
 
 class MathMethods:
-    """Elementwise methods of `Tensor`, one line each: the op and its checked arguments."""
+    """Elementwise methods of `Tensor`: the op and its checked arguments (plus one per registered op)."""
 
     __slots__ = ()
 
-    def exp(self) -> "Tensor": return self.apply(O.Exp, self)
-    def log(self) -> "Tensor": return self.apply(O.Log, self)
-    def sqrt(self) -> "Tensor": return self.apply(O.Sqrt, self)
-    def abs(self) -> "Tensor": return self.apply(O.Abs, self)
-    __abs__ = abs
-    def tanh(self) -> "Tensor": return self.apply(O.Tanh, self)
-    def sigmoid(self) -> "Tensor": return self.apply(O.Sigmoid, self)
-    def relu(self) -> "Tensor": return self.apply(O.ReLU, self)
-    def selu(self) -> "Tensor": return self.apply(O.SELU, self)
+    def __abs__(self) -> "Tensor": return self.abs()
 
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
-        return self.apply(O.LeakyReLU, self, ctx=number("leaky_relu", "slope", slope))
-
-    def step(self) -> "Tensor":
-        """Heaviside step (1 where x > 0, else 0); its derivative is 0, so no gradient flows through."""
-        return self.apply(O.Step, self)
+        return self.apply(O.LeakyReLU, self, ctx=real("leaky_relu", "slope", slope))
 
     # PyTorch's method spellings of the operators (`x.add(y, alpha=2)` is x + 2y).
     def add(self, other: Any, *, alpha: float = 1) -> "Tensor":
-        return self + (other if alpha == 1 else other * number("add", "alpha", alpha))
+        return self + (other if alpha == 1 else other * real("add", "alpha", alpha))
 
     def sub(self, other: Any, *, alpha: float = 1) -> "Tensor":
-        return self - (other if alpha == 1 else other * number("sub", "alpha", alpha))
+        return self - (other if alpha == 1 else other * real("sub", "alpha", alpha))
 
     def mul(self, other: Any) -> "Tensor": return self * other
     def div(self, other: Any) -> "Tensor": return self / other
@@ -55,26 +38,9 @@ class MathMethods:
 
     # ---- more of PyTorch's maths -----------------------------------------------------------------
 
-    def log2(self) -> "Tensor": return self.apply(O.Log2, self)
-    def log10(self) -> "Tensor": return self.apply(O.Log10, self)
-    def log1p(self) -> "Tensor": return self.apply(O.Log1p, self)
-    def expm1(self) -> "Tensor": return self.apply(O.Expm1, self)
-    def exp2(self) -> "Tensor": return self.apply(O.Exp2, self)
-    def square(self) -> "Tensor": return self.apply(O.Square, self)
-    def rsqrt(self) -> "Tensor": return self.apply(O.Rsqrt, self)
-    def reciprocal(self) -> "Tensor": return self.apply(O.Reciprocal, self)
-    def sin(self) -> "Tensor": return self.apply(O.Sin, self)
-    def cos(self) -> "Tensor": return self.apply(O.Cos, self)
-    def erf(self) -> "Tensor": return self.apply(O.Erf, self)
-
-    # Flat pieces: the gradient through them is 0, as in PyTorch.
-    def sign(self) -> "Tensor": return self.apply(O.Sign, self)
-    def floor(self) -> "Tensor": return self.apply(O.Floor, self)
-    def ceil(self) -> "Tensor": return self.apply(O.Ceil, self)
-
     def round(self, decimals: int = 0) -> "Tensor":
         """Round to `decimals` places; halves go to the even neighbour (as numpy and PyTorch)."""
-        if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        if not is_int(decimals):
             raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__} {decimals!r}")
         return self.apply(O.Round, self, ctx=int(decimals))
 
@@ -102,8 +68,8 @@ class MathMethods:
         """(low, high) checked: at least one given, numbers, low <= high (clip, clamp and clamp_)."""
         if low is None and high is None:
             raise ValueError(f"{op}: give {names[0]}, {names[1]} or both")
-        low = None if low is None else number(op, names[0], low)
-        high = None if high is None else number(op, names[1], high)
+        low = None if low is None else real(op, names[0], low)
+        high = None if high is None else real(op, names[1], high)
         if low is not None and high is not None and low > high:
             raise ValueError(f"{op}: {names[0]} {low:g} is above {names[1]} {high:g}")
         return (low, high)
@@ -118,37 +84,28 @@ class MathMethods:
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
         """x for x > 0, else alpha (e^x - 1)."""
-        return self.apply(O.ELU, self, ctx=number("elu", "alpha", alpha))
+        return self.apply(O.ELU, self, ctx=real("elu", "alpha", alpha))
 
     def celu(self, alpha: float = 1.0) -> "Tensor":
         """x for x > 0, else alpha (e^(x/alpha) - 1): ELU with a slope of 1 at 0 for every alpha."""
-        alpha = number("celu", "alpha", alpha)
+        alpha = real("celu", "alpha", alpha)
         if alpha == 0.0:
             raise ValueError("celu: alpha must not be 0 (it divides x)")
         return self.apply(O.CELU, self, ctx=alpha)
 
-    def silu(self) -> "Tensor":
-        """x sigmoid(x) (also called swish)."""
-        return self.apply(O.SiLU, self)
 
-    def mish(self) -> "Tensor":
-        """x tanh(softplus(x))."""
-        return self.apply(O.Mish, self)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
         """log(1 + e^(beta x)) / beta, a smooth relu; x itself where beta x > threshold (as PyTorch)."""
-        beta = number("softplus", "beta", beta)
+        beta = real("softplus", "beta", beta)
         if beta == 0.0:
             raise ValueError("softplus: beta must not be 0 (it divides the result)")
-        return self.apply(O.Softplus, self, ctx=(beta, number("softplus", "threshold", threshold)))
+        return self.apply(O.Softplus, self, ctx=(beta, real("softplus", "threshold", threshold)))
 
-    def softsign(self) -> "Tensor":
-        """x / (1 + |x|)."""
-        return self.apply(O.Softsign, self)
 
     def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> "Tensor":
         """x clamped to [min_val, max_val]; the gradient passes strictly inside (as PyTorch)."""
-        low, high = number("hardtanh", "min_val", min_val), number("hardtanh", "max_val", max_val)
+        low, high = real("hardtanh", "min_val", min_val), real("hardtanh", "max_val", max_val)
         if low > high:
             raise ValueError(f"hardtanh: min_val {low:g} is above max_val {high:g}")
         return self.apply(O.Hardtanh, self, ctx=(low, high))
@@ -157,10 +114,6 @@ class MathMethods:
         """min(max(x, 0), 6): hardtanh(x, 0, 6)."""
         return self.apply(O.Hardtanh, self, ctx=(0.0, 6.0))
 
-    def hardsigmoid(self) -> "Tensor":
-        """relu6(x + 3) / 6, a piecewise-linear sigmoid."""
-        return self.apply(O.Hardsigmoid, self)
 
-    def hardswish(self) -> "Tensor":
-        """x relu6(x + 3) / 6, a piecewise version of silu."""
-        return self.apply(O.Hardswish, self)
+# x.exp(), x.erf(), x.silu(), ...: a method for every op registered in autograd/ops/.
+O.registry.give_methods(MathMethods)

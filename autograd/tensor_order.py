@@ -9,7 +9,6 @@ PyTorch's named tuples (`return_types.py`): `values, indices = x.max(1)`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import numpy as np
@@ -19,6 +18,7 @@ from .graph import Node
 from .ops import Max, Min
 from .ops.shape import dim as check_dim
 from .tensor_shape import _alias
+from .checks import is_int
 
 
 class OrderMethods:
@@ -87,7 +87,7 @@ class OrderMethods:
         `(values, indices)`; of equal entries the first ones win. Raises ValueError for k larger
         than the dim."""
         a = self._dim("topk", dim)
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        if not is_int(k):
             raise TypeError(f"topk: k must be an int, got {type(k).__name__} {k!r}")
         n = self.shape[a] if self.ndim else 1
         if not 0 <= k <= n:
@@ -100,7 +100,7 @@ class OrderMethods:
     # ---- positions (numpy) and the values at them (indexing, so the gradient goes back) ----------
 
     def _dim(self, op: str, dim: Any) -> int:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        if not is_int(dim):
             raise TypeError(f"{op}: dim must be an int, got {dim!r}" +
                             (" (amax/amin reduce several dims)" if isinstance(dim, (tuple, list)) else ""))
         return check_dim(self, dim, op)

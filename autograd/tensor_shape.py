@@ -7,12 +7,12 @@ what each op computes, and its derivative, is in the op table (`ops/`).
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from . import ops as O
+from .checks import is_int, is_real, real
 
 Axis = Optional[Union[int, Sequence[int]]]
 
@@ -21,15 +21,9 @@ def _sizes(op: str, sizes: tuple) -> tuple:
     """`f(2, 3)` or `f((2, 3))` as the tuple (2, 3) of ints."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in sizes):
+    if not all(is_int(n) for n in sizes):
         raise TypeError(f"{op}: sizes must be ints, got {sizes!r}")
     return tuple(int(n) for n in sizes)
-
-
-def _number(op: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{op}: value must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
 
 
 class ShapeMethods:
@@ -86,7 +80,7 @@ class ShapeMethods:
             if p != "fro":
                 raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r}")
             p = 2
-        elif isinstance(p, bool) or not isinstance(p, numbers.Real) or not (p >= 1):
+        elif not is_real(p) or not (p >= 1):
             raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r} (circuitgrad has no "
                              "gradient formula for p < 1)")
         if self.data.dtype.kind != "f":
@@ -153,7 +147,7 @@ class ShapeMethods:
         return self.apply(O.Triu, self, ctx=self._diagonal("triu", diagonal))
 
     def _diagonal(self, op: str, diagonal: Any) -> int:
-        if isinstance(diagonal, bool) or not isinstance(diagonal, numbers.Integral):
+        if not is_int(diagonal):
             raise TypeError(f"{op}: diagonal must be an int, got {type(diagonal).__name__} {diagonal!r}")
         if self.ndim < 2:
             raise ValueError(f"{op}: needs a tensor of at least 2 dims (a matrix), got shape {self.shape}")
@@ -174,15 +168,15 @@ class ShapeMethods:
         """Constant padding in torch.nn.functional.pad's order: (left, right) for the last dim, then
         (top, bottom) for the one before it, and so on. `value` fills the new entries (default 0)."""
         if not isinstance(pad, (tuple, list)) or \
-                not all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in pad):
+                not all(is_int(p) for p in pad):
             raise TypeError(f"pad: pad must be a tuple of ints (left, right, top, bottom, ...), got {pad!r}")
         if len(pad) % 2 or len(pad) > 2 * self.ndim:
             raise ValueError(f"pad: pad must hold an even number of sizes, two per dim, at most {2 * self.ndim} "
                              f"for shape {self.shape}; got {len(pad)}")
         if any(p < 0 for p in pad):
             raise ValueError(f"pad: negative padding (cropping) is not supported, got {tuple(pad)}; slice instead")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-            raise TypeError(f"pad: value must be a number, got {type(value).__name__} {value!r}")
+        if value is not None:
+            real("pad", "value", value)
         pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
         widths = tuple([(0, 0)] * (self.ndim - len(pairs)) + pairs[::-1])
         return self.apply(O.Pad, self, ctx=(widths, 0.0 if value is None else float(value)))
@@ -192,7 +186,7 @@ class ShapeMethods:
     def select(self, dim: int, index: int) -> "Tensor":
         """The slice at `index` along `dim`, that dim removed (`x.select(1, 0)` is `x[:, 0]`)."""
         d = O.shape.dim(self, dim, "select")
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        if not is_int(index):
             raise TypeError(f"select: index must be an int, got {type(index).__name__} {index!r}")
         if not -self.shape[d] <= index < self.shape[d]:
             raise IndexError(f"select: index {index} is out of range for dim {dim} of size {self.shape[d]}")
@@ -246,7 +240,7 @@ class ShapeMethods:
             fits = False
         if not fits:
             raise ValueError(f"masked_fill: mask of shape {cond.shape} does not broadcast to {self.shape}")
-        return self._where(cond, _number("masked_fill", value), self)
+        return self._where(cond, real("masked_fill", "value", value), self)
 
     def expand_as(self, other: Any) -> "Tensor":
         return self.expand(other.shape)
@@ -289,7 +283,7 @@ class ShapeMethods:
     def transpose(self, *dims: Union[int, Sequence[int]]) -> "Tensor":
         """`transpose(d0, d1)` swaps two dims, as PyTorch; a full permutation (or none, to reverse
         them all) is taken as numpy's `transpose(axes)`."""
-        if len(dims) == 2 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+        if len(dims) == 2 and all(is_int(d) for d in dims):
             return self.swapaxes(*dims)
         return self.apply(O.Transpose, self, ctx=O.shape.permutation(self, dims, "transpose"))
 
@@ -368,7 +362,7 @@ def _correction(correction: Any, unbiased: Any, ddof: Any) -> int:
     if unbiased is not None:
         return 1 if unbiased else 0
     c = 1 if not given else given[0]
-    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
+    if not is_int(c) or c < 0:
         raise TypeError(f"var/std: correction must be a whole number >= 0, got {c!r}")
     return int(c)
 

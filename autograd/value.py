@@ -6,12 +6,12 @@ each forward sits beside its derivative. This file only turns Python syntax (`a 
 """
 from __future__ import annotations
 
-import numbers
 from typing import Union
 
 from . import ops
 from .graph import Node, make
 from .mode import created, switched
+from .checks import is_real
 
 Number = Union[int, float]
 _new = object.__new__
@@ -31,7 +31,7 @@ def _check_number(op: str, x: object) -> float:
         raise TypeError(
             f"{op}: cannot combine a Value with a {type(x).__name__}; Value and Tensor do not mix "
             "(use Tensor for arrays, or .item() to take a number out of a one-element Tensor)")
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if not is_real(x):
         raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__} {x!r}")
     return float(x)
 

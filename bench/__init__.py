@@ -161,6 +161,25 @@ def on_big_stack(fn: Callable[[], Any], recursion_limit: Optional[int] = None,
     return result["value"]
 
 
+def blas_threads() -> Optional[tuple]:
+    """(set_threads, default) for numpy's BLAS, through threadpoolctl (which scikit-learn, in the
+    `bench` extra, installs), so a row can be timed at 1 BLAS thread and at the default; None
+    without threadpoolctl or without a BLAS it can steer."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    if not libraries:
+        return None
+    default = max(library.num_threads for library in libraries)
+
+    def set_threads(n: int) -> None:
+        for library in libraries:
+            library.set_num_threads(n)
+    return set_threads, default
+
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 

@@ -1,4 +1,5 @@
-"""`python -m bench [--quick]`: the scalar, tensor, CNN and GPT benches, the viz render bench, then the explorer and the live circuit.
+"""`python -m bench [--quick]`: the scalar, tensor, CNN and GPT benches, the viz render bench, then the explorer and the live circuit,
+and last the goal summary (bench/goals.py: each goal of issue 24 as measured ratio vs target, from this run's rows).
 
 Prints Markdown (paste-able into the README). `--quick` shrinks sizes and repeats for a smoke
 run of a few tens of seconds; its figures are rough. Exits 1 when the render bench cannot
@@ -39,9 +40,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # scalar first: torch is imported only by the tensor bench, so its objects do not slow the
     # garbage collector during the scalar timings.
     from bench import scalar
-    scalar.main(quick)
+    scalar_results = scalar.main(quick)
     from bench import tensor
-    tensor.main(quick)
+    tensor_results = tensor.main(quick)
     from bench import cnn
     cnn.main(quick)
     from bench import gpt
@@ -52,6 +53,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     code = explorer.main(["--quick"] if quick else []) or code
     from bench import live
     code = live.main(["--quick"] if quick else []) or code
+    from bench import goals
+    goals.main(scalar_results, tensor_results)  # the issue's goals, from the figures above
     print(f"\n(whole run: {fmt_time(clock() - start)})")
     return code
 

@@ -84,10 +84,10 @@ def bench_cnn(quick: bool) -> dict:
     try:
         import torch
     except ImportError:
-        return {"skipped": "torch not installed"}
+        return {"skipped": "torch not installed: make oracle"}
     data = digits_train()
     if data is None:
-        return {"skipped": "scikit-learn not installed (it ships the digits)"}
+        return {"skipped": "scikit-learn not installed (it ships the digits): pip install -e '.[bench]'"}
     X, y = data
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

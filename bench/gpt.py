@@ -323,7 +323,7 @@ def main(quick: bool = False) -> None:
 
     ours = _median(step_of(circuitgrad_scalar(weights)), repeat)
     if mg is None:
-        rows.append(["scalar step, micrograd 0.1.0 / circuitgrad", "skipped (micrograd not installed)", ">= 3x", ""])
+        rows.append(["scalar step, micrograd 0.1.0 / circuitgrad", "skipped (micrograd not installed: pip install -e '.[bench]')", ">= 3x", ""])
     else:
         theirs_model = ScalarGPT(weights, *mg)
         theirs = on_big_stack(lambda: _median(step_of(theirs_model), repeat), recursion_limit=100_000)

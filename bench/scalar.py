@@ -409,7 +409,7 @@ def _rate(b: dict, name: str, gc_on: bool, part: str) -> str:
     return text + (f", {fmt_time(in_gc)} in gc)" if in_gc else ")")
 
 
-def main(quick: bool = False) -> None:
+def main(quick: bool = False) -> dict:
     print("\n## Scalar engine: circuitgrad `Value` vs micrograd 0.1.0" + (" (quick)" if quick else ""))
     if micrograd is None:
         print("\nmicrograd: skipped (micrograd not installed; `make bench` installs it)")
@@ -502,6 +502,7 @@ def main(quick: bool = False) -> None:
     goals_rows.append(["(d) no depth limit", "", f"{d['n']:,} deep works", verdict(d["ok"])])
     heading("Scalar goals (issue 13); ratios are micrograd / circuitgrad (time or bytes)")
     print(table(["goal", "ratio", "target", ""], goals_rows))
+    return {"a": a, "b": b, "c": c, "d": d}  # for the goal summary of `python -m bench` (bench/goals.py)
 
 
 if __name__ == "__main__":

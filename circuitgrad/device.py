@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .autograd.checks import cpu
+
 
 class device:  # noqa: N801  (PyTorch's name, torch.device)
     """A device: `type` is "cpu". `str(device("cpu"))` is "cpu", and it equals the string "cpu"."""
@@ -11,9 +13,7 @@ class device:  # noqa: N801  (PyTorch's name, torch.device)
     __slots__ = ("type", "index")
 
     def __init__(self, type: Any, index: Optional[int] = None) -> None:
-        name = str(type)
-        if name.split(":")[0] != "cpu":
-            raise ValueError(f"device: circuitgrad computes with numpy on the CPU; there is no device {name!r}")
+        cpu("device", type)
         self.type = "cpu"
         self.index = index
 

@@ -15,6 +15,7 @@ import operator
 from typing import Any, Union
 
 from circuitgrad.autograd import Value
+from circuitgrad.autograd.checks import is_real
 
 # One-argument functions of a Value, by the name typed on the command line.
 FUNCTIONS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "step", "selu", "leaky_relu")
@@ -120,7 +121,7 @@ class _Builder(ast.NodeVisitor):
 
     def visit_Constant(self, node: ast.Constant) -> float:
         v = node.value
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if not is_real(v):
             raise ExpressionError(_say("not_a_number", value=repr(v), allowed=_allowed()))
         try:
             number = float(v)

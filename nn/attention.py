@@ -7,7 +7,6 @@ softmax, where) so its graph can be drawn and its gradients checked op by op.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor, where
 
 from .module import Module, Parameter
+from circuitgrad.autograd.checks import is_int
 
 
 def _swap_last(t: Tensor) -> Tensor:
@@ -125,9 +125,9 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, batch_first: bool = False) -> None:
         super().__init__()
-        if isinstance(embed_dim, bool) or not isinstance(embed_dim, numbers.Integral) or embed_dim <= 0:
+        if not is_int(embed_dim) or embed_dim <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim must be a positive int, got {embed_dim!r}")
-        if isinstance(num_heads, bool) or not isinstance(num_heads, numbers.Integral) or num_heads <= 0 \
+        if not is_int(num_heads) or num_heads <= 0 \
                 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: num_heads ({num_heads!r}) must divide embed_dim ({embed_dim})")
         self.embed_dim, self.num_heads, self.batch_first = int(embed_dim), int(num_heads), batch_first

@@ -7,7 +7,6 @@ must learn structure rather than the identity.
 """
 from __future__ import annotations
 
-import numbers
 import math
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .module import Module, Parameter
+from circuitgrad.autograd.checks import is_int
 
 _ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
@@ -31,7 +31,7 @@ class TiedAutoencoder(Module):
                  output_activation: str = "sigmoid") -> None:
         super().__init__()
         for name, n in (("in_features", in_features), ("hidden_features", hidden_features)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+            if not is_int(n) or n <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {n!r}")
         for name, act in (("activation", activation), ("output_activation", output_activation)):
             if act not in _ACTIVATIONS:

@@ -8,7 +8,6 @@ layer, loss or function), the argument and what came instead. numpy scalars
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Optional
 
 import numpy as np
@@ -16,6 +15,8 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 from circuitgrad.autograd.dtypes import get_default_dtype
 from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.checks import float_dtype as _float_dtype
+from circuitgrad.autograd.checks import is_int, is_real
 
 
 def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
@@ -34,7 +35,7 @@ def as_tensor(x: Any, op: str, dtype: Any = None) -> Tensor:
 def real(owner: str, name: str, value: Any, low: Optional[float] = None, high: Optional[float] = None,
          low_open: bool = False, high_open: bool = False, finite: bool = True) -> float:
     """`value` as a float inside [low, high] (an end is left out with low_open / high_open)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
     number = float(value)
     if math.isnan(number) or (finite and math.isinf(number)):
@@ -47,7 +48,7 @@ def real(owner: str, name: str, value: Any, low: Optional[float] = None, high: O
 
 def integer(owner: str, name: str, value: Any, low: Optional[int] = None) -> int:
     """`value` as an int (numpy integers too), at least `low`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if not is_int(value):
         raise TypeError(f"{owner}: {name} must be a whole number, got {type(value).__name__} {value!r}")
     number = int(value)
     if low is not None and number < low:
@@ -64,7 +65,7 @@ def flag(owner: str, name: str, value: Any) -> bool:
 
 def drop_probability(owner: str, p: Any, hint: str = "") -> float:
     """A dropout probability as a float in [0, 1): at 1 nothing is kept and 1 / (1 - p) is undefined."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+    if not is_real(p) or not 0.0 <= p < 1.0:
         raise ValueError(f"{owner}: p must be a probability in [0, 1), got {p!r}{hint}")
     return float(p)
 
@@ -72,13 +73,7 @@ def drop_probability(owner: str, p: Any, hint: str = "") -> float:
 def float_dtype(owner: str, dtype: Any) -> np.dtype:
     """`dtype` as a numpy float dtype (None: the default float dtype, float64 unless
     `cg.set_default_dtype` changed it, as PyTorch's layers follow `torch.set_default_dtype`)."""
-    try:
-        kind = np.dtype(get_default_dtype() if dtype is None else dtype)
-    except TypeError:
-        kind = None
-    if kind is None or kind.kind != "f":
-        raise TypeError(f"{owner}: dtype must be a float type such as np.float32, got {dtype!r}")
-    return kind
+    return _float_dtype(owner, get_default_dtype() if dtype is None else dtype)
 
 
 def _interval(low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> str:

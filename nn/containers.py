@@ -5,6 +5,7 @@ from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Union
 
 from .module import Module
+from circuitgrad.autograd.checks import is_int
 
 
 def _check_module(owner: str, m: Any, where: str) -> Module:
@@ -33,7 +34,7 @@ class ModuleList(Module):
 
     def _index(self, i: int) -> int:
         n = len(self._modules)
-        if not isinstance(i, int) or isinstance(i, bool):
+        if not is_int(i):
             raise TypeError(f"{type(self).__name__}: index must be an int or a slice, got {type(i).__name__}")
         if not -n <= i < n:
             raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")

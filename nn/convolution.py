@@ -7,7 +7,6 @@ then records one node whose forward and derivative are in `autograd/ops/conv.py`
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import numpy as np
@@ -18,6 +17,7 @@ from circuitgrad.autograd.ops import conv as C
 from circuitgrad.autograd.ops import pool as P
 
 from .checks import as_tensor, drop_probability
+from circuitgrad.autograd.checks import is_int
 
 _LOWEST = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0, "output_size": 1}
 
@@ -26,7 +26,7 @@ def pair(owner: str, name: str, value: Any, n: int = 2) -> tuple:
     """An int or a tuple of `n` ints as a tuple; TypeError for other types, ValueError below the lowest value
     (kernel_size, stride and dilation at least 1, padding at least 0)."""
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+    if len(values) != n or not all(is_int(v) for v in values):
         raise TypeError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     low = _LOWEST[name]
     if min(values) < low:
@@ -36,7 +36,7 @@ def pair(owner: str, name: str, value: Any, n: int = 2) -> tuple:
 
 
 def groups_of(owner: str, groups: Any, in_channels: int, out_channels: int) -> int:
-    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral):
+    if not is_int(groups):
         raise TypeError(f"{owner}: groups must be an int, got {groups!r}")
     if groups < 1 or in_channels % groups or out_channels % groups:
         raise ValueError(f"{owner}: groups={groups} must be a positive int that divides in_channels {in_channels} "

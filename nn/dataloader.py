@@ -25,6 +25,7 @@ from circuitgrad.autograd.graph import Node
 
 from .checks import flag, integer
 from .sampler import RandomSampler, SequentialSampler, _array, _rng
+from circuitgrad.autograd.checks import is_int
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader",
            "default_collate", "default_convert"]
@@ -127,7 +128,7 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: Any = None, 
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
-    if not lengths or any(isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0 for x in lengths) \
+    if not lengths or any(not is_int(x) or x < 0 for x in lengths) \
             or sum(lengths) != n:
         raise ValueError(f"random_split: lengths must be counts adding up to the dataset's {n} samples, or "
                          f"fractions adding up to 1, got {lengths!r}")

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .checks import integer, real
+from circuitgrad.autograd.checks import is_int
 
 __all__ = ["xor", "moons", "circles", "spirals", "height_weight", "shapes", "digits"]
 
@@ -21,7 +22,7 @@ def rng_for(seed: Optional[int]) -> Any:
     """numpy's global RNG for seed=None, else a Generator of its own (both have uniform/normal/permutation)."""
     if seed is None:
         return np.random
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+    if not is_int(seed):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
     return np.random.default_rng(int(seed))
 

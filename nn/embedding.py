@@ -5,7 +5,6 @@ the gradient of both uses added into its row, as the indexing op's derivative do
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .module import Module, Parameter
+from circuitgrad.autograd.checks import is_int
 
 
 class Embedding(Module):
@@ -21,7 +21,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+            if not is_int(n) or n <= 0:
                 raise ValueError(f"Embedding: {name} must be a positive int, got {n!r}")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.weight = Parameter(np.random.standard_normal((num_embeddings, embedding_dim)), label="weight")

@@ -36,6 +36,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor, enable_grad, no_grad
 
 from .module import Module
+from circuitgrad.autograd.checks import is_int, is_real
 
 __all__ = ["saliency", "integrated_gradients", "grad_cam", "class_activation_map", "activation_maximization",
            "feature_maps", "neuron_maps"]
@@ -91,7 +92,7 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Any, target: Opti
     base = np.zeros_like(data) if baseline is None else _as_input(baseline)
     if base.shape != data.shape:
         raise ValueError(f"integrated_gradients: baseline shape {base.shape} differs from input shape {data.shape}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if not is_int(steps) or steps < 1:
         raise ValueError(f"integrated_gradients: steps must be a positive int, got {steps!r}")
     total = np.zeros_like(data)
     for k in range(steps):
@@ -103,8 +104,7 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Any, target: Opti
 # ---- inside an image model: a layer's output through a forward hook ----------------------------------
 
 def _number(owner: str, name: str, value: Any, low: float, whole: bool = False) -> Any:
-    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if not (is_int(value) if whole else is_real(value)):
         raise TypeError(f"{owner}: {name} must be {'an int' if whole else 'a number'}, got {value!r}")
     if not np.isfinite(value) or value < low:
         raise ValueError(f"{owner}: {name} must be at least {low}, got {value!r}")
@@ -369,7 +369,7 @@ def neuron_maps(model: Module, X: Any, resolution: int = 24) -> dict:
     data = np.asarray(getattr(X, "data", X), dtype=float)
     if data.ndim != 2 or data.shape[1] != 2 or not len(data):
         raise ValueError(f"neuron_maps: X must have shape (N, 2) (points of the plane), got {data.shape}")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+    if not is_int(resolution) or resolution < 2:
         raise ValueError(f"neuron_maps: resolution must be an int >= 2, got {resolution!r}")
     if not isinstance(model, Module):
         raise TypeError(f"neuron_maps: model must be an nn.Sequential of Linear layers and activations, "

@@ -6,18 +6,28 @@ docstrings: `linear` (x @ W.T + b) and `binary_cross_entropy`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import numpy as np
 
 from circuitgrad.autograd import Tensor, Value, ops
-from circuitgrad.autograd.functional import relu, selu, sigmoid, tanh  # noqa: F401  (for F.relu(x), as PyTorch)
-from circuitgrad.autograd.functional import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh,  # noqa: F401
-                                             mish, relu6, silu, softplus, softsign)
+from circuitgrad.autograd import functional as _functional
+from circuitgrad.autograd.functional import relu6  # noqa: F401  (F.relu6(x): hardtanh's op, not one of its own)
 from circuitgrad.autograd.graph import Node
 
 from .checks import as_tensor, drop_probability, real  # noqa: F401  (as_tensor: F.as_tensor for the layers)
+from circuitgrad.autograd.checks import is_int
+
+# The activations of the op table (`F.relu`, `F.gelu`, ...: ops registered with `activation=True` in
+# autograd/ops/), derived from it; one registered after this module loaded is found by __getattr__.
+globals().update({name: getattr(_functional, name) for name in ops.registry.names(activation=True)})
+
+
+def __getattr__(name: str) -> Any:
+    if name in ops.registry.names(activation=True):
+        return getattr(_functional, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -237,7 +247,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = 
 
 
 def _ignore_index(op: str, ignore_index: Any) -> int:
-    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, numbers.Integral):
+    if not is_int(ignore_index):
         raise TypeError(f"{op}: ignore_index must be an int (a label to skip, -100 by default), "
                         f"got {type(ignore_index).__name__} {ignore_index!r}")
     return int(ignore_index)
@@ -365,9 +375,8 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
 __all__ = [
     "linear", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "dropout", "one_hot",
-    "relu", "sigmoid", "tanh", "leaky_relu", "selu", "softmax", "log_softmax", "scaled_dot_product_attention",
-    "gelu", "elu", "celu", "silu", "mish", "softplus", "softsign", "relu6", "hardtanh", "hardsigmoid", "hardswish",
-    "pad",
+    "leaky_relu", "softmax", "log_softmax", "scaled_dot_product_attention", "relu6", "pad",
+    *(name for name in ops.registry.names(activation=True) if name != "leaky_relu"),
     "conv2d", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
     "batch_norm", "layer_norm", "rms_norm",
 ]

@@ -11,7 +11,6 @@ directions: std = gain * sqrt(2 / (fan_in + fan_out)). Kaiming/He keeps the forw
 """
 from __future__ import annotations
 
-import numbers
 import math
 from typing import Any, Optional
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from circuitgrad.autograd import Tensor
 from circuitgrad.autograd.tensor_inplace import increment_version
+from circuitgrad.autograd.checks import is_real
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
@@ -51,7 +51,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
+        if not is_real(slope):
             raise ValueError(f"calculate_gain: negative slope {slope!r} is not a number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":

@@ -6,7 +6,6 @@ an axis).
 """
 from __future__ import annotations
 
-import numbers
 import math
 from typing import Any
 
@@ -19,10 +18,11 @@ from circuitgrad.autograd.ops.shape import dim as check_dim
 from . import functional as F
 from .checks import flag, float_dtype
 from .module import Module, Parameter
+from circuitgrad.autograd.checks import is_int, is_real
 
 
 def _positive_int(layer: str, name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+    if not is_int(n):
         raise TypeError(f"{layer}: {name} must be an int, got {type(n).__name__} {n!r}")
     if n < 1:
         raise ValueError(f"{layer}: {name} must be at least 1, got {n}")
@@ -108,7 +108,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+        if not is_real(negative_slope):
             raise TypeError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
 

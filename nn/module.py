@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional, Union
 import numpy as np
 
 from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd.checks import float_dtype, is_cpu
 from circuitgrad.autograd.graph import Node
 from circuitgrad.autograd.tensor_inplace import increment_version
 
@@ -307,18 +308,12 @@ class Module:
                 device = arg
             else:
                 dtype = arg
-        if device is not None and str(device) != "cpu":
+        if device is not None and not is_cpu(device):
             raise ValueError(f"to: circuitgrad computes with numpy on the CPU; device {str(device)!r} is not "
                              "available (use nn.to_torch(model) to run the model on it in PyTorch)")
         if dtype is None:
             return self
-        name = str(dtype)[len("torch."):] if str(dtype).startswith("torch.") else dtype
-        try:
-            kind = np.dtype(name)
-        except TypeError:
-            kind = None
-        if kind is None or kind.kind != "f":
-            raise TypeError(f"to: dtype must be a float type such as np.float32, got {dtype!r}")
+        kind = float_dtype("to", dtype)
         params = self.parameters()
         if any(isinstance(p, Value) for p in params):
             raise TypeError(f"to: {type(self).__name__} has scalar Value parameters, which are Python floats "

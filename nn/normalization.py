@@ -21,7 +21,6 @@ statistics too).
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -30,18 +29,19 @@ from circuitgrad.autograd import Tensor
 
 from .checks import as_tensor, float_dtype, real
 from .module import Module, Parameter
+from circuitgrad.autograd.checks import is_int
 
 Shape = Union[int, Sequence[int]]
 
 
 def _normalized_shape(owner: str, shape: Any) -> tuple:
     """`normalized_shape` as a tuple of positive ints (an int is one dim, as in PyTorch)."""
-    dims = (shape,) if isinstance(shape, numbers.Integral) and not isinstance(shape, bool) else shape
+    dims = (shape,) if is_int(shape) else shape
     try:
         dims = tuple(dims)
     except TypeError:
         raise TypeError(f"{owner}: normalized_shape must be an int or a tuple of ints, got {shape!r}") from None
-    if not dims or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in dims):
+    if not dims or any(not is_int(d) or d < 1 for d in dims):
         raise ValueError(f"{owner}: normalized_shape must be positive ints, like 16 or (4, 16), got {shape!r}")
     return tuple(int(d) for d in dims)
 

@@ -10,7 +10,6 @@ GRU (reset, update, new).
 """
 from __future__ import annotations
 
-import numbers
 import math
 from typing import Any, Optional, Union
 
@@ -19,6 +18,7 @@ import numpy as np
 from circuitgrad.autograd import Tensor
 
 from .module import Module, Parameter
+from circuitgrad.autograd.checks import is_int
 
 State = Union[Tensor, tuple]
 
@@ -83,7 +83,7 @@ class _Cell(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__()
         for name, n in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+            if not is_int(n) or n <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {n!r}")
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         gates, bound = _GATES[self.kind] * hidden_size, 1 / math.sqrt(hidden_size)
@@ -156,7 +156,7 @@ class _Recurrent(Module):
         super().__init__()
         name = type(self).__name__
         for arg, n in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+            if not is_int(n) or n <= 0:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {n!r}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 
 from circuitgrad.autograd import Value, no_grad, ops
+from circuitgrad.autograd.checks import is_real
 
 from .containers import ModuleList
 from .layers import _positive_int
@@ -104,7 +105,7 @@ def _inputs(owner: Module, x: Any, n: int) -> list:
     for i, xi in enumerate(items):
         if isinstance(xi, Value):
             out.append(xi)
-        elif isinstance(xi, (int, float, np.number)) and not isinstance(xi, bool):
+        elif is_real(xi):
             out.append(Value(float(xi), f"x{i}"))
         else:
             raise TypeError(f"{owner!r}: input {i} is a {type(xi).__name__}, not a number or a Value")

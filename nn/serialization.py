@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, Iterator, Mapping, Union
 import numpy as np
 
 from .weights_reader import MAX_BYTES, MAX_ENTRIES, BadWeightsFile, Entry, admit, check_count, entry, read_array
+from circuitgrad.autograd.checks import is_int
 
 PathType = Union[str, os.PathLike]
 
@@ -87,7 +88,7 @@ def load(path: PathType, max_bytes: int = MAX_BYTES,
     given twice, more than 10,000 arrays, a shape too large, malformed or unlike the model's.
     """
     path = _path("load", path)
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+    if not is_int(max_bytes) or max_bytes < 0:
         raise TypeError(f"load: max_bytes must be a whole number of bytes >= 0, got {max_bytes!r}")
     expected = _expected_shapes(shapes)
     if not os.path.exists(path):

@@ -12,7 +12,6 @@ put back together with NFC after decoding, so a model of a few dozen letters wri
 """
 from __future__ import annotations
 
-import numbers
 import unicodedata
 from importlib import resources
 from typing import Any, Iterable, List, Optional, Sequence
@@ -20,6 +19,7 @@ from typing import Any, Iterable, List, Optional, Sequence
 import numpy as np
 
 from circuitgrad.autograd import multinomial
+from circuitgrad.autograd.checks import is_int, is_real
 
 __all__ = ["CharTokenizer", "names", "sample_next"]
 
@@ -108,12 +108,12 @@ def sample_next(logits: Any, temperature: float = 1.0, top_k: Optional[int] = No
         scores = scores[-1]
     if scores.ndim != 1 or scores.size == 0:
         raise ValueError(f"sample_next: logits must have shape (vocab,) or (T, vocab), got {np.shape(scores)}")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not temperature > 0 \
+    if not is_real(temperature) or not temperature > 0 \
             or not np.isfinite(temperature):
         raise ValueError(f"sample_next: temperature must be a number > 0, got {temperature!r} (a temperature near 0 "
                          "picks the likeliest token; use top_k=1 for exactly that)")
     if top_k is not None:
-        if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or not 1 <= top_k <= scores.size:
+        if not is_int(top_k) or not 1 <= top_k <= scores.size:
             raise ValueError(f"sample_next: top_k must be an int from 1 to the vocabulary size {scores.size}, "
                              f"got {top_k!r}")
         cut = np.sort(scores)[-int(top_k)]

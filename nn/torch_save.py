@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from circuitgrad.autograd.checks import is_cpu
 from circuitgrad.autograd.graph import Node
 
 from . import serialization
@@ -103,7 +104,7 @@ def load(f: Any, map_location: Any = None, weights_only: Any = None) -> "Ordered
     if weights_only is False:
         raise ValueError("load: weights_only=False asks to unpickle Python objects, which circuitgrad never "
                          "does (a pickle can run code when loaded); its files hold only named arrays")
-    if map_location is not None and str(map_location) != "cpu":
+    if map_location is not None and not is_cpu(map_location):
         raise ValueError(f"load: circuitgrad computes with numpy on the CPU; map_location {str(map_location)!r} "
                          "is not available (leave it out, or use 'cpu')")
     path = _path("load", f)

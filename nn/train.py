@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
@@ -20,6 +19,7 @@ from circuitgrad.autograd import Tensor, no_grad
 
 from .checks import flag, integer, real
 from .module import Module
+from circuitgrad.autograd.checks import is_int
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, data: Any, epochs: int
     if epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     progress = flag("fit", "progress", progress)
-    if isinstance(early_stopping, numbers.Integral) and not isinstance(early_stopping, (bool, np.bool_)):
+    if is_int(early_stopping):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):

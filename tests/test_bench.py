@@ -20,7 +20,55 @@ def test_quick_bench_runs_every_section_and_the_engines_agree():
     out = run.stdout
     for heading in ("## Scalar engine", "(c) memory per node", "(d) deepest chain", "## Tensor engine",
                     "(b) one epoch of the XOR net", "(c) one epoch of a CNN on the 8x8 digits",
-                    "### viz: build, draw and render", "### viz: the explorer page"):
+                    "### viz: build, draw and render", "### viz: the explorer page", "### Goals of issue 24"):
         assert heading in out
     assert "MISMATCH" not in out and "WARNING" not in out
     assert "circuitgrad 0.694898 ->" in out  # the XOR net starts from the seed tutorial's loss
+
+
+def _timing(step):
+    from bench import Timing
+    return Timing(step, 0.0, 0.0)
+
+
+def test_the_goal_summary_reads_each_goal_from_the_rows_already_measured():
+    import numpy as np
+
+    from bench import goals
+    f32 = np.float32
+    tensor = {"a": {"blas": 2, (f32, "circuitgrad"): 1.1, (f32, "numpy"): 1.0, (f32, "circuitgrad 1 BLAS"): 1.3,
+                    (f32, "numpy 1 BLAS"): 1.0},
+              "b": {"circuitgrad nn": 1.2, "numpy": 1.0, "torch": 4.0}}
+    scalar = {"a": {("micrograd", True): _timing(12.0), ("circuitgrad nn.MLP", True): _timing(1.0),
+                    ("micrograd", False): _timing(2.0), ("circuitgrad nn.MLP", False): _timing(1.0)},
+              "b": {"n": 100_000, ("micrograd", True, "backward"): 3.0, ("circuitgrad", True, "backward"): 1.0,
+                    ("micrograd", True, "build + backward"): 4.0, ("circuitgrad", True, "build + backward"): 1.0},
+              "c": {"circuitgrad": {"per_node": 100.0}, "micrograd": {"per_node": 400.0}},
+              "d": {"n": 1_000_000, "ok": True}}
+    table = {row[0]: row[1:] for row in goals.rows(scalar, tensor, lines=40)}
+    assert table["float32 784-128-64-10 step vs numpy, 1 BLAS thread"] == ["1.300x", "<= 1.15x", "miss"]
+    assert table["float32 784-128-64-10 step vs numpy, default BLAS threads (2)"] == ["1.100x", "<= 1.15x", "pass"]
+    assert table["XOR epoch through nn vs numpy"][2] == "pass"
+    assert table["XOR epoch through nn, faster than PyTorch (1 thread)"] == ["3.33x", ">= 3x", "pass"]
+    assert table["micrograd's demo step through nn.MLP, faster than micrograd, gc on"] == ["12.0x", ">= 10x", "pass"]
+    assert table["micrograd's demo step through nn.MLP, faster than micrograd, gc off"] == ["2.00x", ">= 3x", "miss"]
+    assert table["100,000-term scalar sum, backward faster than micrograd's, gc on"][2] == "pass"
+    assert table["100,000-term scalar sum, build + backward faster than micrograd's, gc on"] == ["4.00x", ">= 5x", "miss"]
+    assert table["memory per node vs micrograd's"] == ["0.25 (1/4.0)", "<= 1/3", "pass"]
+    assert table["a 1,000,000-deep chain backprops"] == ["works", "1,000,000 deep works", "pass"]
+    assert table["chain_rule's length, loop and accumulate step included"] == ["40 lines", "<= 45 lines", "pass"]
+    # Without micrograd, torch or a BLAS to steer, each such goal says why in one line.
+    del tensor["b"]["torch"], tensor["a"][f32, "numpy 1 BLAS"]
+    scalar["a"] = {k: v for k, v in scalar["a"].items() if k[0] != "micrograd"}
+    scalar["b"] = {k: v for k, v in scalar["b"].items() if not (isinstance(k, tuple) and k[0] == "micrograd")}
+    del scalar["c"]["micrograd"]
+    missing = [row for row in goals.rows(scalar, tensor) if row[3] == "-"]
+    assert len(missing) == 7 and all(row[1].startswith("not measured (") and "\n" not in row[1] for row in missing)
+
+
+def test_chain_rules_length_is_read_from_the_source():
+    import inspect
+
+    from bench import goals
+    from circuitgrad.autograd import graph
+    assert goals.chain_rule_lines() == inspect.getsource(graph.chain_rule).count("\n")

@@ -30,6 +30,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
+from circuitgrad.autograd.checks import is_int
 from circuitgrad.autograd.graph import Node, gate_steps, topological_order
 
 from . import attention_circuits
@@ -149,7 +150,7 @@ def page_model(root: Node, grad: Any = None, trace: Any = None, precision: int =
     caption itself; a Tensor's texts (summaries, tooltips) are written here, once per node.
     """
     check_root(root)
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+    if max_nodes is not None and (not is_int(max_nodes) or max_nodes < 1):
         raise ValueError(f"explore: max_nodes must be a positive whole number or None (no limit), got {max_nodes!r}")
     if max_nodes is not None:
         count = len(topological_order(root))
@@ -324,7 +325,7 @@ def explore(root: Node, grad: Any = None, trace: Any = None, precision: int = 2,
     the bounds (saying how to show a part).
     """
     check_language(lang)
-    if isinstance(height, bool) or not isinstance(height, int) or height < 100:
+    if not is_int(height) or height < 100:
         raise ValueError(f"explore: height must be a whole number of pixels >= 100, got {height!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"explore: title must be a str, got {type(title).__name__}")

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from circuitgrad.autograd.graph import Node
+from circuitgrad.autograd.checks import is_int
 
 from .locale import DEFAULT, text
 
@@ -190,7 +191,7 @@ def build_view(root: Node, precision: int = 2, show_grad: bool = True,
     and formatting 100,000 tooltips would take most of its time). `lang`: the language of their words.
     """
     check_root(root)
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
+    if not is_int(precision) or not 0 <= precision <= 15:
         raise ValueError(f"draw: precision must be a whole number of digits from 0 to 15, got {precision!r}")
     order = drawing_order(root)
     index = {node: i for i, node in enumerate(order)}

@@ -39,6 +39,7 @@ from .live_graph import pack, parameters, replay_spec, unpack
 from .locale import DEFAULT, check_language, strings, text
 from .neurons import MIDDLE as MIDDLE_RGB
 from .neurons import colour_range, colours, neuron_maps, plane
+from circuitgrad.autograd.checks import is_int
 
 CELL = 30          # px between neuron centres in a column
 NEURON = 26        # px of a neuron's heat map
@@ -267,7 +268,7 @@ class Live:
             raise ValueError(f"live: budget must be a share of the training time in (0, 1], got {budget!r}")
         if not (isinstance(interval, (int, float)) and interval >= 0):
             raise ValueError(f"live: interval must be seconds >= 0, got {interval!r}")
-        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 2:
+        if not is_int(max_frames) or max_frames < 2:
             raise ValueError(f"live: max_frames must be an int >= 2, got {max_frames!r}")
         self.X, self.y, self.path = X, y, None if path is None else Path(path)
         self.resolution, self.budget, self.interval, self.max_frames = resolution, budget, interval, max_frames

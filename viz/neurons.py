@@ -10,12 +10,12 @@ gives the numbers; `plot_neurons` draws them with matplotlib (a Figure, never py
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 
+from circuitgrad.autograd.checks import is_int
 from circuitgrad.autograd import Tensor, no_grad
 
 from .fonts import korean_fallback
@@ -68,7 +68,7 @@ def neuron_maps(model: Any, X: Any, resolution: int = 24, owner: str = "neuron_m
     X = _array(owner, "X", X)
     if X.ndim != 2 or X.shape[1] != 2 or not len(X):
         raise ValueError(f"{owner}: X must have shape (N, 2) (points of the plane), got {X.shape}")
-    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
+    if not is_int(resolution) or resolution < 2:
         raise ValueError(f"{owner}: resolution must be an int >= 2, got {resolution!r}")
     cols = columns(owner, model)
     grid, extent = plane(X, int(resolution))

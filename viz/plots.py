@@ -11,7 +11,6 @@ with an installed Korean font as the fallback after the user's own font, for tha
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from circuitgrad.autograd.graph import Node
 from .fonts import korean_fallback, korean_font  # noqa: F401 (korean_font: viz.plots.korean_font, as before)
 from .neurons import MIDDLE, NEGATIVE, POSITIVE
 from .theme import GRAD_COLOR, VALUE_COLOR
+from circuitgrad.autograd.checks import is_int
 
 _LOSS_COLORS = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f")
 
@@ -116,7 +116,7 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
     if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
         raise ValueError(f"plot_decision_boundary: y must hold one label per row of X ({X.shape[0]}), "
                          f"got shape {labels.shape}")
-    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
+    if not is_int(resolution) or resolution < 2:
         raise ValueError(f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}")
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))

@@ -26,6 +26,7 @@ from .circuit import CircuitStyle
 from .graph_view import GraphView, build_view, check_root
 from .modules import FULL, OUTPUT, Layout, box_detail, plan
 from .record import RecordStyle
+from circuitgrad.autograd.checks import is_int
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def check_options(style: str, rankdir: str, max_nodes: Optional[int]) -> None:
         raise ValueError(f"draw: style must be one of {sorted(STYLES)}, got {style!r}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {list(RANKDIRS)} (LR: inputs on the left), got {rankdir!r}")
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+    if max_nodes is not None and (not is_int(max_nodes) or max_nodes < 1):
         raise ValueError(f"draw: max_nodes must be a positive whole number or None (no limit), got {max_nodes!r}")
 
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..graph import Op
+from .registry import register
 from .maths import call, data, erf, exp, mask, masked, sigmoid, sign, tanh, where
 
 SQRT_HALF = math.sqrt(0.5)
@@ -21,6 +22,7 @@ SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 GELU_C = 0.044715
 
 
+@register(activation=True)
 class GELU(Op):
     name = "gelu"
     derivative = "x: grad * (Phi(x) + x phi(x))   (Phi, phi: the normal CDF and density)"
@@ -41,6 +43,7 @@ class GELU(Op):
         return (grad * (cdf + x * exp(-0.5 * x * x) * INV_SQRT_2PI),)
 
 
+@register(activation=True)
 class ELU(Op):
     name = "elu"
     derivative = "x: grad (x > 0);  grad * alpha * e^x (x <= 0)"
@@ -57,6 +60,7 @@ class ELU(Op):
         return (grad * (above + (1.0 - above) * alpha * below),)
 
 
+@register(activation=True)
 class CELU(Op):
     name = "celu"
     derivative = "x: grad (x > 0);  grad * e^(x / alpha) (x <= 0)"
@@ -73,6 +77,7 @@ class CELU(Op):
         return (grad * (above + (1.0 - above) * below),)
 
 
+@register(activation=True)
 class SiLU(Op):
     name = "silu"
     derivative = "x: grad * s (1 + x (1 - s))   (s = sigmoid(x); out = x s)"
@@ -87,6 +92,7 @@ class SiLU(Op):
         return (grad * s * (1.0 + x * (1.0 - s)),)
 
 
+@register(activation=True)
 class Softplus(Op):
     name = "softplus"
     derivative = "x: grad * sigmoid(beta x);  grad where beta x > threshold (there out = x)"
@@ -104,6 +110,7 @@ class Softplus(Op):
         return (grad * (linear + (1.0 - linear) * sigmoid(x * beta)),)
 
 
+@register(activation=True)
 class Mish(Op):
     name = "mish"
     derivative = "x: grad * (t + x (1 - t^2) sigmoid(x))   (t = tanh(softplus(x)); out = x t)"
@@ -118,6 +125,7 @@ class Mish(Op):
         return (grad * (t + x * (1.0 - t * t) * sigmoid(x)),)
 
 
+@register(activation=True)
 class Softsign(Op):
     name = "softsign"
     derivative = "x: grad / (1 + |x|)^2"
@@ -132,6 +140,7 @@ class Softsign(Op):
         return (grad / (d * d),)
 
 
+@register(activation=True)
 class Hardtanh(Op):
     name = "hardtanh"
     derivative = "x: grad where min_val < x < max_val, else 0   (relu6 is hardtanh(x, 0, 6))"
@@ -151,6 +160,7 @@ class Hardtanh(Op):
         return (masked(grad, (xv > low) & (xv < high)),)
 
 
+@register(activation=True)
 class Hardsigmoid(Op):
     name = "hardsigmoid"
     derivative = "x: grad / 6 where -3 < x < 3, else 0   (out = relu6(x + 3) / 6)"
@@ -165,6 +175,7 @@ class Hardsigmoid(Op):
         return (grad * mask((xv > -3.0) & (xv < 3.0), grad) / 6.0,)
 
 
+@register(activation=True)
 class Hardswish(Op):
     name = "hardswish"
     derivative = "x: 0 (x <= -3);  grad * (x/3 + 1/2) (-3 < x < 3);  grad (x >= 3)   (out = x relu6(x + 3) / 6)"

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..graph import Op
+from .registry import register
 from .arithmetic import DomainError
 from .maths import const, cos, data, erf, exp, exp_limit, mask, masked, sign, sin, where
 
@@ -20,6 +21,7 @@ LN2, LN10 = math.log(2.0), math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+@register
 class Exp(Op):
     name = "exp"
     derivative = "x: grad * out   (d e^x/dx = e^x)"
@@ -40,6 +42,7 @@ class Exp(Op):
         return (grad * out,)
 
 
+@register
 class Log(Op):
     name = "log"
     derivative = "x: grad / x"
@@ -59,6 +62,7 @@ class Log(Op):
         return (grad / x,)
 
 
+@register
 class Sqrt(Op):
     name = "sqrt"
     derivative = "x: grad / (2 out)   (infinite at 0)"
@@ -82,6 +86,7 @@ class Sqrt(Op):
 
 # ---- more of PyTorch's elementwise maths (Tensor only) --------------------------------------------
 
+@register
 class Log2(Op):
     name = "log2"
     derivative = "x: grad / (x ln 2)"
@@ -95,6 +100,7 @@ class Log2(Op):
         return (grad / (x * LN2),)
 
 
+@register
 class Log10(Op):
     name = "log10"
     derivative = "x: grad / (x ln 10)"
@@ -108,6 +114,7 @@ class Log10(Op):
         return (grad / (x * LN10),)
 
 
+@register
 class Log1p(Op):
     name = "log1p"
     derivative = "x: grad / (1 + x)   (log(1 + x), exact for tiny x)"
@@ -121,6 +128,7 @@ class Log1p(Op):
         return (grad / (1.0 + x),)
 
 
+@register
 class Expm1(Op):
     name = "expm1"
     derivative = "x: grad * (out + 1)   (e^x - 1, exact for tiny x)"
@@ -134,6 +142,7 @@ class Expm1(Op):
         return (grad * (out + 1.0),)
 
 
+@register
 class Exp2(Op):
     name = "exp2"
     derivative = "x: grad * out * ln 2"
@@ -147,6 +156,7 @@ class Exp2(Op):
         return (grad * out * LN2,)
 
 
+@register
 class Square(Op):
     name = "square"
     derivative = "x: grad * 2x"
@@ -160,6 +170,7 @@ class Square(Op):
         return (grad * 2.0 * x,)
 
 
+@register
 class Rsqrt(Op):
     name = "rsqrt"
     derivative = "x: -grad * out^3 / 2   (d x^(-1/2)/dx = -x^(-3/2) / 2)"
@@ -173,6 +184,7 @@ class Rsqrt(Op):
         return (grad * out * out * out * -0.5,)
 
 
+@register
 class Reciprocal(Op):
     name = "reciprocal"
     derivative = "x: -grad * out^2   (d (1/x)/dx = -1/x^2)"
@@ -186,6 +198,7 @@ class Reciprocal(Op):
         return (-grad * out * out,)
 
 
+@register
 class Sin(Op):
     name = "sin"
     derivative = "x: grad * cos(x)"
@@ -199,6 +212,7 @@ class Sin(Op):
         return (grad * cos(x),)
 
 
+@register
 class Cos(Op):
     name = "cos"
     derivative = "x: -grad * sin(x)"
@@ -212,6 +226,7 @@ class Cos(Op):
         return (-grad * sin(x),)
 
 
+@register
 class Erf(Op):
     name = "erf"
     derivative = "x: grad * 2/sqrt(pi) * e^(-x^2)"
@@ -226,6 +241,7 @@ class Erf(Op):
 
 
 
+@register
 class Abs(Op):
     name = "abs"
     derivative = "x: grad * sign(x)   (0 at 0, as PyTorch)"
@@ -243,6 +259,7 @@ class Abs(Op):
         return (grad * sign(x),)
 
 
+@register(activation=True)
 class Tanh(Op):
     name = "tanh"
     derivative = "x: grad * (1 - out^2)"
@@ -260,6 +277,7 @@ class Tanh(Op):
         return (grad * (1.0 - out * out),)
 
 
+@register(activation=True)
 class Sigmoid(Op):
     name = "sigmoid"
     derivative = "x: grad * out * (1 - out)"
@@ -285,6 +303,7 @@ class Sigmoid(Op):
         return (grad * out * (1.0 - out),)
 
 
+@register(activation=True)
 class ReLU(Op):
     name = "relu"
     derivative = "x: grad where x > 0, else 0   (0 at 0, as PyTorch)"
@@ -302,6 +321,7 @@ class ReLU(Op):
         return (masked(grad, data(out) > 0),)
 
 
+@register(activation=True)
 class LeakyReLU(Op):
     name = "leaky_relu"
     derivative = "x: grad * (1 if x > 0 else slope)"
@@ -320,6 +340,7 @@ class LeakyReLU(Op):
         return (grad * (above + (1.0 - above) * slope),)
 
 
+@register(activation=True)
 class SELU(Op):
     name = "selu"
     derivative = "x: grad * scale  (x > 0);  grad * scale * alpha * e^x  (x <= 0)"
@@ -342,6 +363,7 @@ class SELU(Op):
         return (grad * (above * SELU_SCALE + (1.0 - above) * (SELU_SCALE * SELU_ALPHA) * below),)
 
 
+@register
 class Step(Op):
     name = "step"
     derivative = "x: 0   (flat on both sides of 0: no gradient flows through a step)"

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Op
+from .registry import register
 from .maths import data, mask
 
 
+@register
 class Sign(Op):
     name = "sign"
     derivative = "x: 0   (flat on each side of 0)"
@@ -25,6 +27,7 @@ class Sign(Op):
         return (grad * 0.0,)
 
 
+@register
 class Floor(Sign):
     name = "floor"
     derivative = "x: 0   (a staircase: flat between the integers)"
@@ -34,6 +37,7 @@ class Floor(Sign):
         return np.floor(x)
 
 
+@register
 class Ceil(Sign):
     name = "ceil"
     derivative = "x: 0   (a staircase: flat between the integers)"
@@ -43,6 +47,7 @@ class Ceil(Sign):
         return np.ceil(x)
 
 
+@register
 class Round(Sign):
     name = "round"
     derivative = "x: 0   (a staircase; halves go to the even neighbour, as numpy and PyTorch)"

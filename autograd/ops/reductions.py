@@ -15,6 +15,7 @@ import numpy as np
 from ..graph import Op
 from .maths import broadcast_to, call, data, sign, where
 from .shape import Flip, dim as check_dim
+from ..checks import is_int
 
 
 def axes(t: Any, axis: Any, keepdims: bool, op: str) -> tuple:
@@ -26,7 +27,7 @@ def axes(t: Any, axis: Any, keepdims: bool, op: str) -> tuple:
     raw = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in raw:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+        if not is_int(a):
             raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {axis!r}")
         out.append(check_dim(t, a, op))
     if t.ndim == 0:

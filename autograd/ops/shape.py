@@ -13,6 +13,7 @@ import numpy as np
 
 from ..graph import Node, Op
 from .maths import broadcast_to, call, data, masked, sum_to, unbroadcast
+from ..checks import is_int
 
 # ---- argument checks, each naming the op and the shapes ---------------------------------------
 
@@ -20,7 +21,7 @@ from .maths import broadcast_to, call, data, masked, sum_to, unbroadcast
 def new_shape(t: Any, shape: Sequence, op: str = "reshape") -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+    if not all(is_int(n) for n in shape):
         raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
     shape = tuple(int(n) for n in shape)
     size = math.prod(t.shape)
@@ -35,7 +36,7 @@ def new_shape(t: Any, shape: Sequence, op: str = "reshape") -> tuple:
 def dim(t: Any, d: Any, op: str, extra: int = 0) -> int:
     """A dim index normalized to 0..ndim-1 (+extra), IndexError when out of range (as PyTorch); a 0-d
     tensor counts as having one dim (0 or -1), as in PyTorch."""
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+    if not is_int(d):
         raise TypeError(f"{op}: dim must be an int, got {d!r}")
     n = max(t.ndim + extra, 1)
     if not -n <= d < n:

@@ -12,11 +12,12 @@ import numpy as np
 from ..graph import Op
 from .maths import exp
 from .shape import out_of_range
+from ..checks import is_int
 
 
 def check_axis(t: Any, axis: Any, op: str) -> int:
     """`axis` as an int, with IndexError for one the tensor lacks (a 0-d tensor takes 0 or -1, as PyTorch)."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+    if not is_int(axis):
         raise TypeError(f"{op}: dim must be an int, got {axis!r}")
     n = max(t.ndim, 1)
     if not -n <= axis < n:
