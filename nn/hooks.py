@@ -167,7 +167,7 @@ class BackwardHooks:
     the inputs. grad_input has one entry per positional arg (None for what is not a Tensor,
     zeros for a Tensor that does not require grad, as PyTorch), grad_output one per output.
     When no input requires grad, the hooks run from the output node with grad_input all None
-    and must return None. A list or dict output is not watched, as in PyTorch.
+    and must return None. A list or dict output is not watched (with PyTorch's UserWarning).
     """
 
     def __init__(self, module: Any) -> None:
@@ -196,6 +196,9 @@ class BackwardHooks:
             raise TypeError(f"register_full_backward_hook: {type(self.module).__name__} returned a "
                             f"{type(output).__name__}; full backward hooks watch Tensors (as PyTorch's)")
         single = isinstance(output, Tensor)
+        if not single and not isinstance(output, tuple):  # PyTorch's warning, word for word
+            warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                          f"but received {type(output)}", UserWarning, stacklevel=4)
         items = (output,) if single else output if isinstance(output, tuple) else ()
         self.n_outputs = len(items)
         self.hooked_outputs = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
