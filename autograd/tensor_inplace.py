@@ -156,6 +156,7 @@ class InplaceMethods:
         self._write(op, result.data)
         self.fn, self.ctx = result.fn, result.ctx
         self._a, self._b, self._rest = result._a, result._b, result._rest
+        self._number = result._number  # made after the hidden node: the topological order sorts by this
         self.requires_grad = True
         self.grad = None
         self._saw = versions_seen(self, result.parents)
@@ -170,6 +171,7 @@ class InplaceMethods:
         old.label = self.label
         old.requires_grad = self.requires_grad
         old._counter = None
+        old._number = self._number  # it stands for the tensor as it was made
         old._saw = None if self._saw is None else (0, *self._saw[1:])
         return old
 

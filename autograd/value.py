@@ -10,8 +10,8 @@ import numbers
 from typing import Union
 
 from . import ops
-from .graph import Node, make
-from .mode import created, switched
+from .graph import Node, make, next_number
+from .mode import created, grad_mode
 
 Number = Union[int, float]
 _new = object.__new__
@@ -76,7 +76,8 @@ class Value(Node):
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = True
-        if switched.count:
+        self._number = next_number()
+        if not grad_mode.usual:
             created(self)
 
     def __repr__(self) -> str:
@@ -103,13 +104,6 @@ class Value(Node):
     @staticmethod
     def _where(condition, a, b):
         return a if condition else b
-
-    def _accumulated(self, grad, shared):
-        old = self.grad
-        if type(grad) is float and type(old) is float:  # the ordinary pass
-            return old + grad
-        # A recorded gradient (create_graph=True) replaces the untouched 0.0 rather than adding a "+0" gate.
-        return grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
 
     # ---- building nodes ---------------------------------------------------------------------
 
