@@ -12,7 +12,7 @@ Nodes hold no closures and no reference to their children, so a graph has no ref
 cycles and is freed by reference counting as soon as the last result is dropped.
 
 Grad mode (`no_grad`, `enable_grad`, `detect_anomaly`, `recording`) is per thread, as in
-PyTorch, and lives in `mode.py`; making a node reads one flag of it, `grad_mode.usual`.
+PyTorch, and lives in `mode.py`; making a node reads one flag, `switched.count` (see `make`).
 
 Speed, in one place: the loops here run once per node, so they avoid what costs in CPython per
 node (a Python call, a generator) where a C-level loop (`map`, `sort`, dict and set operations)
@@ -32,7 +32,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .mode import created, enable_grad, grad_mode
+from .mode import created, enable_grad, grad_mode, switched
 
 
 # Leaves are updated at the end of a pass under this lock, so two threads backpropagating into
@@ -170,24 +170,14 @@ def make(cls: type, fn: Any, parents: tuple, data: Any, ctx: Any = None) -> Node
     out.grad = cls._grad_init
     out.label = ""
     out._number = next_number()
-    usual = grad_mode.usual  # the one read of this thread's grad mode: no switch on here
-    if usual or grad_mode.enabled:
-        for p in parents:  # a plain loop: any(generator) costs a generator per op
-            if p.requires_grad:
-                out.requires_grad = True
-                n = len(parents)
-                out._a = parents[0]
-                out._b = parents[1] if n > 1 else None
-                out._rest = parents[2:] if n > 2 else None
-                out.fn = fn
-                out.ctx = ctx
-                break
-        else:
-            _untracked(out)
-    else:
-        _untracked(out)
-    if not usual:
-        _watched(out, fn, parents)
+    if switched.count:  # the one read of the mode: some switch is on in some thread (see mode.py)
+        _switched(out, fn, parents, ctx)
+        return out
+    for p in parents:  # a plain loop: any(generator) costs a generator per op
+        if p.requires_grad:
+            _record(out, fn, parents, ctx)
+            return out
+    _untracked(out)
     return out
 
 
@@ -200,9 +190,24 @@ def _untracked(out: Node) -> None:
     out.fn = out.ctx = None
 
 
-def _watched(out: Node, fn: Any, parents: tuple) -> None:
-    """What a switch on in this thread asks of a new result: `detect_anomaly`'s check of a Tensor's
-    numbers (a Value's are always checked), then `recording`'s callbacks."""
+def _record(out: Node, fn: Any, parents: tuple, ctx: Any) -> None:
+    out.requires_grad = True
+    n = len(parents)
+    out._a = parents[0]
+    out._b = parents[1] if n > 1 else None
+    out._rest = parents[2:] if n > 2 else None
+    out.fn = fn
+    out.ctx = ctx
+
+
+def _switched(out: Node, fn: Any, parents: tuple, ctx: Any) -> None:
+    """`make` while a switch is on somewhere: this thread's own mode decides. The result is recorded
+    unless `no_grad()` is on here; `detect_anomaly()` checks a Tensor's numbers (a Value's are always
+    checked); `recording()`'s callbacks see it."""
+    if grad_mode.enabled and any(p.requires_grad for p in parents):
+        _record(out, fn, parents, ctx)
+    else:
+        _untracked(out)
     data = out.data
     if grad_mode.anomaly and isinstance(data, np.ndarray) and data.dtype.kind == "f" and not np.isfinite(data).all():
         bad = "nan" if np.isnan(data).any() else "inf"
@@ -318,7 +323,7 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
     shown = list(map(grads.pop, order, repeat(root._grad_init)))  # what is left in `grads` is the leaves'
     arrays = root._broadcasts
     if arrays or create_graph:
-        shown = [_shown(g) for g in shown]
+        shown = [g if type(g) is np.ndarray else _shown(g) for g in shown]
     deque(map(setattr, order, repeat("grad"), shown), maxlen=0)
     leaves = list(grads)
     with _leaf_lock:  # two threads adding into one shared weight never lose an update

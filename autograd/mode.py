@@ -1,9 +1,10 @@
 """Grad mode, per thread: `no_grad`, `enable_grad`, `detect_anomaly`, and the `recording` hook.
 
 PyTorch's grad mode is thread-local, and so is this: `no_grad()` in one thread leaves every
-other thread recording. Making a node reads one flag of this thread, `grad_mode.usual`: True
-while no switch is on here (record the graph, check nothing, no one is watching), so the
-ordinary node reads nothing else. Each switch sets it when it turns on and when it turns off.
+other thread recording. Making a node asks one question first, "is anything unusual on?":
+`switched.count`, how many switches are on in any thread. While none is (training, as a rule),
+the node is recorded with no thread-local read at all; otherwise `make` reads this thread's
+switches, so each thread still gets its own mode.
 """
 from __future__ import annotations
 
@@ -14,36 +15,43 @@ from typing import Any, Callable, Iterator
 
 class _GradMode(threading.local):
     """Per-thread switches, documented as `no_grad()` and `detect_anomaly()`; `recorders` are
-    the callbacks of `recording()`; `usual` is True while all three are as they start."""
+    the callbacks of `recording()`."""
 
     enabled = True
     anomaly = False
     recorders: tuple = ()
-    usual = True
 
 
 grad_mode = _GradMode()
 
 
+class _Switched:
+    """How many switches (`no_grad`, `enable_grad`, `detect_anomaly`, `recording`) are on in any
+    thread. While none is, every thread records with no one watching, so building a node need
+    not read the thread-local state: reading it costs about a tenth of making a Value."""
+
+    count = 0
+
+
+switched = _Switched()
+_switch_lock = threading.Lock()
+
+
+def _count(step: int) -> None:
+    with _switch_lock:
+        switched.count += step
+
+
 @contextlib.contextmanager
 def _switch(name: str, value: Any) -> Iterator[None]:
     previous = getattr(grad_mode, name)
-    _set(name, value)
+    _count(1)
+    setattr(grad_mode, name, value)
     try:
         yield
     finally:
-        _set(name, previous)
-
-
-def _set(name: str, value: Any) -> None:
-    setattr(grad_mode, name, value)
-    usual = grad_mode.enabled and not grad_mode.anomaly and not grad_mode.recorders
-    if usual:
-        # Back to the class's default: a thread-local read of a class attribute is faster than
-        # of one set on this thread (about 80 ns against 130, timeit), and every node makes one.
-        grad_mode.__dict__.pop("usual", None)
-    else:
-        grad_mode.usual = False
+        setattr(grad_mode, name, previous)
+        _count(-1)
 
 
 def no_grad() -> contextlib.AbstractContextManager:
@@ -78,12 +86,18 @@ def recording(callback: Callable[[Any], None]) -> Iterator[None]:
     This is the hook `nn.trace_modules()` uses to learn which module made which node;
     autograd itself knows nothing about modules.
     """
-    with _switch("recorders", grad_mode.recorders + (callback,)):
+    previous = grad_mode.recorders
+    _count(1)
+    grad_mode.recorders = previous + (callback,)
+    try:
         yield
+    finally:
+        grad_mode.recorders = previous
+        _count(-1)
 
 
 def created(node: Any) -> None:
     """Show a new node to the callbacks of `recording()` (leaves call this; `make` does for results)."""
-    if not grad_mode.usual:
+    if switched.count:
         for callback in grad_mode.recorders:
             callback(node)

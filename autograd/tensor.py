@@ -14,7 +14,7 @@ import numpy as np
 from . import dtypes
 from . import ops as O
 from .graph import Node, make, next_number
-from .mode import created, grad_mode
+from .mode import created, switched
 from .ops.maths import unbroadcast
 from .tensor_inplace import InplaceMethods, VersionCounter, share_counter, versions_seen
 from .tensor_math import MathMethods
@@ -91,7 +91,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         self.requires_grad = requires_grad
         self._counter = self._saw = None
         self._number = next_number()
-        if not grad_mode.usual:
+        if switched.count:
             created(self)
 
     # ---- applying an op -------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         out.requires_grad = False
         out._counter = out._saw = None
         out._number = next_number()
-        if not grad_mode.usual:
+        if switched.count:
             created(out)
         return out
 

@@ -95,12 +95,11 @@ class InplaceMethods:
 
     def _check_versions(self) -> None:
         """Raise PyTorch's error if this op's output or an input changed in place since the op ran."""
-        saw = self._saw
         tensors = (self, *self.parents)
-        if saw is None:
-            if all(t._counter is None for t in tensors):
-                return
-            saw = (0,) * len(tensors)
+        now = tuple([0 if t._counter is None else t._counter.count for t in tensors])
+        saw = self._saw or (0,) * len(tensors)
+        if now == saw:  # the usual case, in one comparison
+            return
         for i, (t, expected) in enumerate(zip(tensors, saw)):
             now = t._version
             if now != expected:

@@ -11,7 +11,7 @@ from typing import Union
 
 from . import ops
 from .graph import Node, make, next_number
-from .mode import created, grad_mode
+from .mode import created, switched
 
 Number = Union[int, float]
 _new = object.__new__
@@ -77,7 +77,7 @@ class Value(Node):
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = True
         self._number = next_number()
-        if not grad_mode.usual:
+        if switched.count:
             created(self)
 
     def __repr__(self) -> str:
