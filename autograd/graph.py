@@ -1,22 +1,33 @@
 """The one graph engine behind `Value` and `Tensor`.
 
 Every result of an op is a `Node` that remembers its operands (`parents`), the op that made
-it (`fn`) and what else the op was given (`ctx`). `backward()` sorts the graph topologically
-without recursion and walks it in reverse, asking each op for the gradients of its operands:
-the chain rule, local derivative times the gradient that arrived from above. That walk,
-`chain_rule`, is written once; `backward()`, `grad()` and the step pictures all use it.
+it (`fn`) and what else the op was given (`ctx`). `backward()` puts the graph in topological
+order (a node is made after its operands, so sorting by creation number is enough) and walks it
+in reverse, asking each op for the gradients of its operands: the chain rule, local derivative
+times the gradient that arrived from above. That walk, `chain_rule`, is written once;
+`backward()`, `grad()` and the step pictures all use it. After it, `_commit` adds the gradients
+into the leaves, all at once.
 
 Nodes hold no closures and no reference to their children, so a graph has no reference
 cycles and is freed by reference counting as soon as the last result is dropped.
 
 Grad mode (`no_grad`, `enable_grad`, `detect_anomaly`, `recording`) is per thread, as in
-PyTorch, and lives in `mode.py`.
+PyTorch, and lives in `mode.py`; making a node reads one flag, `switched.count` (see `make`).
+
+Speed, in one place: the loops here run once per node, so they avoid what costs in CPython per
+node (a Python call, a generator) where a C-level loop (`map`, `sort`, dict and set operations)
+does the same: the sort is one `list.sort` on nodes found already in nearly reverse order, the
+interior nodes' gradients are stored and the leaves' updated by `map` calls, and the operand
+data reaches an op's backward through `map`, not a list comprehension. Together these make the
+backward pass of the 100,000-term sum of products (`bench.scalar`, (b)) about twice as fast as
+micrograd's. Everything else is plain Python, the same for a Value and a Tensor.
 """
 from __future__ import annotations
 
 import threading
-from collections import deque
-from itertools import repeat
+from collections import Counter, deque
+from itertools import count, repeat
+from operator import attrgetter
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -27,6 +38,10 @@ from .mode import created, enable_grad, grad_mode, switched
 # Leaves are updated at the end of a pass under this lock, so two threads backpropagating into
 # one shared weight never lose an update (one lock round per pass, not per node).
 _leaf_lock = threading.Lock()
+
+# Every node gets the next number when it is made: its operands always have smaller ones.
+# (`next` of an itertools.count is one call into C, so two threads never get the same number.)
+next_number = count().__next__
 
 
 class Op:
@@ -70,7 +85,9 @@ class Node:
     # on Value takes 101 ms instead of 156 with gc on (bench (a)). Read the operands as `node.parents`.
     # `__weakref__` (8 bytes) lets an observer such as `nn.trace_modules` hold nodes without keeping
     # a graph alive.
-    __slots__ = ("data", "grad", "_a", "_b", "_rest", "fn", "ctx", "label", "requires_grad", "__weakref__")
+    # `_number` is the node's creation number (see `next_number`).
+    __slots__ = ("data", "grad", "_a", "_b", "_rest", "fn", "ctx", "label", "requires_grad", "_number",
+                 "__weakref__")
 
     # What an interior node's `grad` holds when no gradient reached it; subclasses override.
     _grad_init: Any = None
@@ -141,13 +158,6 @@ class Node:
     def _constant_like(cls, data: Any) -> "Node":
         raise NotImplementedError
 
-    def _accumulated(self, grad: Any, shared: Any) -> Any:
-        """What this leaf's `.grad` becomes when a pass's gradient is added in (not assigned here:
-        `_commit` assigns every leaf's at once). `id(grad) in shared` tells whether another node
-        of the pass holds the same array, which a Tensor must then copy before keeping it."""
-        old = self.grad
-        return grad if old is None else old + grad
-
 
 # The `grad` slot itself. A Value shows it as a plain attribute (a float, as micrograd); a Tensor
 # shows it through a property, as a Tensor (PyTorch's `x.grad`; tensor.py). The engine writes the
@@ -162,29 +172,21 @@ def make(cls: type, fn: Any, parents: tuple, data: Any, ctx: Any = None) -> Node
 
     Value and Tensor compute `data` (each with its own checks) and call this; so do fused ops.
     The node copies the operands into its slots (see `Node`); the tuple itself is not kept.
+    Raises FloatingPointError under `detect_anomaly()` for a result holding nan or inf.
     """
     out = _new(cls)
     out.data = data
     set_grad(out, cls._grad_init)
     out.label = ""
-    quiet = not switched.count  # no switch on in any thread: record, and no one is watching
-    if quiet or grad_mode.enabled:
-        for p in parents:  # a plain loop: any(generator) costs a generator per op
-            if p.requires_grad:
-                out.requires_grad = True
-                n = len(parents)
-                out._a = parents[0]
-                out._b = parents[1] if n > 1 else None
-                out._rest = parents[2:] if n > 2 else None
-                out.fn = fn
-                out.ctx = ctx
-                break
-        else:
-            _untracked(out)
-    else:
-        _untracked(out)
-    if not quiet and grad_mode.recorders:
-        created(out)
+    out._number = next_number()
+    if switched.count:  # the one read of the mode: some switch is on in some thread (see mode.py)
+        _switched(out, fn, parents, ctx)
+        return out
+    for p in parents:  # a plain loop: any(generator) costs a generator per op
+        if p.requires_grad:
+            _record(out, fn, parents, ctx)
+            return out
+    _untracked(out)
     return out
 
 
@@ -197,114 +199,118 @@ def _untracked(out: Node) -> None:
     out.fn = out.ctx = None
 
 
+def _record(out: Node, fn: Any, parents: tuple, ctx: Any) -> None:
+    out.requires_grad = True
+    n = len(parents)
+    out._a = parents[0]
+    out._b = parents[1] if n > 1 else None
+    out._rest = parents[2:] if n > 2 else None
+    out.fn = fn
+    out.ctx = ctx
+
+
+def _switched(out: Node, fn: Any, parents: tuple, ctx: Any) -> None:
+    """`make` while a switch is on somewhere: this thread's own mode decides. The result is recorded
+    unless `no_grad()` is on here; `detect_anomaly()` checks a Tensor's numbers (a Value's are always
+    checked); `recording()`'s callbacks see it."""
+    if grad_mode.enabled and any(p.requires_grad for p in parents):
+        _record(out, fn, parents, ctx)
+    else:
+        _untracked(out)
+    data = out.data
+    if grad_mode.anomaly and isinstance(data, np.ndarray) and data.dtype.kind == "f" and not np.isfinite(data).all():
+        bad = "nan" if np.isnan(data).any() else "inf"
+        shapes = ", ".join(str(p.data.shape) for p in parents)
+        raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
+    created(out)
+
+
 def topological_order(root: Node, leaves: bool = True) -> list[Node]:
     """Every node `root` depends on, each after all of its parents, `root` last.
 
-    Iterative depth-first search with an explicit stack, so a graph a million nodes deep
-    works without touching Python's recursion limit. Each node appears once even when it is
-    used many times; that is what makes a reused node's gradient the sum of its uses.
-    `leaves=False` leaves out the leaves (but keeps a leaf root), which the backward walk
-    has nothing to do for.
+    A node is made after its operands, so its creation number is larger than theirs: the nodes
+    reached from `root`, sorted by that number, are in topological order. They are reached with a
+    stack, not by recursion, so a graph a million nodes deep works. Each node appears once even
+    when it is used many times; that is what makes a reused node's gradient the sum of its uses.
+    `leaves=False` leaves out the leaves (but keeps a leaf root), which the backward walk has
+    nothing to do for.
     """
-    order: list[Node] = []
-    state: dict = {}  # node -> False while its parents are being visited, True once placed
-    stack = [root]
-    push, pop, place, get = stack.append, stack.pop, order.append, state.get
-    # CPython 3.11 specializes a function's bytecode after 8 calls or 8 jumps back; the `continue`s
-    # are jumps back (the `while` test is not), so this loop is specialized during its first call:
-    # sorting the 200,000-node sum of products takes 613M instructions, not 1,022M (callgrind).
-    while stack:
-        node = pop()
-        seen = get(node)
-        if seen is False:  # popped the second time: everything pushed above it is placed
-            state[node] = True
-            place(node)
-            continue
-        if seen:  # placed already, reached again by another path
-            continue
-        state[node] = False
-        push(node)  # placed when popped again, after everything pushed above it
-        # The parents, read from the node's slots (see `Node`). With leaves=False, asking
-        # `fn` first skips half the dict lookups in a typical graph.
+    found, reached, todo = [], {root}, [root]
+    while todo:
+        node = todo.pop()
+        found.append(node)  # popped nodes come in nearly falling creation order: the sort below is quick
         a = node._a
-        if a is not None:
-            if (leaves or a.fn is not None) and a not in state:
-                push(a)
-            b = node._b
-            if b is not None:
-                if (leaves or b.fn is not None) and b not in state:
-                    push(b)
-                rest = node._rest
-                if rest is not None:
-                    for parent in rest:
-                        if (leaves or parent.fn is not None) and parent not in state:
-                            push(parent)
-    return order
+        if a is None:  # a leaf
+            continue
+        for parent in (a, node._b) if node._rest is None else (a, node._b, *node._rest):
+            if parent is not None and (leaves or parent.fn is not None) and parent not in reached:
+                reached.add(parent)
+                todo.append(parent)
+    found.sort(key=_creation_number)
+    return found
+
+
+_creation_number = attrgetter("_number")
 
 
 def chain_rule(root: Node, seed: Any, create_graph: bool = False,
                on_gate: Optional[Callable[[Node, tuple], None]] = None,
                order: Optional[list] = None) -> tuple[list, dict]:
-    """The backward walk, gate by gate: reverse topological order, each op's local backward
-    sending a gradient to every one of its inputs at once, summed where a node is used twice.
+    """The backward walk, gate by gate: in reverse topological order, each op's backward takes the
+    gradient that reached its result and sends one to each input, summed where an input is used
+    twice (the accumulate step, `old + g`).
 
-    The gradients of this pass are summed in a dict of its own, `grads` (node -> gradient), for
-    the interior nodes as for the leaves: no `.grad` is read or written, so two threads walking
-    through one shared node never add into each other's numbers. `backward()` stores them once
-    the whole walk has succeeded (so a pass that raises leaves every leaf as it was); `grad()`
-    returns them. A Tensor gate first checks that no input it reads was changed in place since
-    the op ran (its version counter; see `tensor_inplace.py`). `on_gate(gate, sent)` lets a
-    picture watch each step (`sent` aligned with `gate.parents`, None where nothing is sent).
-    Returns (order, grads), `order` the interior nodes in topological order.
+    The gradients of this pass live in a dict of its own, `grads` (node -> gradient), for the
+    interior nodes as for the leaves: no `.grad` is read or written, so two threads walking through
+    one shared node never add into each other's numbers, and a pass that raises changes nothing.
+    `backward()` stores them afterwards (`_commit`); `grad()` returns them. A Tensor gate first
+    checks that no input it reads was changed in place since the op ran (`tensor_inplace.py`). With
+    `create_graph=True` the formulas run on the nodes, so the backward pass is recorded too.
+    `on_gate(gate, sent)` lets a picture watch each step (`sent` aligned with `gate.parents`, None
+    where nothing is sent). Returns (order, grads), `order` the interior nodes in topological order.
     """
     if create_graph and not grad_mode.enabled:  # asked for a graph: record it even inside no_grad(), as PyTorch
         with enable_grad():
             return chain_rule(root, seed, create_graph, on_gate, order)
     if order is None:
         order = topological_order(root, leaves=False)
+    grads = {root: seed}
     if root.fn is None:  # a leaf on its own: it only accumulates the seed
-        return [], {root: seed}
-    grads: dict = {root: seed}
-    get = grads.get
-    plain = not create_graph and on_gate is None
+        return [], grads
     for node in reversed(order):
-        g = get(node)
-        if g is None:
+        grad = grads.get(node)
+        if grad is None:
             continue
-        fn = node.fn
-        a, b = node._a, node._b  # the first two parents (see `Node`)
-        if plain and b is not None and node._rest is None and not node._broadcasts:
-            # The same step as below, unrolled for the commonest gate (two scalar inputs): a fifth
-            # fewer instructions in a Value walk (callgrind, 20,000-term sum of products: 171M, not 216M).
-            ga, gb = fn.backward(node.ctx, g, node.data, a.data, b.data)
-            if ga is not None and a.requires_grad:
-                old = get(a)
-                grads[a] = ga if old is None else old + ga
-            if gb is not None and b.requires_grad:
-                old = get(b)
-                grads[b] = gb if old is None else old + gb
-            continue
-        if node._versioned:  # a Tensor: refuse to use an input that was changed in place since the op ran
+        fn, a, b = node.fn, node._a, node._b  # the first two operands (see `Node`)
+        parents = (a,) if b is None else (a, b) if node._rest is None else (a, b, *node._rest)
+        if node._versioned:
             node._check_versions()
-        parents = (a,) if b is None else node.parents  # a one-input gate skips the property call
-        if create_graph:  # the formula runs on nodes, so the backward pass is recorded too
-            if not fn.differentiable_backward:
-                raise NotImplementedError(f"backward(create_graph=True): the {fn.name} op has no differentiable "
-                                          "backward; build that part of the model from primitive ops")
-            sent = fn.backward(node.ctx, g, node, *parents)
-        elif b is None:
-            sent = fn.backward(node.ctx, g, node.data, a.data)
+        if create_graph:
+            sent = _on_nodes(fn, node, grad, parents)
+        elif b is None:  # the operands' data listed, not unpacked with *: a third of the loop's time (see above)
+            sent = fn.backward(node.ctx, grad, node.data, a.data)
+        elif len(parents) == 2:
+            sent = fn.backward(node.ctx, grad, node.data, a.data, b.data)
         else:
-            sent = fn.backward(node.ctx, g, node.data, *[p.data for p in parents])
+            sent = fn.backward(node.ctx, grad, node.data, *[p.data for p in parents])
         if node._broadcasts and fn.broadcasts:
             sent = _fit_shapes(sent, parents)
         if on_gate is not None:
-            on_gate(node, tuple(s if p.requires_grad else None for p, s in zip(parents, sent)))
-        for parent, pg in zip(parents, sent):
-            if pg is not None and parent.requires_grad:  # a new object, never `+=`: an op may hand one array to two inputs
-                old = get(parent)
-                grads[parent] = pg if old is None else old + pg
+            on_gate(node, tuple(g if p.requires_grad else None for p, g in zip(parents, sent)))
+        for parent, g in zip(parents, sent):
+            if g is not None and parent.requires_grad:
+                old = grads.get(parent)
+                grads[parent] = g if old is None else old + g  # a new object, never +=: g may be sent twice
     return order, grads
+
+
+def _on_nodes(fn: Any, node: Node, grad: Any, parents: tuple) -> tuple:
+    """`fn`'s backward run on the nodes themselves (create_graph=True), so the backward pass is
+    recorded as a graph; NotImplementedError for an op whose backward works on arrays only."""
+    if not fn.differentiable_backward:
+        raise NotImplementedError(f"backward(create_graph=True): the {fn.name} op has no differentiable "
+                                  "backward; build that part of the model from primitive ops")
+    return fn.backward(node.ctx, grad, node, *parents)
 
 
 def _fit_shapes(sent: tuple, parents: tuple) -> tuple:
@@ -319,43 +325,57 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
     Every leaf's new gradient is computed first; then they are assigned by one call into C
     (`map(set_grad, ...)` drained by `deque(maxlen=0)`), in which no Python bytecode runs between two
     assignments, so Ctrl-C (a KeyboardInterrupt, delivered between bytecodes) lands before the first
-    or after the last: a step is never half taken.
+    or after the last: a step is never half taken. The leaves' gradients are read in `_old_grad`
+    and written here, nowhere else in the engine.
     """
-    get = grads.get
-    as_array = bool(order) and order[-1]._broadcasts  # arrays: numpy turns 0-d results into scalars
-    if as_array or create_graph:
-        for node in order:  # interior nodes show numbers (not recorded nodes), a Tensor's as arrays
-            g = get(node, node._grad_init)
-            if isinstance(g, Node):
-                g = g.data
-            if as_array and isinstance(g, np.generic):
-                g = np.asarray(g)
-            set_grad(node, g)
-    elif order:  # Values: `node.grad = grads.get(node, 0.0)` for each, in one call into C (a tenth of the walk's time)
-        deque(map(set_grad, order, map(get, order, repeat(order[-1]._grad_init))), maxlen=0)
-    leaves = [node for node in grads if node.fn is None]
-    shared = _shared_arrays(order, leaves, grads) if as_array else _NOTHING
+    root = next(iter(grads))
+    shown = list(map(grads.pop, order, repeat(root._grad_init)))  # what is left in `grads` is the leaves'
+    arrays = root._broadcasts
+    if arrays or create_graph:
+        shown = [g if type(g) is np.ndarray else _shown(g) for g in shown]
+    deque(map(set_grad, order, shown), maxlen=0)
+    leaves = list(grads)
     with _leaf_lock:  # two threads adding into one shared weight never lose an update
-        new = [leaf._accumulated(grads[leaf], shared) for leaf in leaves]
+        pairs = zip(map(_old_grad, leaves), grads.values())
+        if arrays or create_graph:
+            twice = _sent_twice(shown, grads.values()) if arrays else frozenset()
+            new = [_added(old, g, twice) for old, g in pairs]
+        else:  # the gradients of a Value pass: floats
+            new = [old + g for old, g in pairs]
         deque(map(set_grad, leaves, new), maxlen=0)
 
 
-_NOTHING: frozenset = frozenset()
+_old_grad = get_grad  # a leaf's gradient before the pass, the slot itself (see `_commit`)
 
 
-def _shared_arrays(order: list, leaves: list, grads: dict) -> set:
-    """The ids of the leaves' gradient arrays that another node of this pass also holds (an op
-    may send one array to two inputs). Each such leaf copies its array before keeping it; of
-    two leaves sent the same array, the first keeps it."""
-    held = {id(get_grad(node)) for node in order}
-    shared = set()
-    for leaf in leaves:
-        key = id(grads[leaf])
-        if key in held:
-            shared.add(key)
-        else:
-            held.add(key)
-    return shared
+def _shown(g: Any) -> Any:
+    """What an interior node's `.grad` shows: numbers (not a recorded node), a 0-d array (not a numpy scalar)."""
+    if isinstance(g, Node):
+        g = g.data
+    return np.asarray(g) if isinstance(g, np.generic) else g
+
+
+def _sent_twice(*gradients: Any) -> set:
+    """The ids of the gradient arrays that two nodes of this pass hold (an op may send one array to
+    two inputs, as `+` does): a leaf that keeps one of them keeps a copy."""
+    ids = [id(g) for some in gradients for g in some if g is not None]
+    if len(set(ids)) == len(ids):  # the usual case: every array held once
+        return set()
+    return {i for i, n in Counter(ids).items() if n > 1}
+
+
+def _added(old: Any, g: Any, twice: Any) -> Any:
+    """A leaf's gradient after a pass that sent it `g`: `old + g`, or `g` itself where there was
+    none (None, or a Value's untouched 0.0 when `g` is a recorded node, with create_graph=True).
+    An array another node holds too, or a view of one, is copied, so that editing `leaf.grad` in
+    place changes that leaf alone; numpy's scalar of a 0-d result becomes a writable 0-d array."""
+    if isinstance(g, Node):
+        return g if old is None or (type(old) is float and old == 0.0) else old + g
+    if old is not None:
+        g = old + g
+    elif id(g) in twice or g.base is not None:
+        g = g.copy()
+    return np.array(g) if isinstance(g, np.generic) else g
 
 
 def backpropagate(root: Node, seed: Any, create_graph: bool = False) -> list[Node]:

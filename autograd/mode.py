@@ -1,8 +1,10 @@
 """Grad mode, per thread: `no_grad`, `enable_grad`, `detect_anomaly`, and the `recording` hook.
 
 PyTorch's grad mode is thread-local, and so is this: `no_grad()` in one thread leaves every
-other thread recording. The switches are read each time a node is made, so `switched` counts
-how many are on in any thread; while none is, building a node reads no thread-local state.
+other thread recording. Making a node asks one question first, "is anything unusual on?":
+`switched.count`, how many switches are on in any thread. While none is (training, as a rule),
+the node is recorded with no thread-local read at all; otherwise `make` reads this thread's
+switches, so each thread still gets its own mode.
 """
 from __future__ import annotations
 
@@ -38,7 +40,6 @@ _switch_lock = threading.Lock()
 def _count(step: int) -> None:
     with _switch_lock:
         switched.count += step
-
 
 
 @contextlib.contextmanager

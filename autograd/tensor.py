@@ -14,8 +14,8 @@ import numpy as np
 from . import dtypes
 from . import ops as O
 from .checks import is_cpu
-from .graph import Node, get_grad, make, set_grad
-from .mode import created, grad_mode, switched
+from .graph import Node, get_grad, make, next_number, set_grad
+from .mode import created, switched
 from .ops.maths import unbroadcast
 from .tensor_inplace import InplaceMethods, VersionCounter, share_counter, versions_seen
 from .tensor_math import MathMethods
@@ -125,20 +125,8 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         out.label = ""
         out.requires_grad = False
         out._counter = out._saw = None
+        out._number = next_number()
         return out
-
-    def _accumulated(self, grad: Any, shared: Any) -> Any:
-        old = get_grad(self)
-        if old is not None:
-            grad = old + grad
-        elif isinstance(grad, Node):  # create_graph=True: the gradient is itself a node
-            return grad
-        elif grad.base is not None or id(grad) in shared or not grad.flags.writeable:
-            # Copy only when needed (most gradients are fresh arrays no other node holds), so that
-            # editing `leaf.grad` in place changes that leaf alone.
-            grad = grad.copy()
-        # numpy makes a scalar of a 0-d formula or sum; keep a writable 0-d array
-        return np.array(grad) if isinstance(grad, np.generic) else grad
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -153,6 +141,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = requires_grad
         self._counter = self._saw = None
+        self._number = next_number()
         if switched.count:
             created(self)
 
@@ -182,10 +171,6 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
                 raise
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise ValueError(f"{fn.name}: cannot apply to shapes {shapes}: {e}") from None
-        if switched.count and grad_mode.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
-            bad = "nan" if np.isnan(data).any() else "inf"
-            shapes = ", ".join(str(p.shape) for p in inputs)
-            raise FloatingPointError(f"detect_anomaly: {fn.name} produced {bad} from operands of shape {shapes}")
         if type(data) is not np.ndarray:  # numpy gives a scalar for many ops on 0-d arrays; keep an array
             data = np.asarray(data)
         out = make(Tensor, fn, inputs, data, ctx)
@@ -266,6 +251,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         out.label = ""
         out.requires_grad = False
         out._counter = out._saw = None
+        out._number = next_number()
         if switched.count:
             created(out)
         return out

@@ -95,12 +95,11 @@ class InplaceMethods:
 
     def _check_versions(self) -> None:
         """Raise PyTorch's error if this op's output or an input changed in place since the op ran."""
-        saw = self._saw
         tensors = (self, *self.parents)
-        if saw is None:
-            if all(t._counter is None for t in tensors):
-                return
-            saw = (0,) * len(tensors)
+        now = tuple([0 if t._counter is None else t._counter.count for t in tensors])
+        saw = self._saw or (0,) * len(tensors)
+        if now == saw:  # the usual case, in one comparison
+            return
         for i, (t, expected) in enumerate(zip(tensors, saw)):
             now = t._version
             if now != expected:
@@ -164,6 +163,7 @@ class InplaceMethods:
         self._write(op, result.data)
         self.fn, self.ctx = result.fn, result.ctx
         self._a, self._b, self._rest = result._a, result._b, result._rest
+        self._number = result._number  # made after the hidden node: the topological order sorts by this
         self.requires_grad = True
         self.grad = None
         self._saw = versions_seen(self, result.parents)
@@ -178,6 +178,7 @@ class InplaceMethods:
         old.label = self.label
         old.requires_grad = self.requires_grad
         old._counter = None
+        old._number = self._number  # it stands for the tensor as it was made
         old._saw = None if self._saw is None else (0, *self._saw[1:])
         return old
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Union
 
 from . import ops
-from .graph import Node, make
+from .graph import Node, make, next_number
 from .mode import created, switched
 from .checks import is_real
 
@@ -76,6 +76,7 @@ class Value(Node):
         self.ctx = None
         self.label = label if isinstance(label, str) else str(label)
         self.requires_grad = True
+        self._number = next_number()
         if switched.count:
             created(self)
 
@@ -103,13 +104,6 @@ class Value(Node):
     @staticmethod
     def _where(condition, a, b):
         return a if condition else b
-
-    def _accumulated(self, grad, shared):
-        old = self.grad
-        if type(grad) is float and type(old) is float:  # the ordinary pass
-            return old + grad
-        # A recorded gradient (create_graph=True) replaces the untouched 0.0 rather than adding a "+0" gate.
-        return grad if isinstance(grad, Node) and type(old) is float and old == 0.0 else old + grad
 
     # ---- building nodes ---------------------------------------------------------------------
 

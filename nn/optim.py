@@ -170,7 +170,8 @@ class Optimizer:
         return f"{type(self).__name__}.step: the gradient of {where}{label}"
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """The parameter's new value, from `x` and its gradient `g`; may update `x` in place and return it."""
+        """Update `x` in place from its gradient `g` (`x -= lr * g`, as hand-written numpy does) and
+        return it. For a Value, `x` is a numpy float, which `-=` replaces: the result is what counts."""
         raise NotImplementedError
 
     # ---- saving and resuming ------------------------------------------------------------------------
@@ -369,7 +370,7 @@ class Adam(Optimizer):
     def _update(self, x, g, state, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd and self.decoupled:
-            x = x * (1 - lr * wd)  # AdamW: shrink the weights directly, outside the moment estimates
+            x *= 1 - lr * wd  # AdamW: shrink the weights directly, outside the moment estimates
         elif wd:
             g = g + wd * x
         if not state:
@@ -384,7 +385,8 @@ class Adam(Optimizer):
             v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
         step_size = lr / (1 - beta1 ** t)
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-        return x - step_size * (m / denom)
+        x -= step_size * (m / denom)
+        return x
 
 
 class AdamW(Adam):
@@ -438,8 +440,10 @@ class RMSprop(Optimizer):
         avg = avg + group["eps"]
         if group["momentum"]:
             buf = state["momentum_buffer"] = state["momentum_buffer"] * group["momentum"] + g / avg
-            return x - group["lr"] * buf
-        return x - group["lr"] * (g / avg)
+            x -= group["lr"] * buf
+        else:
+            x -= group["lr"] * (g / avg)
+        return x
 
 
 class Adagrad(Optimizer):
@@ -466,4 +470,5 @@ class Adagrad(Optimizer):
             g = g + group["weight_decay"] * x
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"] = state["sum"] + g * g
-        return x - clr * (g / (np.sqrt(s) + group["eps"]))
+        x -= clr * (g / (np.sqrt(s) + group["eps"]))
+        return x

@@ -2,8 +2,8 @@
 
 PyTorch's names and defaults. relu, leaky_relu, selu, tanh and sigmoid are in functions.py.
 
-Each derivative is written with operators, `mask` (a constant 0/1 array) and the helpers of
-maths.py, so it also runs on nodes and the backward pass can be differentiated again. At the
+Each derivative is written with operators, `mask` (a constant 0/1 array), `where` and the helpers
+of maths.py, so it also runs on nodes and the backward pass can be differentiated again. At the
 kinks of the piecewise ones the derivative is PyTorch's choice, named in the `derivative` line.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from ..graph import Op
+from .maths import call, data, erf, exp, mask, sigmoid, sign, tanh, where
 from .registry import register
-from .maths import call, data, erf, exp, mask, masked, sigmoid, sign, tanh, where
 
 SQRT_HALF = math.sqrt(0.5)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -157,7 +157,7 @@ class Hardtanh(Op):
     def backward(limits, grad, out, x):
         low, high = limits
         xv = data(x)
-        return (masked(grad, (xv > low) & (xv < high)),)
+        return (where((xv > low) & (xv < high), grad, 0.0),)
 
 
 @register(activation=True)
@@ -188,5 +188,5 @@ class Hardswish(Op):
     def backward(ctx, grad, out, x):
         xv = data(x)
         # the middle slope selected, not multiplied by a 0/1 mask: at x = +-inf it is inf, and inf * 0 is nan
-        middle = masked(x / 3.0 + 0.5, (xv > -3.0) & (xv < 3.0))
+        middle = where((xv > -3.0) & (xv < 3.0), x / 3.0 + 0.5, 0.0)
         return (grad * (middle + mask(xv >= 3.0, grad)),)

@@ -9,7 +9,7 @@ import numpy as np
 from operator import mul
 
 from ..graph import Op
-from .maths import const, is_node
+from .maths import is_node
 from .reductions import Mean, Sum
 
 _ALL = (None, False)  # a reduction's ctx: over every axis, not keeping them
@@ -100,11 +100,10 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, p, y):
-        floor = const(-100.0, p.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, clamped next; a p outside [0, 1] gives nan
-            log_p = np.maximum(np.log(p), floor)
-            log_q = np.maximum(np.log1p(-p), floor)
-            loss = (y - const(1.0, p.dtype)) * log_q - y * log_p  # = -(y log p + (1 - y) log(1 - p)), bit for bit
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+            loss = (y - 1) * log_q - y * log_p  # = -(y log p + (1 - y) log(1 - p)), bit for bit
         reduction = ctx[1]
         if reduction == "none":
             return loss
@@ -115,10 +114,9 @@ class BinaryCrossEntropy(Op):
         need_y, reduction = ctx
         if reduction == "mean":
             grad = grad / np.asarray(p.size, grad.dtype)
-        gp = grad * (p - y) / np.maximum(p * (const(1.0, p.dtype) - p), const(BCE_EPS, p.dtype))
+        gp = grad * (p - y) / np.maximum(p * (1 - p), BCE_EPS)
         if not need_y:
             return gp, None
-        floor = const(-100.0, p.dtype)
         with np.errstate(divide="ignore"):
-            gy = grad * (np.maximum(np.log1p(-p), floor) - np.maximum(np.log(p), floor))
+            gy = grad * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
         return gp, gy

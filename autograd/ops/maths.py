@@ -67,23 +67,15 @@ def sigmoid(x: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=None)
-def const(value: float, dtype: Any) -> np.ndarray:
-    """`value` as a read-only 0-d array of `dtype`, made once. For array-only formulas: numpy
-    2.4 takes a Python number in an array op through its scalar-promotion path, about 0.25 us
-    more a call on a small array than a 0-d array of the same dtype (timeit, 4 x 10 float32)."""
-    c = np.array(value, dtype=dtype)
-    c.flags.writeable = False
-    return c
-
-
-@functools.lru_cache(maxsize=None)
 def exp_limit(dtype: Any) -> np.ndarray:
-    """The largest t of `dtype` whose e^t is finite (88.72 in float32, 709.78 in float64), as `const`."""
+    """The largest t of `dtype` whose e^t is finite (88.72 in float32, 709.78 in float64), as a
+    read-only 0-d array of `dtype`, worked out once per dtype (sigmoid caps its exponent at it)."""
     t = np.array(math.log(np.finfo(dtype).max), dtype=dtype)
     with np.errstate(over="ignore"):
         while not np.isfinite(np.exp(t)):  # rounding to the dtype may have landed just above
-            t = np.nextafter(t, t.dtype.type(0))
-    return const(float(t), dtype)  # float(t) is t exactly: every float of a dtype is a Python float
+            t = np.array(np.nextafter(t, t.dtype.type(0)))
+    t.flags.writeable = False
+    return t
 
 
 def erf(x: Any) -> Any:
@@ -112,21 +104,9 @@ def sign(x: Any) -> Any:
     return np.sign(x)
 
 
-_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
-
-
 def masked(grad: Any, keep: Any) -> Any:
     """`grad` where `keep` holds, else 0: the derivative of a gate that lets some entries through
-    (relu, clamp, where). A selection like `where`: a nan in a blocked entry does not leak through."""
-    if type(grad) is np.ndarray and type(keep) is np.ndarray and keep.dtype.kind == "b" and grad.dtype.kind == "f":
-        ints = _SAME_SIZE_INT.get(grad.dtype.itemsize)
-        if ints is not None:
-            # The same selection on the bits: an integer product with the 0/1 mask keeps an entry's bits
-            # or makes them +0.0. On a 64 x 128 float32 array 5 us, where np.where takes 11 (timeit).
-            shape = grad.shape if grad.shape == keep.shape else np.broadcast_shapes(grad.shape, keep.shape)
-            out = np.empty(shape, grad.dtype)
-            np.multiply(grad.view(ints), keep, out=out.view(ints))
-            return out
+    (clamp, where, hardtanh). A selection, as `where`: a nan in a blocked entry does not leak through."""
     return where(keep, grad, 0.0)
 
 
