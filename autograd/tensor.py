@@ -118,15 +118,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
     @staticmethod
     def _shown_grad(array: np.ndarray) -> "Tensor":
         """A gradient array as a Tensor of its own (no graph, not shown to `recording()`)."""
-        out = _new(Tensor)
-        out.data = array
-        set_grad(out, None)
-        out.fn = out.ctx = out._a = out._b = out._rest = None
-        out.label = ""
-        out.requires_grad = False
-        out._counter = out._saw = None
-        out._number = next_number()
-        return out
+        return Tensor._constant(array, watched=False)
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "",
                  dtype: Any = None) -> None:
@@ -242,8 +234,9 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
                          Tensor._constant(np.asarray(other)), number, to_float)
 
     @staticmethod
-    def _constant(array: np.ndarray) -> "Tensor":
-        """A leaf that needs no gradient: a number or array an op was given."""
+    def _constant(array: np.ndarray, watched: bool = True) -> "Tensor":
+        """A leaf that needs no gradient: a number or array an op was given (shown to `recording()`
+        unless `watched=False`)."""
         out = _new(Tensor)
         out.data = array
         set_grad(out, None)
@@ -252,7 +245,7 @@ class Tensor(Node, MathMethods, OrderMethods, ShapeMethods, InplaceMethods, Nump
         out.requires_grad = False
         out._counter = out._saw = None
         out._number = next_number()
-        if switched.count:
+        if watched and switched.count:
             created(out)
         return out
 
