@@ -37,7 +37,7 @@ from .explore import ASSETS, fill_words, script_json
 from .live_data import LiveData
 from .live_graph import pack, parameters, replay_spec, unpack
 from .locale import DEFAULT, check_language, strings, text
-from .neurons import MIDDLE as MIDDLE_RGB
+from .neurons import CLASS_COLOURS, MIDDLE as MIDDLE_RGB
 from .neurons import colour_range, colours, neuron_maps, plane
 from circuitgrad.autograd.checks import is_int
 
@@ -125,8 +125,8 @@ def _column_key(c: int, count: int) -> str:
 
 
 # A net with several outputs (CrossEntropyLoss's scores) colours the plane by its likeliest class instead, in
-# matplotlib's tab10 colours, as plot_decision_boundary does.
-CLASSES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+# the class colours plot_decision_boundary uses too (class 0 orange, 1 blue, as a binary net's plane; neurons.py).
+CLASSES = CLASS_COLOURS
 
 
 def class_colours(scores: np.ndarray) -> np.ndarray:

@@ -21,6 +21,10 @@ from circuitgrad.autograd import Tensor, no_grad
 from .fonts import korean_fallback
 
 NEGATIVE, MIDDLE, POSITIVE = (245, 147, 34), (246, 246, 246), (8, 119, 189)  # Playground's orange and blue
+# One colour a class in every picture: class 0 and 1 are the two ends above (as a binary net's plane
+# shows them), then matplotlib's tab10 from its green on.
+CLASS_COLOURS = ("#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                 "#17becf")
 
 
 def _array(owner: str, name: str, a: Any) -> np.ndarray:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -23,7 +22,7 @@ from circuitgrad.autograd import Tensor, no_grad
 from circuitgrad.autograd.graph import Node
 
 from .fonts import korean_fallback, korean_font  # noqa: F401 (korean_font: viz.plots.korean_font, as before)
-from .neurons import MIDDLE, NEGATIVE, POSITIVE
+from .neurons import CLASS_COLOURS, MIDDLE, NEGATIVE, POSITIVE
 from .theme import GRAD_COLOR, VALUE_COLOR
 from circuitgrad.autograd.checks import is_int
 
@@ -138,13 +137,14 @@ def plot_decision_boundary(model: Callable[[Tensor], Any], X: Any, y: Any, resol
     else:
         k = out.shape[1]
         cls = out.argmax(axis=1).reshape(gx.shape)
-        ax.contourf(gx, gy, cls, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.35)
+        ax.contourf(gx, gy, cls, levels=np.arange(k + 1) - 0.5, colors=[CLASS_COLOURS[c % 10] for c in range(k)],
+                    alpha=0.35)
     classes = np.unique(labels)
     if classes.size <= 2:  # the ends of the probability shading's red/blue, one legend entry per class
         low, high = classes.min(), max(classes.max(), classes.min() + 1)
         palette = {c: PLAYGROUND(0.0 if c == low else 1.0 if c == high else 0.5) for c in classes}
     else:
-        palette = {c: colormaps["tab10"](int(c) % 10) for c in classes}
+        palette = {c: CLASS_COLOURS[int(c) % 10] for c in classes}
     for c in classes:
         picked = labels == c
         ax.scatter(X[picked, 0], X[picked, 1], color=palette[c], edgecolors="white", linewidths=1.2, s=56,
