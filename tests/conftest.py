@@ -80,3 +80,29 @@ def uniform_leaf(rng, shape, low: float = -2.0, high: float = 2.0, label: str = 
     """A float64 Tensor leaf of uniform numbers in [low, high), requiring grad."""
     from circuitgrad.autograd import Tensor
     return Tensor(rng.uniform(low, high, shape), requires_grad=True, label=label)
+
+
+def cs231n():
+    """CS231n's first circuit, f = (x + y) * z at x = -2, y = 5, z = -4, labelled, before backward."""
+    from circuitgrad.autograd import Value
+    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    q = x + y
+    q.label = "q"
+    f = q * z
+    f.label = "f"
+    return f
+
+
+@pytest.fixture
+def no_locale(monkeypatch):
+    """No locale variable may ask the command line for Korean (tests that read its messages use this)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_cli(capsys, *argv: str) -> tuple:
+    """The command line run in-process: (exit code, stdout, stderr)."""
+    from circuitgrad.cli import main
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

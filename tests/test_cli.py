@@ -12,22 +12,13 @@ import pytest
 from circuitgrad.cli import main, parse_values
 from circuitgrad.expression import ExpressionError, build
 from circuitgrad.viz.theme import GRAD_COLOR, VALUE_COLOR
-from conftest import svg_texts as texts  # noqa: E402
+from conftest import run_cli as run, svg_texts as texts  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def english(monkeypatch):
-    """These tests read the English messages: no locale variable may ask for Korean (tests/test_cli_ko.py does)."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def run(capsys, *argv: str) -> tuple:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+# These tests read the English messages: no locale variable may ask for Korean (tests/test_cli_ko.py does).
+pytestmark = pytest.mark.usefixtures("no_locale")
 
 
 def assert_one_line_error(code: int, err: str, match: str) -> None:

@@ -12,21 +12,13 @@ import pytest
 
 from circuitgrad.cli import main
 from circuitgrad.viz import locale
+from conftest import run_cli as run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
-@pytest.fixture(autouse=True)
-def no_locale(monkeypatch):
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def run(capsys, *argv: str) -> tuple:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("no_locale")  # conftest: each test sets the language it reads
 
 
 def english_sentences(prefix: str) -> list:

@@ -18,6 +18,7 @@ import pytest
 from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor, Value
 
+from conftest import cs231n  # noqa: E402
 from chromium import assert_offline_and_clean, browser_fixture, open_page, requests_made, shots  # noqa: F401 (shots: a fixture)
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.actions.wheel_input import ScrollOrigin  # noqa: E402
@@ -28,15 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 browser = browser_fixture(1200, 700)
-
-
-def cs231n() -> Value:
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f
 
 
 def traced_mlp():

@@ -15,9 +15,10 @@ import re
 import numpy as np
 
 from circuitgrad import nn, viz
-from circuitgrad.autograd import Tensor, Value
+from circuitgrad.autograd import Tensor
 from circuitgrad.viz import locale
 
+from conftest import cs231n  # noqa: E402
 from chromium import assert_offline_and_clean, browser_fixture, open_page, shots  # noqa: F401 (shots: a fixture)
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -54,15 +55,6 @@ def assert_korean(texts: list, prefix: str, data: set, data_texts: tuple = ()) -
     assert not left, left
     words = set(re.findall(r"[A-Za-z]{3,}", shown)) - data_words
     assert not words, sorted(words)
-
-
-def cs231n() -> Value:
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f
 
 
 def test_the_korean_explorer_has_no_english_ui(browser, tmp_path, shots):
