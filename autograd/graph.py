@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, deque
 from itertools import count, repeat
-from operator import attrgetter
+from operator import add, attrgetter
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -281,7 +281,7 @@ def chain_rule(root: Node, seed: Any, create_graph: bool = False,
         fn, a, b = node.fn, node._a, node._b  # the first two operands (see `Node`)
         parents = (a,) if b is None else (a, b) if node._rest is None else (a, b, *node._rest)
         if tensors:
-            node._check_versions()
+            node._check_versions(parents)
         if create_graph:
             sent = _on_nodes(fn, node, grad, parents)
         elif b is None:  # the operands' data listed, not unpacked with * (see the module docstring)
@@ -334,12 +334,15 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
     deque(map(set_grad, order, shown), maxlen=0)
     leaves = list(grads)
     with _leaf_lock:  # two threads adding into one shared weight never lose an update
-        pairs = zip(map(_old_grad, leaves), grads.values())
         if arrays or create_graph:
+            pairs = zip(map(_old_grad, leaves), grads.values())
             twice = _sent_twice(shown, grads.values()) if arrays else frozenset()
-            new = [_added(old, g, twice) for old, g in pairs]
-        else:  # the gradients of a Value pass: floats
-            new = [old + g for old, g in pairs]
+            # A fresh array for a leaf with no gradient yet (after zero_grad) is kept as it is: the
+            # usual case, tested inline; anything else goes through `_added`.
+            new = [g if old is None and type(g) is np.ndarray and g.base is None and id(g) not in twice
+                   else _added(old, g, twice) for old, g in pairs]
+        else:  # the gradients of a Value pass: floats, added in one call into C
+            new = list(map(add, map(_old_grad, leaves), grads.values()))
         deque(map(set_grad, leaves, new), maxlen=0)
 
 
@@ -353,13 +356,17 @@ def _shown(g: Any) -> Any:
     return np.asarray(g) if isinstance(g, np.generic) else g
 
 
-def _sent_twice(*gradients: Any) -> set:
-    """The ids of the gradient arrays that two nodes of this pass hold (an op may send one array to
-    two inputs, as `+` does): a leaf that keeps one of them keeps a copy."""
-    ids = [id(g) for some in gradients for g in some if g is not None]
-    if len(set(ids)) == len(ids):  # the usual case: every array held once
+def _sent_twice(shown: list, sent: Any) -> set:
+    """The ids of the arrays among the leaves' gradients `sent` that an interior node holds in `shown`
+    too, or another leaf (an op may send one array to two inputs, as `+` does): a leaf that keeps
+    one of them keeps a copy. (`map(id, ...)` runs in C: the usual pass, every array held once,
+    costs two set builds.)"""
+    leaf_ids = list(map(id, sent))
+    held = set(map(id, shown))
+    once = set(leaf_ids)
+    if len(once) == len(leaf_ids) and held.isdisjoint(once):
         return set()
-    return {i for i, n in Counter(ids).items() if n > 1}
+    return {i for i, n in Counter(leaf_ids).items() if n > 1} | held.intersection(once)
 
 
 def _added(old: Any, g: Any, twice: Any) -> Any:

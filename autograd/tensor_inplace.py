@@ -60,13 +60,14 @@ def increment_version(tensor: Any) -> None:
 
 def versions_seen(out: Any, inputs: tuple) -> Optional[tuple]:
     """The versions an op's backward expects, (output, *inputs); None for all 0 (the usual case)."""
-    if out._counter is None:
-        for x in inputs:
-            if x._counter is not None:
-                break
-        else:
+    for t in inputs:
+        if t._counter is not None:
+            break
+    else:
+        if out._counter is None:  # no tensor here ever had a version counter: all 0
             return None
-    return (out._version, *[x._version for x in inputs])
+    versions = tuple([0 if t._counter is None else t._counter.count for t in (out, *inputs)])
+    return versions if any(versions) else None
 
 
 def share_counter(out: Any, inputs: tuple) -> None:
@@ -93,13 +94,14 @@ class InplaceMethods:
         counter = self._counter
         return 0 if counter is None else counter.count
 
-    def _check_versions(self) -> None:
-        """Raise PyTorch's error if this op's output or an input changed in place since the op ran."""
-        tensors = (self, *self.parents)
+    def _check_versions(self, parents: tuple) -> None:
+        """Raise PyTorch's error if this op's output or an input (`parents`) changed in place since the op ran."""
+        tensors = (self, *parents)
         now = tuple([0 if t._counter is None else t._counter.count for t in tensors])
-        saw = self._saw or (0,) * len(tensors)
-        if now == saw:  # the usual case, in one comparison
+        saw = self._saw
+        if now == saw or (saw is None and not any(now)):  # the usual case, in one comparison
             return
+        saw = saw or (0,) * len(tensors)
         for i, (t, expected) in enumerate(zip(tensors, saw)):
             now = t._version
             if now != expected:

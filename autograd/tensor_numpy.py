@@ -108,11 +108,11 @@ class NumpyMethods:
         return data
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None)
+        if out is not None:  # numpy gives `out` as a tuple, and leaves it out when it is all None
+            return _into(ufunc, method, inputs, out, kwargs)
         name = f"np.{ufunc.__name__}" if method == "__call__" else f"np.{ufunc.__name__}.{method}"
         op = UFUNCS.get(ufunc) if method == "__call__" else None
-        out = kwargs.pop("out", None)
-        if out is not None and any(o is not None for o in out):
-            return _into(name, ufunc, method, inputs, out, kwargs)
         if op is not None:
             _refuse(name, **kwargs)
             like = next(x for x in inputs if isinstance(x, NumpyMethods))
@@ -141,15 +141,30 @@ def _elsewhere(name: str, run: Callable, inputs: Any, hint: Any) -> Any:
     return run()
 
 
-def _into(name: str, ufunc: np.ufunc, method: str, inputs: tuple, out: tuple, kwargs: dict) -> Any:
-    """`out=`: written exactly by numpy into plain arrays from tensors without grad; else TypeError."""
-    if any(isinstance(o, NumpyMethods) for o in out):
-        raise TypeError(f"{name}: out= a Tensor is not supported (numpy would write into its data behind the graph); "
-                        f"use the result, y = {name}(...), or an in-place Tensor op")
-    if _needs_grad(inputs):
-        raise TypeError(f"{name}: out= an array would drop the graph of a tensor that requires grad; "
-                        f"use the returned Tensor, y = {name}(...)")
-    return getattr(ufunc, method)(*_arrays(inputs), out=out, **kwargs)
+def _into(ufunc: np.ufunc, method: str, inputs: tuple, out: tuple, kwargs: dict) -> Any:
+    """`out=`: written exactly by numpy into plain arrays from tensors without grad; else TypeError.
+    This is the path of `w.data -= lr * w.grad`, once per weight a step, so it is one plain loop."""
+    for o in out:
+        if isinstance(o, NumpyMethods):
+            name = _ufunc_name(ufunc, method)
+            raise TypeError(f"{name}: out= a Tensor is not supported (numpy would write into its data behind the "
+                            f"graph); use the result, y = {name}(...), or an in-place Tensor op")
+    arrays = []
+    for x in inputs:
+        if isinstance(x, NumpyMethods) and not x.requires_grad:
+            x = x.data
+        elif _needs_grad(x):
+            name = _ufunc_name(ufunc, method)
+            raise TypeError(f"{name}: out= an array would drop the graph of a tensor that requires grad; "
+                            f"use the returned Tensor, y = {name}(...)")
+        elif type(x) is not np.ndarray:
+            x = _arrays(x)
+        arrays.append(x)
+    return getattr(ufunc, method)(*arrays, out=out, **kwargs)
+
+
+def _ufunc_name(ufunc: np.ufunc, method: str) -> str:
+    return f"np.{ufunc.__name__}" if method == "__call__" else f"np.{ufunc.__name__}.{method}"
 
 
 # ---- ufuncs: each numpy ufunc and the Tensor op it is (operands lifted to Tensors first) -----------
