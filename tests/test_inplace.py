@@ -390,3 +390,35 @@ def test_value_in_place_operators_rebind_interior_nodes_and_refuse_leaves():
         with no_grad(), pytest.raises(TypeError, match="immutable"):
             exec(f"p {op} 0.5", {"p": p})
     assert p.data == 2.0
+
+
+# ---- the version record an op keeps: None (all 0) unless some tensor was changed in place ----------
+
+
+def test_an_input_whose_counter_was_at_0_when_the_op_ran_is_still_checked():
+    """A view gives its base a counter at 0; the op then records no versions (None, all 0), and a
+    later in-place change of the base must still stop the backward."""
+    x = Tensor(np.array([1.0, 2.0, 3.0]))
+    x.reshape(3)  # a view: x now has a version counter, still at 0
+    w = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    y = w * x
+    assert y._saw is None  # all at 0: nothing kept
+    x.mul_(0.0)  # x needs no grad: changed in place, and counted
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[Tensor of shape \(3,\)\], input 1 "
+                                           r"of the '\*' op, is at version 1; expected version 0"):
+        y.sum().backward()
+    assert w.grad is None
+
+
+def test_a_weight_after_an_optimizer_step_is_checked_through_the_three_input_linear():
+    layer = nn.Linear(2, 3)
+    optimizer = nn.optim.SGD(layer.parameters(), lr=0.1)
+    x = Tensor(np.ones((4, 2)))
+    layer(x).sum().backward()
+    optimizer.step()  # the weight and bias are now at version 1
+    out = layer(x)
+    assert out._saw == (0, 0, 1, 1)
+    optimizer.step()  # a step between the forward and the backward
+    with pytest.raises(RuntimeError, match=r"input 1 of the 'linear' op, is at version 2; expected version 1"):
+        out.sum().backward()
+
