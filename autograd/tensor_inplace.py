@@ -97,11 +97,16 @@ class InplaceMethods:
     def _check_versions(self, parents: tuple) -> None:
         """Raise PyTorch's error if this op's output or an input (`parents`) changed in place since the op ran."""
         tensors = (self, *parents)
-        now = tuple([0 if t._counter is None else t._counter.count for t in tensors])
         saw = self._saw
-        if now == saw or (saw is None and not any(now)):  # the usual case, in one comparison
+        if saw is None:  # all were at 0 when the op ran (the usual case): are they still?
+            for t in tensors:
+                if t._counter is not None and t._counter.count:
+                    break
+            else:
+                return
+            saw = (0,) * len(tensors)
+        elif tuple([0 if t._counter is None else t._counter.count for t in tensors]) == saw:
             return
-        saw = saw or (0,) * len(tensors)
         for i, (t, expected) in enumerate(zip(tensors, saw)):
             now = t._version
             if now != expected:

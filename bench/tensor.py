@@ -32,6 +32,7 @@ from circuitgrad import autograd
 from circuitgrad.autograd import Tensor
 from circuitgrad.autograd import ops as O
 from circuitgrad.autograd.ops.maths import unbroadcast
+from bench import least_tensor
 from bench import blas_threads, clock, fmt_ratio, fmt_time, heading, interleaved, table, verdict
 
 SKIPPED = "skipped (torch not installed: make oracle)"
@@ -176,7 +177,7 @@ def bench_mlp(quick: bool) -> dict:
     for dtype in (np.float32, np.float64):
         params, x, y = mlp_data(dtype)
         steps = {"numpy": numpy_mlp(params, x, y), "circuitgrad": circuitgrad_mlp(params, x, y),
-                 "formulas": formulas_mlp(params, x, y)}
+                 "formulas": formulas_mlp(params, x, y), "least engine": least_tensor.mlp_step(params, x, y, LR)}
         before = {}
         if torch:
             steps["torch"] = torch_mlp(torch, params, x, y)
@@ -191,7 +192,7 @@ def bench_mlp(quick: bool) -> dict:
                 before[f"torch {n}"] = lambda n=n: torch.set_num_threads(n)
         if blas and blas[1] > 1 and dtype == np.float32:  # the goal at 1 BLAS thread too (the same steps)
             set_blas, default = blas
-            for name in ("numpy", "circuitgrad", "formulas"):
+            for name in ("numpy", "circuitgrad", "formulas", "least engine"):
                 steps[f"{name} 1 BLAS"] = steps[name]
                 before[f"{name} 1 BLAS"] = lambda: set_blas(1)
             for name in steps:
@@ -357,7 +358,7 @@ def bench_xor(quick: bool) -> dict:
     params = xor_params()
     epochs = {"numpy": numpy_xor(params), "circuitgrad": circuitgrad_xor(params),
               "circuitgrad nn": circuitgrad_nn_xor(params),
-              "formulas": formulas_xor(params)}
+              "formulas": formulas_xor(params), "least engine": least_tensor.xor_epoch(params, XOR_X, XOR_Y)}
     before = {}
     if torch:  # the goal is against PyTorch at 1 thread (4 samples: more threads only add overhead)
         epochs["torch"] = torch_xor(torch)
@@ -385,6 +386,10 @@ FORMULAS = ("\n\"formulas\" is the same step with the engine taken away: circuit
             "`formulas_xor`). What circuitgrad takes beyond it is what its engine adds (nodes, the graph walk, "
             "checks, modules); the formulas' own cost is the floor for any engine of this design.")
 
+LEAST = (" \"least engine\" is the same step through the least engine of this design (`bench.least_tensor`: "
+         "nodes, circuitgrad's op classes, one chain-rule loop, modules, and only the checks a learner relies on): "
+         "a ceiling for any engine of this design, not part of circuitgrad.")
+
 
 def main(quick: bool = False) -> dict:
     """Print the tensor tables; return the measurements ({"a": ..., "b": ...}) for the goal summary."""
@@ -409,8 +414,9 @@ def main(quick: bool = False) -> dict:
             floor = a[dtype, "formulas" + blas] / npy
             what = np.dtype(dtype).name + (", 1 BLAS thread" if blas else f", {a['blas']} BLAS threads"
                                             if a["blas"] else "")
+            least = a[dtype, "least engine" + blas] / npy
             rows.append([what, fmt_time(npy), fmt_time(cg), shown, f"<= {limit}x" if limit else "",
-                         verdict(ratio <= limit) if limit else "", f"{floor:.3f}x"] +
+                         verdict(ratio <= limit) if limit else "", f"{floor:.3f}x", f"{least:.3f}x"] +
                         (torch_cells if not blas else [""] * len(torch_cells)))
             if limit:
                 goals.append((f"(a) MLP step {what}: circuitgrad / numpy", shown, f"<= {limit}x",
@@ -421,8 +427,8 @@ def main(quick: bool = False) -> dict:
         [f"PyTorch {n} thread{'s' if n > 1 else ''}" for n in dict.fromkeys((1, threads))] + \
         ["PyTorch 1 thread / circuitgrad"]
     print(table(["dtype", "numpy (by hand)", "circuitgrad", "circuitgrad / numpy", "goal", "",
-                 "formulas / numpy"] + torch_heads, rows))
-    print(FORMULAS)
+                 "formulas / numpy", "least engine / numpy"] + torch_heads, rows))
+    print(FORMULAS + LEAST)
     if not a["blas"]:
         print("\n1 BLAS thread: not measured (needs threadpoolctl, which scikit-learn brings: pip install -e '.[bench]')")
     for dtype in (np.float32, np.float64):
@@ -437,17 +443,20 @@ def main(quick: bool = False) -> dict:
     cg = b["circuitgrad nn"]
     ratio = b["torch"] / cg if has_torch else None
     vs_numpy = cg / b["numpy"]
-    floor = b["formulas"]
+    floor, least = b["formulas"], b["least engine"]
     print(table(["numpy (by hand)", "circuitgrad Tensor ops", "circuitgrad nn", "PyTorch 1 thread", "nn / numpy",
-                 "PyTorch / nn", "goal", "", "formulas"],
+                 "PyTorch / nn", "goal", "", "formulas", "least engine"],
                 [[fmt_time(b["numpy"]), fmt_time(b["circuitgrad"]), fmt_time(cg),
                   fmt_time(b["torch"]) if has_torch else SKIPPED, f"{vs_numpy:.2f}x",
                   fmt_ratio(ratio) if ratio else "-", "nn <= 1.5x numpy, >= 3x faster than PyTorch",
                   verdict(vs_numpy <= 1.5 and (ratio is None or ratio >= 3.0)),
                   f"{fmt_time(floor)} ({floor / b['numpy']:.2f}x numpy" +
-                  (f", PyTorch / it {fmt_ratio(b['torch'] / floor)})" if has_torch else ")")]]))
-    print(FORMULAS)
-    names = [n for n in ("circuitgrad", "circuitgrad nn", "formulas", "numpy", "torch") if ("first", n) in b]
+                  (f", PyTorch / it {fmt_ratio(b['torch'] / floor)})" if has_torch else ")"),
+                  f"{fmt_time(least)} ({least / b['numpy']:.2f}x numpy" +
+                  (f", PyTorch / it {fmt_ratio(b['torch'] / least)})" if has_torch else ")")]]))
+    print(FORMULAS + LEAST)
+    names = [n for n in ("circuitgrad", "circuitgrad nn", "formulas", "least engine", "numpy", "torch")
+             if ("first", n) in b]
     print(f"\nCost at epoch 0 and {b['epochs'] - 1:,} from PyTorch's manual_seed(777) weights: " +
           "; ".join(f"{n} {b['first', n]:.6f} -> {b['last', n]:.6g}" for n in names) +
           (" (the seed tutorial prints 0.694898 at epoch 0)" if not quick else ""))

@@ -104,33 +104,26 @@ class Optimizer:
                     p.grad = np.zeros_like(p.data)  # a new array: the old one may be shared or read-only
 
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place; builds no graph."""
-        state = self.state
-        fixed = self._check_grads()
-        for group in self.param_groups:
-            update = self._update
-            for p in group["params"]:
-                g = get_grad(p)  # the numbers themselves (a Tensor's `.grad` wraps them)
-                if fixed:
-                    g = fixed.get(id(p), g)
-                if type(p) is Value:
-                    if g is not None:  # a Value's gradient is a float; None only if set so by hand
-                        p.data = float(update(np.float64(p.data), np.float64(g), state.setdefault(id(p), {}), group))
-                elif g is not None and p.requires_grad:
-                    key = id(p)
-                    s = state.get(key)
-                    if s is None:
-                        s = state[key] = {}
-                    new = update(p.data, g, s, group)
-                    if new is not p.data:  # in place: views of the weights stay valid
-                        p.data[...] = new
-                    # As PyTorch's in-place update: a graph that used the old weights now refuses to backpropagate.
-                    increment_version(p)
+        """Update every parameter that has a gradient, in place; builds no graph. Every gradient is
+        checked before any parameter changes, so a step that raises changes nothing."""
+        state, update = self.state, self._update
+        for p, g, group in self._gradients():
+            s = state.get(id(p))
+            if s is None:
+                s = state[id(p)] = {}
+            if type(p) is Value:
+                p.data = float(update(np.float64(p.data), np.float64(g), s, group))
+                continue
+            new = update(p.data, g, s, group)
+            if new is not p.data:  # in place: views of the weights stay valid
+                p.data[...] = new
+            # As PyTorch's in-place update: a graph that used the old weights now refuses to backpropagate.
+            increment_version(p)
 
-    def _check_grads(self) -> dict:
-        """Check every gradient before any parameter changes, so a step that raises changes nothing.
-        Returns {id(p): numbers} for the gradients that needed converting (usually none)."""
-        fixed = {}
+    def _gradients(self) -> list:
+        """[(parameter, its gradient's numbers, its group)] for every parameter a step updates, each
+        gradient checked (and converted where it was set by hand, or is a node after create_graph=True)."""
+        found = []
         for group in self.param_groups:
             for p in group["params"]:
                 g = get_grad(p)  # the numbers themselves (a Tensor's `.grad` wraps them)
@@ -138,10 +131,13 @@ class Optimizer:
                     continue
                 if type(p) is Value:
                     if type(g) is not float:
-                        fixed[id(p)] = self._checked_grad(p, g)
-                elif (type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype.kind != "f") and p.requires_grad:
-                    fixed[id(p)] = self._checked_grad(p, g)  # set by hand, or a node after create_graph=True
-        return fixed
+                        g = self._checked_grad(p, g)
+                elif not p.requires_grad:
+                    continue
+                elif type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype.kind != "f":
+                    g = self._checked_grad(p, g)
+                found.append((p, g, group))
+        return found
 
     def _checked_grad(self, p: Node, g: Any) -> Any:
         """`p.grad` as numbers `step` can use, or an error naming the parameter. A gradient left by
