@@ -258,7 +258,12 @@ _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\
 def script_json(model: Any) -> str:
     """JSON safe to inline in a <script> element, whatever text the model holds."""
     text = json.dumps(model, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.translate(str.maketrans(_SCRIPT_ESCAPES))
+    # One str.replace per character: each is a scan in C (about 1 ms for the live page's 1.2 MB of
+    # frames); str.translate looks every character up in a dict, 27 ms for the same text (cProfile).
+    # No escape contains a character another one replaces, so the order does not matter.
+    for char, escaped in _SCRIPT_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text
 
 
 def fill_words(template: str, lang: str) -> str:
