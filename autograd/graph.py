@@ -337,10 +337,7 @@ def _commit(order: list, grads: dict, create_graph: bool) -> None:
         if arrays or create_graph:
             pairs = zip(map(_old_grad, leaves), grads.values())
             twice = _sent_twice(shown, grads.values()) if arrays else frozenset()
-            # A fresh array for a leaf with no gradient yet (after zero_grad) is kept as it is: the
-            # usual case, tested inline; anything else goes through `_added`.
-            new = [g if old is None and type(g) is np.ndarray and g.base is None and id(g) not in twice
-                   else _added(old, g, twice) for old, g in pairs]
+            new = [_added(old, g, twice) for old, g in pairs]
         else:  # the gradients of a Value pass: floats, added in one call into C
             new = list(map(add, map(_old_grad, leaves), grads.values()))
         deque(map(set_grad, leaves, new), maxlen=0)

@@ -32,8 +32,7 @@ from circuitgrad import autograd
 from circuitgrad.autograd import Tensor
 from circuitgrad.autograd import ops as O
 from circuitgrad.autograd.ops.maths import unbroadcast
-from bench import least_tensor
-from bench import blas_threads, clock, fmt_ratio, fmt_time, heading, interleaved, table, verdict
+from bench import blas_threads, clock, fmt_ratio, fmt_time, heading, interleaved, least_tensor, table, verdict
 
 SKIPPED = "skipped (torch not installed: make oracle)"
 BATCH, SIZES, LR = 64, (784, 128, 64, 10), 0.1

@@ -185,11 +185,7 @@ class BackwardHooks:
         self.hooked_args = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
         if not self.hooked_args:
             return args
-        through = _through([args[i] for i in self.hooked_args], self._on_grad_input)
-        new = list(args)
-        for i, t in zip(self.hooked_args, through):
-            new[i] = t
-        return tuple(new)
+        return tuple(_through(args, self.hooked_args, self._on_grad_input))
 
     def outputs(self, output: Any) -> Any:
         if isinstance(output, Node) and not isinstance(output, Tensor):
@@ -204,10 +200,7 @@ class BackwardHooks:
         self.hooked_outputs = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
         if not self.hooked_outputs:
             return output
-        through = _through([items[i] for i in self.hooked_outputs], self._on_grad_output)
-        new = list(items)
-        for i, t in zip(self.hooked_outputs, through):
-            new[i] = t
+        new = _through(items, self.hooked_outputs, self._on_grad_output)
         return new[0] if single else tuple(new)
 
     # ---- in the backward pass, called by the BackwardHook nodes --------------------------------------
@@ -250,17 +243,23 @@ class BackwardHooks:
         return [_as_grad(grad_input[i], g) for i, g in zip(self.hooked_args, grads)]
 
 
-def _through(tensors: list, on_grads: Callable) -> list:
-    """The tensors passed through one BackwardHook node: itself for one, its pieces for several."""
+def _through(items: tuple, hooked: list, on_grads: Callable) -> list:
+    """`items` as a list, the tensors at the indices `hooked` passed through one BackwardHook node:
+    the node itself for one tensor, its pieces for several."""
+    tensors = [items[i] for i in hooked]
     if len(tensors) == 1:
-        return [Tensor.apply(BackwardHook, tensors[0], ctx=on_grads)]
-    reached: set = set()  # the pieces a gradient reached in this pass
-    flat = Tensor.apply(BackwardHook, *tensors, ctx=lambda grads: _reached_only(grads, reached, on_grads))
-    pieces, start = [], 0
-    for i, t in enumerate(tensors):
-        pieces.append(Tensor.apply(Piece, flat, ctx=(reached.add, i, start, t.shape, t.dtype)))
-        start += t.data.size
-    return pieces
+        passed = [Tensor.apply(BackwardHook, tensors[0], ctx=on_grads)]
+    else:
+        reached: set = set()  # the pieces a gradient reached in this pass
+        flat = Tensor.apply(BackwardHook, *tensors, ctx=lambda grads: _reached_only(grads, reached, on_grads))
+        passed, start = [], 0
+        for i, t in enumerate(tensors):
+            passed.append(Tensor.apply(Piece, flat, ctx=(reached.add, i, start, t.shape, t.dtype)))
+            start += t.data.size
+    new = list(items)
+    for i, t in zip(hooked, passed):
+        new[i] = t
+    return new
 
 
 def _reached_only(grads: tuple, reached: set, on_grads: Callable) -> tuple:

@@ -13,14 +13,7 @@ from circuitgrad import nn, viz
 from circuitgrad.autograd import Tensor, Value
 from circuitgrad.viz.explore import page_model, script_json
 
-
-def cs231n():
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f, (x, y, z, q)
+from conftest import cs231n  # noqa: E402
 
 
 def column(model: dict, part: str, key: str, dtype: str) -> np.ndarray:
@@ -50,7 +43,9 @@ def by_name(nodes: list) -> dict:
 
 
 def test_cs231n_steps_are_the_engine_walk_gate_by_gate():
-    f, (x, y, z, q) = cs231n()
+    f = cs231n()
+    q, z = f.parents
+    x, y = q.parents
     m = page_model(f)
     nodes, steps = decoded(m)
     ix = by_name(nodes)
@@ -122,7 +117,7 @@ def test_trace_groups_name_the_modules():
 
 
 def test_saved_page_is_one_file_that_asks_for_nothing(tmp_path):
-    f, _ = cs231n()
+    f = cs231n()
     f.label = "</script><b>손실</b>"
     page = viz.explore(f)
     path = page.save(tmp_path / "g.html")
@@ -139,7 +134,7 @@ def test_saved_page_is_one_file_that_asks_for_nothing(tmp_path):
 
 
 def test_explore_rejects_bad_arguments():
-    f, _ = cs231n()
+    f = cs231n()
     with pytest.raises(TypeError, match="Value or a Tensor"):
         viz.explore(3.0)
     with pytest.raises(ValueError, match="precision"):
